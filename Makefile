@@ -1,0 +1,44 @@
+# Two commands set everything up from nothing: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+LOCK := requirements.lock
+STAMP := $(VENV)/.installed
+export TF_USE_LEGACY_KERAS := 1
+export TF_CPP_MIN_LOG_LEVEL ?= 1
+export PYTHONHASHSEED ?= 0
+
+.PHONY: run test bench lock clean venv
+
+run: $(STAMP)
+	$(PY) runner.py --runner=local $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) bench/model_throughput.py
+
+venv: $(STAMP)
+
+# Reinstalls only when the lock file changes (make compares the stamp's time with the lock's).
+$(STAMP): $(LOCK)
+	@py=$$(.ci/find_python310) || exit 1; \
+	  echo "Creating $(VENV) with $$py"; \
+	  rm -rf $(VENV) && "$$py" -m venv $(VENV)
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r $(LOCK)
+	$(PY) -m pip check
+	echo "$(CURDIR)" > $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ran_tfx.pth
+	touch $@
+
+# Re-resolves the pinned environment from pyproject.toml's dependencies (needs the registry;
+# uv resolves TFX's dependency tree in seconds where pip backtracks for many minutes).
+lock:
+	@py=$$(.ci/find_python310) || exit 1; \
+	  rm -rf /tmp/ran-tfx-lock && "$$py" -m venv /tmp/ran-tfx-lock
+	/tmp/ran-tfx-lock/bin/python -m pip install --quiet uv==0.13.9
+	/tmp/ran-tfx-lock/bin/uv pip compile pyproject.toml --quiet --generate-hashes \
+	  --python-version 3.10 --python-platform x86_64-manylinux_2_28 --output-file $(LOCK)
+
+clean:
+	rm -rf $(VENV) outputs

@@ -1,0 +1,1 @@
+"""What each pipeline step does: ExampleGen executors, Transform and Trainer code, evaluation."""

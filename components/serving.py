@@ -1,0 +1,42 @@
+"""The exported model's signatures: the same decode/normalise path the Trainer trained on."""
+from typing import Sequence
+
+import tensorflow as tf
+import tf_keras as keras
+
+from components import features
+from components import preprocessing
+
+PROBABILITIES = 'probabilities'  # float32 [batch, classes]
+CLASS_IDS = 'class_ids'          # int64 [batch]: the most probable class
+CLASS_NAMES = 'class_names'      # string [batch]: its name
+
+
+def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int,
+                         mean, std, class_names: Sequence[str]) -> None:
+  """Saves `model` with `serving_default` (serialized tf.Examples) and `serve_images`.
+
+  Both take a string [batch] input and return PROBABILITIES, CLASS_IDS and CLASS_NAMES.
+  """
+  names = tf.constant(list(class_names))
+
+  def predict(encoded):
+    pixels = preprocessing.normalize(
+        preprocessing.decode_images(encoded, image_size), mean, std)
+    probabilities = model(pixels, training=False)
+    class_ids = tf.argmax(probabilities, axis=-1)
+    return {PROBABILITIES: probabilities, CLASS_IDS: class_ids,
+            CLASS_NAMES: tf.gather(names, class_ids)}
+
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='examples')])
+  def serve_tf_examples(serialized):
+    parsed = tf.io.parse_example(
+        serialized, {features.IMAGE_ENCODED: tf.io.FixedLenFeature([], tf.string)})
+    return predict(parsed[features.IMAGE_ENCODED])
+
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='images')])
+  def serve_images(encoded):
+    return predict(encoded)
+
+  model.save(export_dir, save_format='tf', signatures={
+      'serving_default': serve_tf_examples, 'serve_images': serve_images})

@@ -1,0 +1,73 @@
+"""Profiles: named, documented sets of pipeline choices, one frozen dataclass each.
+
+A field keeps its name from the profile through to the component or builder argument that
+consumes it (e.g. `width_multiplier` -> `ran_model.build_model(width_multiplier=...)`).
+Variants are made with `dataclasses.replace(DEV, train_steps=10)` or runner flags.
+"""
+import dataclasses
+import os
+from typing import Optional, Tuple
+
+
+class ConfigError(ValueError):
+  """A profile or flag value that cannot work (e.g. a data root that does not exist)."""
+
+
+def _field(default, help_text: str):
+  return dataclasses.field(default=default, metadata={'help': help_text})
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+  """Everything one pipeline run needs; runner flags override fields by name."""
+  pipeline_name: str = _field('ran-dev', 'Pipeline name in ML Metadata and the registry.')
+  dataset: str = _field('cure_tsr', 'Dataset format read by ExampleGen (components.example_gen).')
+  data_root: Optional[str] = _field(
+      None, 'Dataset root in its published layout. Default: <output_dir>/data/<dataset>, '
+      'where the embedded synthetic sample is rendered on first use.')
+  output_dir: str = _field('outputs', 'Root of pipeline artifacts, ML Metadata and the registry.')
+  sample_train_per_class: int = _field(
+      10, 'Embedded sample: base sign images per class and sequence type in the train split.')
+  sample_test_per_class: int = _field(
+      4, 'Embedded sample: base sign images per class and sequence type in the test split.')
+  model_name: str = _field('attention_92_cifar', 'ran_model variant (ran_model.MODEL_NAMES).')
+  width_multiplier: float = _field(1.0, 'Scales every width of the model (tests shrink it).')
+  image_size: int = _field(32, 'Training and serving resolution, pixels (square).')
+  batch_size: int = _field(64, 'Global training batch, examples.')
+  train_steps: int = _field(600, 'Training steps (batches).')
+  eval_steps: int = _field(20, 'Trainer-side evaluation steps (TFMA evaluates the whole split).')
+  learning_rate: float = _field(0.1, 'Peak learning rate of Nesterov SGD.')
+  warmup_steps: int = _field(50, 'Linear learning-rate warm-up, steps.')
+  lr_decay_fractions: Tuple[float, ...] = _field(
+      (0.4, 0.6), 'Fractions of train_steps where the rate drops 10x (paper: 64k, 96k of 160k).')
+  weight_decay: float = _field(1e-4, 'Weight decay on conv and dense kernels.')
+  seed: int = _field(0, 'Seed for the sample, shuffling and initialisation.')
+  slice_features: Tuple[str, ...] = _field(
+      ('scenario/challenge', 'scenario/level'), 'Feature keys TFMA slices accuracy by.')
+  eval_accuracy_threshold: float = _field(0.5, 'Blessing needs overall accuracy at least this.')
+  regression_tolerance: float = _field(
+      0.01, 'Blessing needs overall accuracy no lower than the baseline minus this.')
+  beam_pipeline_args: Tuple[str, ...] = _field(
+      ('--direct_running_mode=in_memory', '--direct_num_workers=1'),
+      'Apache Beam options for every Beam-powered component.')
+
+  @property
+  def pipeline_root(self) -> str:
+    return os.path.join(self.output_dir, 'pipeline', self.pipeline_name)
+
+  @property
+  def metadata_path(self) -> str:
+    return os.path.join(self.output_dir, 'metadata.sqlite')
+
+  @property
+  def registry_dir(self) -> str:
+    return os.path.join(self.output_dir, 'registry')
+
+  @property
+  def resolved_data_root(self) -> str:
+    return self.data_root or os.path.join(self.output_dir, 'data', self.dataset)
+
+
+DEV = PipelineConfig()
+
+PROFILES = {'dev': DEV}

@@ -1,0 +1,40 @@
+"""Command-line flags generated from the profile dataclass: one flag per field, same name."""
+import argparse
+import dataclasses
+import typing
+
+from pipeline import configs
+
+
+def _parser_for(field: dataclasses.Field):
+  """A function turning the flag's text into the field's type."""
+  hint = field.type
+  origin = typing.get_origin(hint)
+  if origin is tuple:
+    item = typing.get_args(hint)[0]
+    return lambda text: tuple(item(part) for part in text.split(',') if part)
+  if origin is typing.Union:  # Optional[X]
+    return typing.get_args(hint)[0]
+  return hint
+
+
+def _show(value) -> str:
+  return ','.join(map(str, value)) if isinstance(value, tuple) else str(value)
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+  """`--profile` plus one `--<field>` per PipelineConfig field, each overriding the profile."""
+  parser.add_argument('--profile', default='dev', choices=sorted(configs.PROFILES),
+                      help='Named set of choices (pipeline/configs.py). Default: dev.')
+  group = parser.add_argument_group('profile overrides (default: the profile\'s value)')
+  for field in dataclasses.fields(configs.PipelineConfig):
+    group.add_argument(
+        f'--{field.name}', type=_parser_for(field), default=None,
+        help=f'{field.metadata["help"]} [dev: {_show(getattr(configs.DEV, field.name))}]')
+
+
+def config_from_flags(args: argparse.Namespace) -> configs.PipelineConfig:
+  overrides = {field.name: getattr(args, field.name)
+               for field in dataclasses.fields(configs.PipelineConfig)
+               if getattr(args, field.name) is not None}
+  return dataclasses.replace(configs.PROFILES[args.profile], **overrides)

@@ -1,0 +1,47 @@
+"""Running the pipeline on this machine: LocalDagRunner, sqlite ML Metadata, embedded data."""
+import os
+import shutil
+
+from tfx import v1 as tfx
+
+from components.example_gen import cure_tsr
+from pipeline import results
+from pipeline.configs import ConfigError
+from pipeline.configs import PipelineConfig
+from pipeline.pipeline import create_pipeline
+
+
+def prepare_data(config: PipelineConfig) -> None:
+  """Renders the embedded CURE-TSR-layout sample on first use; checks a given data root exists.
+
+  Raises ConfigError when `config.data_root` was given but is missing, or when the default
+  location is asked of a dataset that has no embedded sample.
+  """
+  root = config.resolved_data_root
+  if config.data_root is not None:
+    if not os.path.isdir(root):
+      raise ConfigError(f'--data_root {root} does not exist or is not a directory')
+    return
+  if os.path.isdir(root):
+    return
+  if config.dataset != 'cure_tsr':
+    raise ConfigError(f'Dataset {config.dataset!r} has no embedded sample: give --data_root')
+  print(f'Rendering the embedded CURE-TSR-layout sample into {root} ...', flush=True)
+  partial = root + '.partial'  # renamed into place when complete: no half-written sample
+  if os.path.isdir(partial):
+    shutil.rmtree(partial)
+  counts = cure_tsr.write_sample(
+      partial, seed=config.seed, train_per_class=config.sample_train_per_class,
+      test_per_class=config.sample_test_per_class)
+  os.rename(partial, root)
+  print(f'  {sum(counts.values())} images written.', flush=True)
+
+
+def run_local(config: PipelineConfig) -> results.RunResults:
+  """Runs the whole pipeline in this process and returns what it produced."""
+  prepare_data(config)
+  os.makedirs(config.output_dir, exist_ok=True)
+  metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+  tfx.orchestration.LocalDagRunner().run(
+      create_pipeline(config, metadata_connection_config=metadata))
+  return results.latest_run_results(config.metadata_path, config.pipeline_name)

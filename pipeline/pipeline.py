@@ -1,0 +1,88 @@
+"""The DAG, defined once: every runner (local, Kubeflow, Vertex) compiles `create_pipeline`."""
+import hashlib
+import os
+from typing import Optional
+
+from ml_metadata.proto import metadata_store_pb2
+from tfx import v1 as tfx
+
+from components import evaluation
+from components import schemas
+from components.example_gen import executor as example_gen
+from pipeline.configs import PipelineConfig
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_CODE_PACKAGES = ('components', 'ran_model')
+_TRAINER_FIELDS = ('model_name', 'width_multiplier', 'image_size', 'batch_size',
+                   'learning_rate', 'warmup_steps', 'lr_decay_fractions', 'weight_decay', 'seed')
+
+
+def code_version() -> str:
+  """A digest of the component and model code: part of each custom component's config, so
+  editing that code invalidates cached outputs (code named by a module path is not hashed
+  by TFX itself)."""
+  digest = hashlib.sha256()
+  for package in _CODE_PACKAGES:
+    for folder, _, files in sorted(os.walk(os.path.join(PROJECT_ROOT, package))):
+      for name in sorted(f for f in files if f.endswith('.py')):
+        path = os.path.join(folder, name)
+        digest.update(os.path.relpath(path, PROJECT_ROOT).encode())
+        with open(path, 'rb') as f:
+          digest.update(f.read())
+  return digest.hexdigest()[:16]
+
+
+def create_pipeline(
+    config: PipelineConfig, *,
+    metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
+) -> tfx.dsl.Pipeline:
+  """ExampleGen -> statistics, schema, validation -> Transform -> Trainer -> Evaluator
+  (against the latest blessed model) -> Pusher into the filesystem registry.
+
+  `metadata_connection_config` is the runner's choice (sqlite locally, none on Kubeflow).
+  """
+  version = code_version()
+  example_gen_component = example_gen.image_example_gen(
+      config.dataset, config.resolved_data_root, code_version=version)
+  examples = example_gen_component.outputs['examples']
+  statistics_gen = tfx.components.StatisticsGen(examples=examples)
+  schema_gen = tfx.components.ImportSchemaGen(schema_file=schemas.schema_path(config.dataset))
+  example_validator = tfx.components.ExampleValidator(
+      statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
+  transform = tfx.components.Transform(
+      examples=examples, schema=schema_gen.outputs['schema'],
+      preprocessing_fn='components.transform.preprocessing_fn', materialize=False,
+      custom_config={'image_size': config.image_size, 'code_version': version})
+  trainer_config = {name: getattr(config, name) for name in _TRAINER_FIELDS}
+  trainer = tfx.components.Trainer(
+      run_fn='components.trainer.run_fn', examples=examples,
+      transform_graph=transform.outputs['transform_graph'],
+      schema=schema_gen.outputs['schema'],
+      train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
+      eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
+      custom_config={**trainer_config, 'code_version': version})
+  latest_blessed_model = tfx.dsl.Resolver(
+      strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+      model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+  ).with_id('latest_blessed_model')
+  evaluator = tfx.components.Evaluator(
+      examples=examples, model=trainer.outputs['model'],
+      baseline_model=latest_blessed_model.outputs['model'],
+      eval_config=evaluation.eval_config(
+          slice_features=config.slice_features,
+          eval_accuracy_threshold=config.eval_accuracy_threshold,
+          regression_tolerance=config.regression_tolerance))
+  pusher = tfx.components.Pusher(
+      model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
+      push_destination=tfx.proto.PushDestination(
+          filesystem=tfx.proto.PushDestination.Filesystem(
+              base_directory=os.path.join(config.registry_dir, config.model_name))))
+  return tfx.dsl.Pipeline(
+      pipeline_name=config.pipeline_name,
+      pipeline_root=config.pipeline_root,
+      components=[example_gen_component, statistics_gen, schema_gen, example_validator,
+                  transform, trainer, latest_blessed_model, evaluator, pusher],
+      enable_cache=True,
+      metadata_connection_config=metadata_connection_config,
+      beam_pipeline_args=list(config.beam_pipeline_args))

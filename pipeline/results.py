@@ -1,0 +1,147 @@
+"""What a pipeline run produced, read back from ML Metadata and TFMA, and its text report."""
+import dataclasses
+import os
+from typing import Dict, List, Optional, Tuple
+
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+import tensorflow_model_analysis as tfma
+
+_ACCURACY = 'sparse_categorical_accuracy'
+
+
+@dataclasses.dataclass(frozen=True)
+class SliceAccuracy:
+  name: str        # 'overall' or 'scenario/challenge=rain'
+  examples: int
+  accuracy: float
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResults:
+  run_id: str
+  component_seconds: Dict[str, float]  # wall time per component; 0-ish when cached
+  cached: Tuple[str, ...]              # components whose outputs were reused
+  examples_uri: str
+  evaluation_uri: str
+  slices: Tuple[SliceAccuracy, ...]
+  blessed: bool
+  failed_checks: Tuple[str, ...]       # why not blessed, one line per failed threshold
+  pushed_model: Optional[str]          # where the Pusher put the model, if it did
+
+  def accuracy(self, name: str) -> float:
+    return next(s.accuracy for s in self.slices if s.name == name)
+
+  def report(self, wall_seconds: float) -> str:
+    width = max(len(s.name) for s in self.slices)
+    lines = [f'Pipeline run {self.run_id} finished in {wall_seconds:.0f} s.',
+             '', f'{"slice":<{width}}  {"examples":>8}  {"accuracy":>8}']
+    lines += [f'{s.name:<{width}}  {s.examples:>8d}  {s.accuracy:>8.4f}' for s in self.slices]
+    lines.append('')
+    if self.blessed:
+      lines.append('Blessed: every threshold passed.')
+    else:
+      lines.append('NOT blessed:')
+      lines += [f'  - {reason}' for reason in self.failed_checks]
+    lines.append(f'Pushed model: {self.pushed_model}' if self.pushed_model
+                 else 'Nothing pushed (the model was not blessed).')
+    if self.cached:
+      lines.append(f'Reused cached outputs of: {", ".join(self.cached)}')
+    lines.append(f'Evaluation: {self.evaluation_uri}')
+    return '\n'.join(lines)
+
+
+def _slice_name(slice_key) -> str:
+  return ', '.join(f'{k}={v}' for k, v in slice_key) or 'overall'
+
+
+def read_slices(evaluation_uri: str) -> Tuple[SliceAccuracy, ...]:
+  """Accuracy and example count per slice: overall first, then sorted by name."""
+  result = tfma.load_eval_result(evaluation_uri)
+  slices = []
+  for slice_key, metrics in result.slicing_metrics:
+    values = metrics['']['']
+    slices.append(SliceAccuracy(_slice_name(slice_key),
+                                int(values['example_count']['doubleValue']),
+                                float(values[_ACCURACY]['doubleValue'])))
+  return tuple(sorted(slices, key=lambda s: (s.name != 'overall', s.name)))
+
+
+def failed_checks(evaluation_uri: str) -> Tuple[str, ...]:
+  """One line per failed metric threshold, e.g. 'overall: sparse_categorical_accuracy ...'."""
+  validation = tfma.load_validation_result(evaluation_uri)
+  reasons = []
+  for per_slice in validation.metric_validations_per_slice:
+    where = _slice_name((c.single_slice_key.column, c.single_slice_key.bytes_value.decode()
+                         or c.single_slice_key.int64_value or c.single_slice_key.float_value)
+                        for c in per_slice.slice_key.single_slice_keys)
+    for failure in per_slice.failures:
+      threshold = failure.metric_threshold
+      reasons.append(f'{where}: {failure.metric_key.name} = '
+                     f'{failure.metric_value.double_value.value:.4f} '
+                     f'fails {_describe(threshold, failure.metric_key.is_diff)}')
+  if validation.missing_slices:
+    reasons.append(f'missing slices: {list(validation.missing_slices)}')
+  return tuple(reasons)
+
+
+def _describe(threshold, is_diff: bool) -> str:
+  if is_diff:
+    return (f'change threshold (no drop beyond '
+            f'{-threshold.change_threshold.absolute.value:.4f} against the baseline)')
+  return f'value threshold (at least {threshold.value_threshold.lower_bound.value:.4f})'
+
+
+def _store(metadata_path: str) -> metadata_store.MetadataStore:
+  config = metadata_store_pb2.ConnectionConfig()
+  config.sqlite.filename_uri = metadata_path
+  config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+  return metadata_store.MetadataStore(config)
+
+
+def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
+  """Results of the newest run of `pipeline_name` recorded in the sqlite store."""
+  store = _store(metadata_path)
+  runs = [c for c in store.get_contexts_by_type('pipeline_run')
+          if any(p.name == pipeline_name
+                 for p in store.get_parent_contexts_by_context(c.id))]
+  if not runs:
+    raise ValueError(f'No run of pipeline {pipeline_name!r} in {metadata_path}')
+  run = max(runs, key=lambda c: c.create_time_since_epoch)
+  executions = store.get_executions_by_context(run.id)
+  component = {}  # execution id -> node id, e.g. 'Evaluator'
+  for node in store.get_contexts_by_type('node'):
+    for execution in store.get_executions_by_context(node.id):
+      component[execution.id] = node.name.split('.', 1)[-1]
+  outputs: Dict[str, List[metadata_store_pb2.Artifact]] = {}
+  for execution in executions:
+    output_ids = [e.artifact_id for e in store.get_events_by_execution_ids([execution.id])
+                  if e.type == metadata_store_pb2.Event.OUTPUT]
+    outputs[component[execution.id]] = store.get_artifacts_by_id(output_ids)
+  seconds = {component[e.id]: (e.last_update_time_since_epoch - e.create_time_since_epoch) / 1e3
+             for e in executions}
+  cached = tuple(component[e.id] for e in executions
+                 if e.last_known_state == metadata_store_pb2.Execution.CACHED)
+  evaluation = _only(outputs, 'Evaluator', 'ModelEvaluation')
+  blessing = _only(outputs, 'Evaluator', 'ModelBlessing')
+  pushed = _only(outputs, 'Pusher', 'PushedModel')
+  blessed = blessing.custom_properties['blessed'].int_value == 1
+  was_pushed = pushed.custom_properties['pushed'].int_value == 1
+  return RunResults(
+      run_id=run.name,
+      component_seconds=seconds,
+      cached=cached,
+      examples_uri=_only(outputs, 'FileBasedExampleGen', 'Examples').uri,
+      evaluation_uri=evaluation.uri,
+      slices=read_slices(evaluation.uri),
+      blessed=blessed,
+      failed_checks=() if blessed else failed_checks(evaluation.uri),
+      pushed_model=(pushed.custom_properties['pushed_destination'].string_value
+                    if was_pushed else None))
+
+
+def _only(outputs, component: str, artifact_type: str) -> metadata_store_pb2.Artifact:
+  matches = [a for a in outputs.get(component, []) if a.type == artifact_type]
+  if len(matches) != 1:
+    raise ValueError(f'Expected one {artifact_type} output of {component}, found {len(matches)}')
+  return matches[0]
