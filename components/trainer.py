@@ -44,10 +44,26 @@ def _optimizer(config: Dict[str, Any], total_steps: int) -> keras.optimizers.Opt
   return optimizer
 
 
+def precision_policy(requested: str) -> str:
+  """`requested`, or for 'auto': mixed_float16 on a GPU, mixed_bfloat16 on a CPU with native
+  bfloat16 instructions (AVX512-BF16 or AMX), float32 otherwise (emulated bf16 is slow)."""
+  if requested != 'auto':
+    return requested
+  if tf.config.list_physical_devices('GPU'):
+    return 'mixed_float16'
+  try:
+    with open('/proc/cpuinfo') as f:
+      flags = set(f.read().split())
+  except OSError:
+    flags = set()
+  return 'mixed_bfloat16' if flags & {'avx512_bf16', 'amx_bf16'} else 'float32'
+
+
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
   """TFX Trainer entry point."""
   config = fn_args.custom_config
   keras.utils.set_random_seed(config['seed'])
+  keras.mixed_precision.set_global_policy(precision_policy(config['mixed_precision']))
   class_names = schemas.class_names(schemas.load_schema(fn_args.schema_path))
   mean, std = transform.channel_statistics(
       tft.TFTransformOutput(fn_args.transform_output),
@@ -56,7 +72,10 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
   dataset_args = dict(image_size=image_size, batch_size=config['batch_size'], mean=mean,
                       std=std, seed=config['seed'])
   train = input_pipeline.make_dataset(fn_args.train_files, training=True, **dataset_args)
-  evaluation = input_pipeline.make_dataset(fn_args.eval_files, training=False, **dataset_args)
+  validation = {}
+  if fn_args.eval_steps:
+    validation = dict(validation_steps=fn_args.eval_steps, validation_data=(
+        input_pipeline.make_dataset(fn_args.eval_files, training=False, **dataset_args)))
 
   model = ran_model.build_model(
       config['model_name'], input_shape=(image_size, image_size, 3),
@@ -65,8 +84,7 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
                 loss=keras.losses.SparseCategoricalCrossentropy(),
                 metrics=[keras.metrics.SparseCategoricalAccuracy(name='accuracy')])
   epochs = max(1, min(10, fn_args.train_steps // 50))
-  model.fit(train, epochs=epochs, steps_per_epoch=fn_args.train_steps // epochs,
-            validation_data=evaluation, validation_steps=fn_args.eval_steps,
+  model.fit(train, epochs=epochs, steps_per_epoch=fn_args.train_steps // epochs, **validation,
             callbacks=[keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq=50)],
             verbose=2)
   serving.export_serving_model(model, fn_args.serving_model_dir, image_size=image_size,

@@ -27,20 +27,24 @@ class PipelineConfig:
       'where the embedded synthetic sample is rendered on first use.')
   output_dir: str = _field('outputs', 'Root of pipeline artifacts, ML Metadata and the registry.')
   sample_train_per_class: int = _field(
-      10, 'Embedded sample: base sign images per class and sequence type in the train split.')
+      20, 'Embedded sample: base sign images per class and sequence type in the train split.')
   sample_test_per_class: int = _field(
       4, 'Embedded sample: base sign images per class and sequence type in the test split.')
-  model_name: str = _field('attention_92_cifar', 'ran_model variant (ran_model.MODEL_NAMES).')
+  model_name: str = _field('attention_56_cifar', 'ran_model variant (ran_model.MODEL_NAMES).')
   width_multiplier: float = _field(1.0, 'Scales every width of the model (tests shrink it).')
   image_size: int = _field(32, 'Training and serving resolution, pixels (square).')
   batch_size: int = _field(64, 'Global training batch, examples.')
-  train_steps: int = _field(600, 'Training steps (batches).')
-  eval_steps: int = _field(20, 'Trainer-side evaluation steps (TFMA evaluates the whole split).')
+  train_steps: int = _field(400, 'Training steps (batches).')
+  eval_steps: int = _field(
+      0, 'Trainer-side validation steps per epoch; 0 skips it (TFMA evaluates the whole split).')
   learning_rate: float = _field(0.1, 'Peak learning rate of Nesterov SGD.')
   warmup_steps: int = _field(50, 'Linear learning-rate warm-up, steps.')
   lr_decay_fractions: Tuple[float, ...] = _field(
       (0.4, 0.6), 'Fractions of train_steps where the rate drops 10x (paper: 64k, 96k of 160k).')
   weight_decay: float = _field(1e-4, 'Weight decay on conv and dense kernels.')
+  mixed_precision: str = _field(
+      'auto', 'Keras precision policy: float32, mixed_bfloat16, mixed_float16, or auto '
+      '(float16 on GPU, bfloat16 on CPUs with native bf16 instructions, else float32).')
   seed: int = _field(0, 'Seed for the sample, shuffling and initialisation.')
   slice_features: Tuple[str, ...] = _field(
       ('scenario/challenge', 'scenario/level'), 'Feature keys TFMA slices accuracy by.')

@@ -14,7 +14,8 @@ from pipeline.configs import PipelineConfig
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _CODE_PACKAGES = ('components', 'ran_model')
 _TRAINER_FIELDS = ('model_name', 'width_multiplier', 'image_size', 'batch_size',
-                   'learning_rate', 'warmup_steps', 'lr_decay_fractions', 'weight_decay', 'seed')
+                   'learning_rate', 'warmup_steps', 'lr_decay_fractions', 'weight_decay',
+                   'mixed_precision', 'seed')
 
 
 def code_version() -> str:

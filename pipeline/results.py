@@ -72,9 +72,7 @@ def failed_checks(evaluation_uri: str) -> Tuple[str, ...]:
   validation = tfma.load_validation_result(evaluation_uri)
   reasons = []
   for per_slice in validation.metric_validations_per_slice:
-    where = _slice_name((c.single_slice_key.column, c.single_slice_key.bytes_value.decode()
-                         or c.single_slice_key.int64_value or c.single_slice_key.float_value)
-                        for c in per_slice.slice_key.single_slice_keys)
+    where = _slice_name(tfma.slicer.deserialize_slice_key(per_slice.slice_key))
     for failure in per_slice.failures:
       threshold = failure.metric_threshold
       reasons.append(f'{where}: {failure.metric_key.name} = '
