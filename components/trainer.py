@@ -2,7 +2,7 @@
 
 Hyperparameters arrive in `custom_config` under the profile's field names (pipeline/configs.py).
 """
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -44,18 +44,26 @@ def _optimizer(config: Dict[str, Any], total_steps: int) -> keras.optimizers.Opt
   return optimizer
 
 
-def precision_policy(requested: str) -> str:
-  """`requested`, or for 'auto': mixed_float16 on a GPU, mixed_bfloat16 on a CPU with native
-  bfloat16 instructions (AVX512-BF16 or AMX), float32 otherwise (emulated bf16 is slow)."""
-  if requested != 'auto':
-    return requested
-  if tf.config.list_physical_devices('GPU'):
-    return 'mixed_float16'
+def _cpu_flags() -> frozenset:
   try:
     with open('/proc/cpuinfo') as f:
-      flags = set(f.read().split())
+      return frozenset(f.read().split())
   except OSError:
-    flags = set()
+    return frozenset()
+
+
+def precision_policy(requested: str, *, has_gpu: Optional[bool] = None,
+                     cpu_flags: Optional[frozenset] = None) -> str:
+  """`requested`, or for 'auto': mixed_float16 on a GPU, mixed_bfloat16 on a CPU with native
+  bfloat16 instructions (AVX512-BF16 or AMX), float32 otherwise (emulated bf16 is slow).
+  `has_gpu` and `cpu_flags` default to this machine's."""
+  if requested != 'auto':
+    return requested
+  if has_gpu is None:
+    has_gpu = bool(tf.config.list_physical_devices('GPU'))
+  if has_gpu:
+    return 'mixed_float16'
+  flags = _cpu_flags() if cpu_flags is None else cpu_flags
   return 'mixed_bfloat16' if flags & {'avx512_bf16', 'amx_bf16'} else 'float32'
 
 

@@ -23,6 +23,7 @@ class RunResults:
   component_seconds: Dict[str, float]  # wall time per component; 0-ish when cached
   cached: Tuple[str, ...]              # components whose outputs were reused
   examples_uri: str
+  anomalies_uri: str
   evaluation_uri: str
   slices: Tuple[SliceAccuracy, ...]
   blessed: bool
@@ -130,6 +131,7 @@ def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
       component_seconds=seconds,
       cached=cached,
       examples_uri=_only(outputs, 'FileBasedExampleGen', 'Examples').uri,
+      anomalies_uri=_only(outputs, 'ExampleValidator', 'ExampleAnomalies').uri,
       evaluation_uri=evaluation.uri,
       slices=read_slices(evaluation.uri),
       blessed=blessed,

@@ -1,0 +1,98 @@
+"""Transform's pixel statistics are right, and serving sees exactly the trained-on pixels."""
+import io
+import os
+
+import numpy as np
+from PIL import Image
+import pytest
+import tensorflow as tf
+import tensorflow_transform as tft
+import tensorflow_transform.beam as tft_beam
+from tensorflow_transform.tf_metadata import dataset_metadata
+from tensorflow_transform.tf_metadata import schema_utils
+import tf_keras as keras
+
+from components import features
+from components import input_pipeline
+from components import preprocessing
+from components import serving
+from components import transform
+
+SIZE = 8
+
+
+def _png(pixels: np.ndarray) -> bytes:
+  out = io.BytesIO()
+  Image.fromarray(pixels).save(out, format='PNG')
+  return out.getvalue()
+
+
+@pytest.fixture(name='images', scope='module')
+def fixture_images():
+  rng = np.random.default_rng(0)
+  return [rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8) for _ in range(6)]
+
+
+@pytest.fixture(name='transform_output', scope='module')
+def fixture_transform_output(images, tmp_path_factory):
+  """Runs the real preprocessing_fn through tf.Transform's Beam analyzers."""
+  metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(
+      {features.IMAGE_ENCODED: tf.io.FixedLenFeature([1], tf.string)}))
+  data = [{features.IMAGE_ENCODED: [_png(image)]} for image in images]
+  output_dir = str(tmp_path_factory.mktemp('transform'))
+  with tft_beam.Context(temp_dir=os.path.join(output_dir, 'tmp')):
+    transform_fn = ((data, metadata) | tft_beam.AnalyzeDataset(
+        lambda inputs: transform.preprocessing_fn(inputs, {'image_size': SIZE})))
+    _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
+  return tft.TFTransformOutput(output_dir)
+
+
+def test_channel_statistics_equal_numpy_over_all_pixels(images, transform_output):
+  mean, std = transform.channel_statistics(transform_output, _png(images[0]))
+  pixels = np.stack(images).reshape(-1, 3) / 255.0
+  np.testing.assert_allclose(mean, pixels.mean(axis=0), atol=1e-5)
+  np.testing.assert_allclose(std, pixels.std(axis=0), atol=1e-5)
+
+
+def test_decode_image_resizes_to_unit_range():
+  image = np.full((20, 30, 3), 255, np.uint8)
+  image[..., 1] = 0
+  decoded = preprocessing.decode_image(tf.constant(_png(image)), 16).numpy()
+  assert decoded.shape == (16, 16, 3)
+  np.testing.assert_allclose(decoded[..., 0], 1.0, atol=1e-6)
+  np.testing.assert_allclose(decoded[..., 1], 0.0, atol=1e-6)
+
+
+def test_serving_signatures_equal_the_model_on_training_preprocessing(images, tmp_path):
+  """No skew: served probabilities = model(the input pipeline's pixels for the same bytes)."""
+  mean, std = np.array([0.5, 0.4, 0.3]), np.array([0.2, 0.25, 0.3])
+  inputs = keras.Input((SIZE, SIZE, 3))
+  model = keras.Model(inputs, keras.layers.Dense(
+      4, activation='softmax')(keras.layers.Flatten()(inputs)))
+  encoded = [_png(image) for image in images]
+  example_file = str(tmp_path / 'examples.tfrecord.gz')
+  with tf.io.TFRecordWriter(example_file, options='GZIP') as writer:
+    for label, data in enumerate(encoded):
+      writer.write(features.make_example(
+          encoded=data, image_format='png', height=SIZE, width=SIZE, filename=f'{label}.png',
+          label=label % 4, label_text='x', scenario={}).SerializeToString())
+  pixels, labels = next(iter(input_pipeline.make_dataset(
+      [example_file], image_size=SIZE, batch_size=len(images), mean=mean, std=std,
+      training=False)))
+  np.testing.assert_array_equal(labels.numpy(), [0, 1, 2, 3, 0, 1])
+  expected = model(pixels, training=False).numpy()
+
+  export_dir = str(tmp_path / 'export')
+  serving.export_serving_model(model, export_dir, image_size=SIZE, mean=mean, std=std,
+                               class_names=['a', 'b', 'c', 'd'])
+  served = tf.saved_model.load(export_dir)
+  by_images = served.signatures['serve_images'](images=tf.constant(encoded))
+  examples = [features.make_example(
+      encoded=data, image_format='png', height=SIZE, width=SIZE, filename='x', label=0,
+      label_text='x', scenario={}).SerializeToString() for data in encoded]
+  by_examples = served.signatures['serving_default'](examples=tf.constant(examples))
+  for outputs in (by_images, by_examples):
+    np.testing.assert_allclose(outputs[serving.PROBABILITIES].numpy(), expected, atol=1e-6)
+    np.testing.assert_array_equal(outputs[serving.CLASS_IDS].numpy(), expected.argmax(-1))
+    assert [n.decode() for n in outputs[serving.CLASS_NAMES].numpy()] == [
+        'abcd'[i] for i in expected.argmax(-1)]

@@ -1,0 +1,83 @@
+"""runner.py's flags: one per profile field, typed overrides, clear errors."""
+import dataclasses
+
+import pytest
+
+import runner
+from pipeline import configs
+from pipeline import flags
+
+
+def test_help_documents_every_field(capsys):
+  with pytest.raises(SystemExit) as exit_info:
+    runner.parse_args(['--help'])
+  assert exit_info.value.code == 0
+  text = capsys.readouterr().out
+  for field in dataclasses.fields(configs.PipelineConfig):
+    assert f'--{field.name}' in text
+  assert '--runner' in text and '--profile' in text
+
+
+def test_no_flags_give_the_dev_profile():
+  assert flags.config_from_flags(runner.parse_args([])) == configs.DEV
+
+
+def test_flags_override_fields_with_their_types():
+  config = flags.config_from_flags(runner.parse_args([
+      '--train_steps', '7', '--learning_rate', '0.05', '--lr_decay_fractions', '0.5,0.75',
+      '--slice_features', 'scenario/level', '--data_root', '/data/x']))
+  assert config.train_steps == 7
+  assert config.learning_rate == 0.05
+  assert config.lr_decay_fractions == (0.5, 0.75)
+  assert config.slice_features == ('scenario/level',)
+  assert config.data_root == '/data/x'
+  assert config.model_name == configs.DEV.model_name
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--runner', 'airflow'], "invalid choice: 'airflow'"),
+    (['--train_steps', 'many'], "invalid int value: 'many'"),
+    (['--profile', 'nope'], "invalid choice: 'nope'"),
+    (['--no_such_flag', '1'], 'unrecognized arguments: --no_such_flag'),
+])
+def test_bad_flags_exit_with_a_message(argv, message, capsys):
+  with pytest.raises(SystemExit) as exit_info:
+    runner.parse_args(argv)
+  assert exit_info.value.code == 2
+  assert message in capsys.readouterr().err
+
+
+def test_missing_data_root_is_a_clear_error(tmp_path, capsys):
+  missing = tmp_path / 'no_such_dir'
+  code = runner.main(['--data_root', str(missing), '--output_dir', str(tmp_path / 'out')])
+  assert code == 2
+  assert capsys.readouterr().err.strip() == (
+      f'error: --data_root {missing} does not exist or is not a directory')
+  assert not (tmp_path / 'out').exists()
+
+
+def test_datasets_without_a_sample_need_a_data_root(tmp_path):
+  from pipeline import local  # pylint: disable=g-import-not-at-top
+  config = dataclasses.replace(configs.DEV, dataset='gtsrb', output_dir=str(tmp_path))
+  with pytest.raises(configs.ConfigError, match="'gtsrb' has no embedded sample"):
+    local.prepare_data(config)
+
+
+def test_default_data_root_is_rendered_once(tmp_path, monkeypatch):
+  from pipeline import local  # pylint: disable=g-import-not-at-top
+  calls = []
+  real_write_sample = local.cure_tsr.write_sample
+
+  def counting_write_sample(root, **kwargs):
+    calls.append(root)
+    return real_write_sample(root, **kwargs)
+
+  monkeypatch.setattr(local.cure_tsr, 'write_sample', counting_write_sample)
+  config = dataclasses.replace(configs.DEV, output_dir=str(tmp_path),
+                               sample_train_per_class=1, sample_test_per_class=1)
+  local.prepare_data(config)
+  local.prepare_data(config)
+  assert len(calls) == 1
+  root = tmp_path / 'data' / 'cure_tsr'
+  assert sorted(p.name for p in root.iterdir()) == sorted(local.cure_tsr.SPLIT_FOLDERS)
+  assert not (tmp_path / 'data' / 'cure_tsr.partial').exists()

@@ -1,0 +1,98 @@
+"""End to end: the real TFX components on a tiny CURE-TSR-layout sample with a narrow model."""
+import dataclasses
+import os
+
+import pytest
+import tensorflow as tf
+from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+from components.example_gen import cure_tsr
+from pipeline import configs
+from pipeline import local
+
+CHALLENGES = ('rain', 'haze')
+LEVELS = (1, 5)
+
+
+@pytest.fixture(scope='module')
+def pipeline_runs(tmp_path_factory):
+  """Runs the pipeline twice on unchanged inputs; returns (config, first, second)."""
+  root = tmp_path_factory.mktemp('e2e')
+  data_root = str(root / 'data')
+  cure_tsr.write_sample(data_root, seed=3, train_per_class=1, test_per_class=1,
+                        challenges=CHALLENGES, levels=LEVELS)
+  config = dataclasses.replace(
+      configs.DEV, output_dir=str(root / 'out'), data_root=data_root,
+      width_multiplier=0.25, batch_size=16, train_steps=12, warmup_steps=2,
+      eval_accuracy_threshold=0.0, regression_tolerance=1.0)
+  first = local.run_local(config)
+  second = local.run_local(config)
+  return config, first, second
+
+
+def _count_records(pattern):
+  return sum(1 for f in tf.io.gfile.glob(pattern)
+             for _ in tf.data.TFRecordDataset(f, compression_type='GZIP'))
+
+
+def _files_on_disk(data_root, split_pattern):
+  return len(tf.io.gfile.glob(os.path.join(data_root, split_pattern)))
+
+
+@pytest.mark.e2e
+def test_examples_written_equal_files_on_disk(pipeline_runs):
+  config, first, _ = pipeline_runs
+  for split, pattern in cure_tsr.SPLIT_PATTERNS.items():
+    on_disk = _files_on_disk(config.data_root, pattern)
+    assert on_disk == 14 * 2 * (1 + len(CHALLENGES) * len(LEVELS))
+    assert _count_records(os.path.join(first.examples_uri, f'Split-{split}', '*')) == on_disk
+
+
+@pytest.mark.e2e
+def test_no_schema_anomalies(pipeline_runs):
+  _, first, _ = pipeline_runs
+  for split in cure_tsr.SPLIT_PATTERNS:
+    anomalies = anomalies_pb2.Anomalies()
+    with open(os.path.join(first.anomalies_uri, f'Split-{split}', 'SchemaDiff.pb'), 'rb') as f:
+      anomalies.ParseFromString(f.read())
+    assert dict(anomalies.anomaly_info) == {}, split
+    assert not anomalies.HasField('dataset_anomaly_info'), split
+
+
+@pytest.mark.e2e
+def test_evaluation_has_a_slice_per_challenge_and_level(pipeline_runs):
+  _, first, _ = pipeline_runs
+  names = {s.name: s for s in first.slices}
+  assert names['overall'].examples == 14 * 2 * (1 + len(CHALLENGES) * len(LEVELS))
+  for challenge in ('none',) + CHALLENGES:
+    assert names[f'scenario/challenge={challenge}'].examples > 0
+  for level in (0,) + LEVELS:
+    assert names[f'scenario/level={level}'].examples > 0
+  assert all(0.0 <= s.accuracy <= 1.0 for s in first.slices)
+
+
+@pytest.mark.e2e
+def test_blessed_model_is_pushed_and_serves(pipeline_runs):
+  config, first, _ = pipeline_runs
+  assert first.blessed and first.failed_checks == ()
+  assert first.pushed_model.startswith(os.path.join(config.registry_dir, config.model_name))
+  served = tf.saved_model.load(first.pushed_model)
+  example = cure_tsr.example_from_file(
+      os.path.join(config.data_root, 'Real_Test', 'Haze-5', '01_08_12_05_0008.bmp'),
+      config.data_root)
+  outputs = served.signatures['serving_default'](
+      examples=tf.constant([example.SerializeToString()]))
+  class_id = int(outputs['class_ids'][0])
+  assert 0 <= class_id < len(cure_tsr.CLASS_NAMES)
+  assert outputs['class_names'][0].numpy().decode() == cure_tsr.CLASS_NAMES[class_id]
+  assert outputs['probabilities'].shape == (1, len(cure_tsr.CLASS_NAMES))
+  assert float(tf.reduce_sum(outputs['probabilities'])) == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.e2e
+def test_second_run_reuses_cached_outputs(pipeline_runs):
+  _, first, second = pipeline_runs
+  assert first.cached == ()
+  assert {'FileBasedExampleGen', 'StatisticsGen', 'Transform', 'Trainer'} <= set(second.cached)
+  assert second.examples_uri == first.examples_uri
+  assert second.run_id != first.run_id
