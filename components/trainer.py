@@ -68,10 +68,19 @@ def precision_policy(requested: str, *, has_gpu: Optional[bool] = None,
 
 
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
-  """TFX Trainer entry point."""
-  config = fn_args.custom_config
+  """TFX Trainer entry point. Keras' global precision policy is restored afterwards: local
+  runs execute every component in one process."""
+  previous_policy = keras.mixed_precision.global_policy()
+  keras.mixed_precision.set_global_policy(
+      precision_policy(fn_args.custom_config['mixed_precision']))
+  try:
+    _train_and_export(fn_args, fn_args.custom_config)
+  finally:
+    keras.mixed_precision.set_global_policy(previous_policy)
+
+
+def _train_and_export(fn_args: tfx.components.FnArgs, config: Dict[str, Any]) -> None:
   keras.utils.set_random_seed(config['seed'])
-  keras.mixed_precision.set_global_policy(precision_policy(config['mixed_precision']))
   class_names = schemas.class_names(schemas.load_schema(fn_args.schema_path))
   mean, std = transform.channel_statistics(
       tft.TFTransformOutput(fn_args.transform_output),

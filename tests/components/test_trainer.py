@@ -26,3 +26,18 @@ def test_explicit_precision_is_kept(requested):
 ])
 def test_auto_precision_picks_what_the_hardware_runs_natively(has_gpu, cpu_flags, expected):
   assert trainer.precision_policy('auto', has_gpu=has_gpu, cpu_flags=cpu_flags) == expected
+
+
+def test_run_fn_restores_the_global_precision_policy(monkeypatch):
+  """A local run executes every component in one process: no policy may leak out."""
+  import tf_keras as keras  # pylint: disable=g-import-not-at-top
+  seen = []
+  monkeypatch.setattr(trainer, '_train_and_export', lambda fn_args, config: seen.append(
+      keras.mixed_precision.global_policy().name))
+
+  class FnArgs:
+    custom_config = {'mixed_precision': 'mixed_bfloat16'}
+
+  trainer.run_fn(FnArgs())
+  assert seen == ['mixed_bfloat16']
+  assert keras.mixed_precision.global_policy().name == 'float32'
