@@ -4,8 +4,13 @@ Picks a profile (pipeline/configs.py), applies flag overrides, and hands the one
 (pipeline/pipeline.py) to the chosen orchestrator.
 """
 import os
+import warnings
 
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')  # one Keras (Keras 2) before TF loads
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+# Google's client libraries warn at import that Python 3.10 will lose support; TFX 1.16
+# needs 3.10, so the warning says nothing the user can act on.
+warnings.filterwarnings('ignore', message='.*non-supported Python version', category=FutureWarning)
 
 import argparse  # pylint: disable=g-import-not-at-top,wrong-import-position
 import sys
