@@ -11,6 +11,10 @@ are interleaved (one step of every model and mode per round) and each rate is
 batch / median step seconds, so load from other processes hits all models alike and the
 ratios stay comparable when absolute rates are noisy.
 
+`--xla` defaults to off: on 2 CPU cores at 224x224, batch 8, XLA compiles each ImageNet
+training step for about 2 minutes and then trains 2-4x slower than without it (see
+bench/results/model_throughput_xla.csv), so `--xla both` takes about 20 minutes.
+
 Efficiency = train images/s x forward GMACs/image (`ran_model.count_macs`: Conv2D and Dense
 kernels only; biases, BN and element-wise ops count 0), i.e. forward multiply-adds per
 second. The issue's target: attention_92's efficiency >= 0.9x resnet152's in the same run.
@@ -74,29 +78,35 @@ def seconds_of(step, *args):
   return time.perf_counter() - start
 
 
-def measure(args):
-  """Returns one result dict per (model, xla), measured in this process."""
-  images = tf.random.uniform((args.batch, args.image_size, args.image_size, 3))
-  labels = tf.random.uniform((args.batch,), maxval=CLASSES, dtype=tf.int32)
+def prepared_runs(args, images, labels):
+  """Builds every model and mode, then times the first call and makes `--warmup` calls."""
   runs = []
   for name in args.models:
     model = build_benchmarked_model(name, args.image_size)
     for xla in XLA_MODES[args.xla]:
       train_step, infer_step = compiled_steps(model, xla=xla)
-      runs.append(dict(variant=name, xla='on' if xla else 'off', params=model.count_params(),
-                       gmacs=ran_model.count_macs(model) / 1e9,
-                       steps={'train': (train_step, images, labels),
-                              'infer': (infer_step, images)},
-                       first={}, seconds={'train': [], 'infer': []}))
-      for kind, (step, *inputs) in runs[-1]['steps'].items():
-        runs[-1]['first'][kind] = seconds_of(step, *inputs)
-        print(f'{name} xla={runs[-1]["xla"]} {kind}: first call '
-              f'{runs[-1]["first"][kind]:.1f} s', flush=True)
+      run = dict(variant=name, xla='on' if xla else 'off', params=model.count_params(),
+                 gmacs=ran_model.count_macs(model) / 1e9,
+                 calls={'train': (train_step, (images, labels)), 'infer': (infer_step, (images,))},
+                 first={}, seconds={'train': [], 'infer': []})
+      for kind, (step, inputs) in run['calls'].items():
+        run['first'][kind] = seconds_of(step, *inputs)
+        print(f'{name} xla={run["xla"]} {kind}: first call {run["first"][kind]:.1f} s',
+              flush=True)
         for _ in range(args.warmup):
           seconds_of(step, *inputs)
+      runs.append(run)
+  return runs
+
+
+def measure(args):
+  """Returns one result dict per (model, xla), all measured in this process."""
+  images = tf.random.uniform((args.batch, args.image_size, args.image_size, 3))
+  labels = tf.random.uniform((args.batch,), maxval=CLASSES, dtype=tf.int32)
+  runs = prepared_runs(args, images, labels)
   for _ in range(args.steps):  # interleaved: every round times every model and mode once
     for run in runs:
-      for kind, (step, *inputs) in run['steps'].items():
+      for kind, (step, inputs) in run['calls'].items():
         run['seconds'][kind].append(seconds_of(step, *inputs))
   for run in runs:
     for kind in ('train', 'infer'):
@@ -164,7 +174,8 @@ def parse_args(argv=None):
   parser.add_argument('--image_size', type=int, default=224)
   parser.add_argument('--steps', type=int, default=5, help='timed steps per model and mode')
   parser.add_argument('--warmup', type=int, default=1, help='untimed calls after the first')
-  parser.add_argument('--xla', choices=sorted(XLA_MODES), default='both')
+  parser.add_argument('--xla', choices=sorted(XLA_MODES), default='off',
+                      help='jit_compile the steps: off, on, or both (slow on CPU)')
   parser.add_argument('--precision', choices=['float32', 'mixed_bfloat16'], default='float32')
   parser.add_argument('--output_csv', default='bench/results/model_throughput.csv')
   args = parser.parse_args(argv)
