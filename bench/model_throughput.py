@@ -1,7 +1,7 @@
 """Training and inference images/s of Residual Attention Networks against Keras ResNets.
 
 Every model runs in one process on the same random batch (`images` float32
-`[batch, size, size, 3]`, `labels` int32 `[batch]`, 1000 classes), with and without XLA:
+`[batch, size, size, 3]`, `labels` int32 `[batch]` in [0, classes)), with and without XLA:
   train step: forward (training=True), sparse cross-entropy, backward, SGD momentum 0.9
     update, in one `tf.function(jit_compile=xla)`;
   inference: forward (training=False) in one `tf.function(jit_compile=xla)`.
@@ -37,16 +37,15 @@ BASELINES = {'resnet50': keras.applications.ResNet50,
              'resnet152': keras.applications.ResNet152}
 REFERENCE = 'resnet152'
 TARGET_MODEL, TARGET_RATIO = 'attention_92', 0.9
-CLASSES = 1000
 XLA_MODES = {'off': (False,), 'on': (True,), 'both': (False, True)}
 
 
-def build_benchmarked_model(name, image_size):
-  """A ran_model variant or a `BASELINES` ResNet (weights=None), 1000 classes, softmax."""
+def build_benchmarked_model(name, *, image_size, classes):
+  """A ran_model variant or a `BASELINES` ResNet (weights=None), softmax over `classes`."""
   input_shape = (image_size, image_size, 3)
   if name in BASELINES:
-    return BASELINES[name](weights=None, input_shape=input_shape, classes=CLASSES)
-  return ran_model.build_model(name, input_shape=input_shape, classes=CLASSES)
+    return BASELINES[name](weights=None, input_shape=input_shape, classes=classes)
+  return ran_model.build_model(name, input_shape=input_shape, classes=classes)
 
 
 def compiled_steps(model, *, xla):
@@ -82,7 +81,7 @@ def prepared_runs(args, images, labels):
   """Builds every model and mode, then times the first call and makes `--warmup` calls."""
   runs = []
   for name in args.models:
-    model = build_benchmarked_model(name, args.image_size)
+    model = build_benchmarked_model(name, image_size=args.image_size, classes=args.classes)
     for xla in XLA_MODES[args.xla]:
       train_step, infer_step = compiled_steps(model, xla=xla)
       run = dict(variant=name, xla='on' if xla else 'off', params=model.count_params(),
@@ -102,7 +101,7 @@ def prepared_runs(args, images, labels):
 def measure(args):
   """Returns one result dict per (model, xla), all measured in this process."""
   images = tf.random.uniform((args.batch, args.image_size, args.image_size, 3))
-  labels = tf.random.uniform((args.batch,), maxval=CLASSES, dtype=tf.int32)
+  labels = tf.random.uniform((args.batch,), maxval=args.classes, dtype=tf.int32)
   runs = prepared_runs(args, images, labels)
   for _ in range(args.steps):  # interleaved: every round times every model and mode once
     for run in runs:
@@ -152,7 +151,7 @@ def print_table(runs, args):
 
 def write_csv(runs, args):
   os.makedirs(os.path.dirname(args.output_csv) or '.', exist_ok=True)
-  fields = ['variant', 'image_size', 'batch', 'xla', 'precision', 'params', 'gmacs',
+  fields = ['variant', 'image_size', 'batch', 'classes', 'xla', 'precision', 'params', 'gmacs',
             'train_img_s', 'infer_img_s', 'train_gmac_s', 'efficiency_vs_resnet152',
             'train_compile_s', 'infer_compile_s', 'timed_steps']
   with open(args.output_csv, 'w', newline='') as f:
@@ -160,7 +159,7 @@ def write_csv(runs, args):
     writer.writeheader()
     for run in runs:
       row = {k: round(v, 4) if isinstance(v, float) else v for k, v in run.items()}
-      writer.writerow(dict(row, image_size=args.image_size, batch=args.batch,
+      writer.writerow(dict(row, image_size=args.image_size, batch=args.batch, classes=args.classes,
                            precision=args.precision, timed_steps=args.steps))
   print(f'wrote {args.output_csv}')
 
@@ -172,6 +171,7 @@ def parse_args(argv=None):
                       help=f'ran_model names or {sorted(BASELINES)}')
   parser.add_argument('--batch', type=int, default=8)
   parser.add_argument('--image_size', type=int, default=224)
+  parser.add_argument('--classes', type=int, default=1000)
   parser.add_argument('--steps', type=int, default=5, help='timed steps per model and mode')
   parser.add_argument('--warmup', type=int, default=1, help='untimed calls after the first')
   parser.add_argument('--xla', choices=sorted(XLA_MODES), default='off',
