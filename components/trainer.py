@@ -44,6 +44,13 @@ def _optimizer(config: Dict[str, Any], total_steps: int) -> keras.optimizers.Opt
   return optimizer
 
 
+def logging_epochs(train_steps: int) -> int:
+  """Keras epochs to split `train_steps` into (one log line each): at most 10, about 50 steps
+  each, and dividing `train_steps` exactly so the run trains the asked number of steps."""
+  most = min(10, max(1, train_steps // 50))
+  return next(e for e in range(most, 0, -1) if train_steps % e == 0)
+
+
 def _cpu_flags() -> frozenset:
   try:
     with open('/proc/cpuinfo') as f:
@@ -100,7 +107,7 @@ def _train_and_export(fn_args: tfx.components.FnArgs, config: Dict[str, Any]) ->
   model.compile(optimizer=_optimizer(config, fn_args.train_steps),
                 loss=keras.losses.SparseCategoricalCrossentropy(),
                 metrics=[keras.metrics.SparseCategoricalAccuracy(name='accuracy')])
-  epochs = max(1, min(10, fn_args.train_steps // 50))
+  epochs = logging_epochs(fn_args.train_steps)
   model.fit(train, epochs=epochs, steps_per_epoch=fn_args.train_steps // epochs, **validation,
             callbacks=[keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq=50)],
             verbose=2)

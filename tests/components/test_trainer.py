@@ -41,3 +41,9 @@ def test_run_fn_restores_the_global_precision_policy(monkeypatch):
   trainer.run_fn(FnArgs())
   assert seen == ['mixed_bfloat16']
   assert keras.mixed_precision.global_policy().name == 'float32'
+
+
+@pytest.mark.parametrize('train_steps, epochs', [(400, 8), (410, 5), (12, 1), (997, 1), (5000, 10)])
+def test_logging_epochs_divide_the_steps_exactly(train_steps, epochs):
+  assert trainer.logging_epochs(train_steps) == epochs
+  assert train_steps % epochs == 0
