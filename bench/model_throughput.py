@@ -1,19 +1,20 @@
 """Training and inference images/s of Residual Attention Networks against Keras ResNets.
 
 Every model runs in one process on the same random batch (`images` float32
-`[batch, size, size, 3]`, `labels` int32 `[batch]` in [0, classes)), with and without XLA:
+`[batch, size, size, 3]`, `labels` int32 `[batch]` in [0, classes)), without and/or with XLA:
   train step: forward (training=True), sparse cross-entropy, backward, SGD momentum 0.9
     update, in one `tf.function(jit_compile=xla)`;
   inference: forward (training=False) in one `tf.function(jit_compile=xla)`.
 The first call of each function (tracing, graph optimisation, XLA compilation) is timed
-apart and reported as compile seconds; `--warmup` more calls are not timed. The timed steps
-are interleaved (one step of every model and mode per round) and each rate is
-batch / median step seconds, so load from other processes hits all models alike and the
+apart; compile seconds = first call - median step. `--warmup` more calls are not timed.
+The timed steps are interleaved (one step of every model and mode per round) and each rate
+is batch / median step seconds, so load from other processes hits all models alike and the
 ratios stay comparable when absolute rates are noisy.
 
-`--xla` defaults to off: on 2 CPU cores at 224x224, batch 8, XLA compiles each ImageNet
-training step for about 2 minutes and then trains 2-4x slower than without it (see
-bench/results/model_throughput_xla.csv), so `--xla both` takes about 20 minutes.
+`--xla` defaults to off: on 2 CPU cores at 224x224, batch 8, XLA compiles a training step
+for 20 s (ResNet-50) to 2 minutes (attention_92, ResNet-152) and then trains 2.7-5x slower
+than without it (bench/results/model_throughput_xla.csv), so `--xla both` takes about 16
+minutes against 4 for the default.
 
 Efficiency = train images/s x forward GMACs/image (`ran_model.count_macs`: Conv2D and Dense
 kernels only; biases, BN and element-wise ops count 0), i.e. forward multiply-adds per
@@ -28,7 +29,9 @@ import os
 import statistics
 import time
 
-import tensorflow as tf
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')  # one Keras (Keras 2) before TF loads
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
 import tf_keras as keras
 
 import ran_model
