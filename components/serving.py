@@ -43,6 +43,5 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
 
   module = tf.Module()
   module.model_variables = list(model.variables)
-  module.class_names = names
   tf.saved_model.save(module, export_dir, signatures={
       'serving_default': serve_tf_examples, 'serve_images': serve_images})

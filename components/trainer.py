@@ -81,12 +81,13 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
   keras.mixed_precision.set_global_policy(
       precision_policy(fn_args.custom_config['mixed_precision']))
   try:
-    _train_and_export(fn_args, fn_args.custom_config)
+    _train_and_export(fn_args)
   finally:
     keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def _train_and_export(fn_args: tfx.components.FnArgs, config: Dict[str, Any]) -> None:
+def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
+  config = fn_args.custom_config
   keras.utils.set_random_seed(config['seed'])
   class_names = schemas.class_names(schemas.load_schema(fn_args.schema_path))
   mean, std = transform.channel_statistics(

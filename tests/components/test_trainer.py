@@ -32,7 +32,7 @@ def test_run_fn_restores_the_global_precision_policy(monkeypatch):
   """A local run executes every component in one process: no policy may leak out."""
   import tf_keras as keras  # pylint: disable=g-import-not-at-top
   seen = []
-  monkeypatch.setattr(trainer, '_train_and_export', lambda fn_args, config: seen.append(
+  monkeypatch.setattr(trainer, '_train_and_export', lambda fn_args: seen.append(
       keras.mixed_precision.global_policy().name))
 
   class FnArgs:
