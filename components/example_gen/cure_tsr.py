@@ -15,7 +15,7 @@ Fields are two digits (Index four, 1-based). sequenceType 01 real, 02 unreal; si
 import io
 import os
 import re
-from typing import Dict, NamedTuple, Sequence, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -24,6 +24,7 @@ import tensorflow as tf
 from components import features
 from components.example_gen import challenge_effects
 from components.example_gen import images
+from components.example_gen import layout
 from components.example_gen import sign_rendering
 
 # signType - 1 indexes these (the label).
@@ -53,9 +54,6 @@ SEQUENCES = {1: ('real', 'Real'), 2: ('unreal', 'Unreal')}
 # Pipeline split name -> split folder suffix.
 SPLIT_SUFFIXES = {'train': 'Train', 'eval': 'Test'}
 SPLIT_FOLDERS = ('Real_Train', 'Real_Test', 'Unreal_Train', 'Unreal_Test')
-# Globs relative to the data root, for a FileBasedExampleGen input_config (`*` stays within
-# one path component, so only <split folder>/<challenge folder>/*.bmp matches).
-SPLIT_PATTERNS = {split: f'*_{suffix}/*/*.bmp' for split, suffix in SPLIT_SUFFIXES.items()}
 
 _NAME_RE = re.compile(r'(\d{2})_(\d{2})_(\d{2})_(\d{2})_(\d{4})\.bmp')
 
@@ -151,28 +149,53 @@ def parse_filename(path: str, *, source: str = '') -> CureTsrName:
   return fields
 
 
-def _path_under_root(path: str, data_root: str) -> str:
-  relative = os.path.relpath(path, data_root).replace(os.sep, '/')
-  if relative == '..' or relative.startswith('../'):
-    raise ValueError(f'{path}: not under the data root {data_root}')
-  return relative
+class CureTsr(layout.Layout):
+  """The published CURE-TSR layout: every challenge type and level, Real and Unreal.
 
-
-def example_from_file(path: str, data_root: str) -> tf.train.Example:
-  """Reads one CURE-TSR BMP (any tf.io.gfile path) into the canonical tf.Example.
-
-  The image is re-encoded to PNG; `image/filename` is `path` relative to `data_root` with '/'
-  separators. Raises ValueError starting with `path` for a bad name or folder, or an
-  undecodable image.
+  Every file in a challenge folder is an item, whatever its name: a name outside the scheme,
+  or one whose folders disagree with it, is quarantined as BAD_FILE_NAME.
   """
-  relative = _path_under_root(path, data_root)
-  fields = parse_filename(relative, source=path)
-  with tf.io.gfile.GFile(path, 'rb') as f:
-    image = images.canonical_image(f.read(), path)
-  return features.make_example(
-      encoded=image.encoded, image_format=image.image_format, height=image.height,
-      width=image.width, filename=relative, label=fields.label,
-      label_text=CLASS_NAMES[fields.label], scenario=fields.scenario)
+  dataset = 'cure_tsr'
+  class_names = CLASS_NAMES
+
+  def __init__(self, data_root: str, **options):
+    super().__init__(data_root, **options)
+    self._folders = [(split, folder) for folder in SPLIT_FOLDERS
+                     for split, suffix in SPLIT_SUFFIXES.items()
+                     if folder.endswith('_' + suffix)
+                     and tf.io.gfile.isdir(os.path.join(self.data_root, folder))]
+    if not self._folders:
+      raise layout.LayoutError(f'{self.data_root}: no CURE-TSR split folder (one of '
+                               f'{", ".join(SPLIT_FOLDERS)}); is this the CURE-TSR layout?')
+
+  def sources(self) -> List[Tuple[str, str]]:
+    """(split, challenge folder): one listing per folder, spread over the workers."""
+    return [(split, os.path.join(self.data_root, folder, challenge.rstrip('/')))
+            for split, folder in self._folders
+            for challenge in sorted(tf.io.gfile.listdir(os.path.join(self.data_root, folder)))]
+
+  def items(self, source: Tuple[str, str]) -> Iterator[layout.Item]:
+    split, folder = source
+    if not tf.io.gfile.isdir(folder):  # a stray file beside the challenge folders
+      yield layout.Item(split, folder)
+      return
+    for name in sorted(tf.io.gfile.listdir(folder)):
+      yield layout.Item(split, os.path.join(folder, name))
+
+  def read(self, item: layout.Item) -> Iterator[tf.train.Example]:
+    relative = self.relative(item.source)
+    try:
+      fields = parse_filename(relative)
+    except ValueError as error:
+      raise layout.BadInput(layout.BAD_FILE_NAME, str(error)) from None
+    image = images.canonical_image(layout.read_bytes(item.source), max_pixels=self.max_pixels)
+    yield features.make_example(
+        encoded=image.encoded, image_format=image.image_format, height=image.height,
+        width=image.width, filename=relative, label=fields.label,
+        label_text=CLASS_NAMES[fields.label], scenario=fields.scenario)
+
+  def fingerprint_paths(self) -> List[str]:
+    return [folder for _, folder in self.sources()]
 
 
 def _check_sample_args(seed, per_class, challenges, levels, sequences, image_size_range):

@@ -1,19 +1,38 @@
-"""The registry of dataset formats ExampleGen reads, by name.
-
-A format module knows one published on-disk layout: `SPLIT_PATTERNS` (split name -> glob
-relative to the data root) and `example_from_file(path, data_root) -> tf.train.Example`.
-"""
-import types
+"""The registry of dataset layouts ingestion reads, by name."""
+import inspect
+from typing import Any, Dict, List, Mapping, Type
 
 from components.example_gen import cure_tsr
+from components.example_gen.layout import Layout
 
-FORMATS = {
-    'cure_tsr': cure_tsr,
+LAYOUTS: Dict[str, Type[Layout]] = {
+    layout.dataset: layout for layout in (
+        cure_tsr.CureTsr,
+    )
 }
 
 
-def get_format(dataset: str) -> types.ModuleType:
+def layout_class(dataset: str) -> Type[Layout]:
   try:
-    return FORMATS[dataset]
+    return LAYOUTS[dataset]
   except KeyError:
-    raise ValueError(f'Unknown dataset format {dataset!r}; known: {sorted(FORMATS)}') from None
+    raise ValueError(f'Unknown dataset {dataset!r}; known: {sorted(LAYOUTS)}') from None
+
+
+def make_layout(dataset: str, data_root: str, options: Mapping[str, Any] = None) -> Layout:
+  """The layout of `dataset` at `data_root`, with its reader options (seed, max_pixels and
+  the format's own, e.g. gtsrb's crop_to_roi). Raises ValueError naming an unknown option."""
+  cls = layout_class(dataset)
+  options = dict(options or {})
+  unknown = sorted(set(options) - set(option_names(cls)))
+  if unknown:
+    raise ValueError(f'Unknown option(s) {unknown} for dataset {dataset!r}; '
+                     f'it takes {option_names(cls)}')
+  return cls(data_root, **options)
+
+
+def option_names(cls: Type[Layout]) -> List[str]:
+  """The keyword-only options of a layout class and its bases."""
+  return sorted({name for klass in cls.__mro__ if '__init__' in vars(klass)
+                 for name, parameter in inspect.signature(klass.__init__).parameters.items()
+                 if parameter.kind == inspect.Parameter.KEYWORD_ONLY})

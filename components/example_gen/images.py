@@ -1,8 +1,22 @@
-"""Turns an image file's bytes into the canonical encoding: JPEG and PNG kept, others to PNG."""
+"""Turns an image file's bytes into the canonical encoding: RGB JPEG or RGB PNG.
+
+RGB JPEG and PNG bytes pass through untouched (recorded with the format their bytes really
+are, whatever the file is called). A JPEG that is not RGB (CMYK, grayscale) is re-encoded as
+an RGB JPEG; everything else (BMP, PPM, paletted or RGBA PNG, grayscale PNG) becomes RGB PNG.
+"""
 import io
 from typing import NamedTuple
 
 from PIL import Image
+from PIL import UnidentifiedImageError
+
+from components.example_gen.layout import BadInput
+from components.example_gen.layout import DEFAULT_MAX_PIXELS
+from components.example_gen.layout import EMPTY_FILE
+from components.example_gen.layout import TOO_MANY_PIXELS
+from components.example_gen.layout import UNDECODABLE_IMAGE
+
+JPEG_QUALITY = 95  # for the few JPEGs that must be re-encoded (CMYK or grayscale)
 
 
 class CanonicalImage(NamedTuple):
@@ -23,22 +37,55 @@ def sniff_format(data: bytes) -> str:
   return ''
 
 
-def canonical_image(data: bytes, source: str) -> CanonicalImage:
-  """Decodes `data` fully; JPEG/PNG RGB bytes pass through, anything else becomes RGB PNG.
+def _encode(image: Image.Image, image_format: str) -> bytes:
+  out = io.BytesIO()
+  if image_format == 'jpeg':
+    image.save(out, format='JPEG', quality=JPEG_QUALITY)
+  else:
+    image.save(out, format='PNG')
+  return out.getvalue()
 
-  Raises ValueError naming `source` when the bytes are empty or not a decodable image.
+
+def from_pixels(image: Image.Image) -> CanonicalImage:
+  """An in-memory image (a crop, decoded pixels) as RGB PNG."""
+  rgb = image.convert('RGB')
+  return CanonicalImage(_encode(rgb, 'png'), 'png', rgb.height, rgb.width)
+
+
+def canonical_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> CanonicalImage:
+  """Decodes `data` fully and returns it in the canonical encoding.
+
+  Raises BadInput: EMPTY_FILE, TOO_MANY_PIXELS (checked from the header, before decoding) or
+  UNDECODABLE_IMAGE (not an image, corrupt, truncated).
   """
+  return _canonical(data, max_pixels, crop=None)
+
+
+def canonical_crop(data: bytes, box, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> CanonicalImage:
+  """The `box` (left, upper, right, lower) of the image in `data`, as RGB PNG."""
+  return _canonical(data, max_pixels, crop=box)
+
+
+def _canonical(data: bytes, max_pixels: int, crop) -> CanonicalImage:
   if not data:
-    raise ValueError(f'{source}: empty file')
+    raise BadInput(EMPTY_FILE, 'file has zero bytes')
   try:
     with Image.open(io.BytesIO(data)) as image:
+      if image.width * image.height > max_pixels:
+        raise BadInput(TOO_MANY_PIXELS, f'{image.width}x{image.height} is over the limit of '
+                       f'{max_pixels} pixels')
       image.load()
+      if crop is not None:
+        return from_pixels(image.crop(crop))
       image_format = sniff_format(data)
       if image_format and image.mode == 'RGB':
         return CanonicalImage(data, image_format, image.height, image.width)
       rgb = image.convert('RGB')
-  except (OSError, SyntaxError, ValueError) as error:  # PIL's ways of saying "not an image"
-    raise ValueError(f'{source}: not a decodable image ({error})') from error
-  out = io.BytesIO()
-  rgb.save(out, format='PNG')
-  return CanonicalImage(out.getvalue(), 'png', rgb.height, rgb.width)
+  except Image.DecompressionBombError as error:
+    raise BadInput(TOO_MANY_PIXELS, str(error)) from error
+  except UnidentifiedImageError:
+    raise BadInput(UNDECODABLE_IMAGE, 'not an image format PIL can read') from None
+  except (OSError, SyntaxError, ValueError) as error:  # PIL's ways of saying "corrupt"
+    raise BadInput(UNDECODABLE_IMAGE, f'not a decodable image ({error})') from error
+  image_format = 'jpeg' if image_format == 'jpeg' else 'png'
+  return CanonicalImage(_encode(rgb, image_format), image_format, rgb.height, rgb.width)

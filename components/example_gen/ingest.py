@@ -1,0 +1,175 @@
+"""The Beam transforms of ingestion, shared by the pipeline's ExampleGen and the standalone job.
+
+  sources (a short list) -> items (expanded on the workers) -> Reshuffle -> read -> examples
+                                                                                 -> rejected
+
+Every item ends as examples of one split or as a quarantine record, and both are counted; the
+counts become `ingest_report.json`, which must reconcile: found = written + quarantined.
+"""
+import hashlib
+import json
+import os
+from typing import Any, Dict, Iterable, Mapping, Tuple
+
+import apache_beam as beam
+import tensorflow as tf
+
+from components.example_gen.layout import BadInput, Item, Layout, Rejected
+
+REJECTED = 'rejected'
+QUARANTINE_DIR = 'quarantine'
+COUNTS_FILE = 'ingest_counts.json'
+REPORT_FILE = 'ingest_report.json'
+_SPLIT, _REASON = 'split:', 'reason:'
+
+
+class QuarantineLimitError(RuntimeError):
+  """More of the input was quarantined than the run allows."""
+
+
+class _Expand(beam.DoFn):
+
+  def process(self, source: Any, layout: Layout):
+    for entry in layout.items(source):
+      if isinstance(entry, Rejected):
+        yield beam.pvalue.TaggedOutput(REJECTED, entry)
+      else:
+        yield entry
+
+
+class _Read(beam.DoFn):
+
+  def process(self, item: Item, layout: Layout):
+    try:
+      for outcome in layout.read(item):
+        if isinstance(outcome, Rejected):
+          yield beam.pvalue.TaggedOutput(REJECTED, outcome)
+        else:
+          yield beam.pvalue.TaggedOutput(item.split, outcome)
+    except BadInput as error:
+      yield beam.pvalue.TaggedOutput(REJECTED, Rejected.of(item.source, error))
+
+
+def read_dataset(pipeline: beam.Pipeline, layout: Layout
+                 ) -> Tuple[Dict[str, beam.PCollection], beam.PCollection]:
+  """Applies ingestion to `pipeline`: ({split: tf.train.Example}, Rejected)."""
+  items = (pipeline
+           | 'Sources' >> beam.Create(layout.sources())
+           | 'SpreadSources' >> beam.Reshuffle()
+           | 'Items' >> beam.ParDo(_Expand(), layout).with_outputs(REJECTED, main='items'))
+  read = (items.items
+          | 'SpreadItems' >> beam.Reshuffle()
+          | 'Read' >> beam.ParDo(_Read(), layout).with_outputs(REJECTED, *layout.splits))
+  rejected = (items[REJECTED], read[REJECTED]) | 'AllRejected' >> beam.Flatten()
+  return {split: read[split] for split in layout.splits}, rejected
+
+
+def write_accounting(examples: Mapping[str, beam.PCollection], rejected: beam.PCollection,
+                     output_dir: str):
+  """Writes `quarantine/rejected.jsonl` and the counts `ingest_counts.json` under output_dir."""
+  _ = (rejected
+       | 'QuarantineLines' >> beam.Map(lambda r: json.dumps(r._asdict(), sort_keys=True))
+       | 'WriteQuarantine' >> beam.io.WriteToText(
+           os.path.join(output_dir, QUARANTINE_DIR, 'rejected'), file_name_suffix='.jsonl',
+           num_shards=1, shard_name_template=''))
+  keys = [pcoll | f'Key[{split}]' >> beam.Map(lambda _, key: key, _SPLIT + split)
+          for split, pcoll in examples.items()]
+  keys.append(rejected | 'KeyRejected' >> beam.Map(lambda r: _REASON + r.reason))
+  _ = (keys
+       | 'AllKeys' >> beam.Flatten()
+       | 'Count' >> beam.combiners.Count.PerElement()
+       | 'Collect' >> beam.combiners.ToDict()
+       | 'CountsJson' >> beam.Map(json.dumps, sort_keys=True)
+       | 'WriteCounts' >> beam.io.WriteToText(os.path.join(output_dir, COUNTS_FILE),
+                                              num_shards=1, shard_name_template=''))
+
+
+def make_report(layout: Layout, output_dir: str) -> Dict[str, Any]:
+  """Reads the counts that `write_accounting` wrote; writes and returns `ingest_report.json`."""
+  with tf.io.gfile.GFile(os.path.join(output_dir, COUNTS_FILE)) as f:
+    counts = json.loads(f.read() or '{}')
+  splits = {split: counts.get(_SPLIT + split, 0) for split in layout.splits}
+  quarantined = {key[len(_REASON):]: n for key, n in sorted(counts.items())
+                 if key.startswith(_REASON)}
+  written, rejected = sum(splits.values()), sum(quarantined.values())
+  report = {
+      'dataset': layout.dataset,
+      'data_root': layout.data_root,
+      'found': written + rejected,
+      'written': written,
+      'splits': splits,
+      'quarantined': quarantined,
+      'quarantined_fraction': rejected / max(written + rejected, 1),
+      'quarantine_file': os.path.join(output_dir, QUARANTINE_DIR, 'rejected.jsonl'),
+  }
+  with tf.io.gfile.GFile(os.path.join(output_dir, REPORT_FILE), 'w') as f:
+    f.write(json.dumps(report, indent=2, sort_keys=True) + '\n')
+  return report
+
+
+def check_quarantine(report: Mapping[str, Any], max_fraction: float):
+  """Raises QuarantineLimitError when more than `max_fraction` of the items were quarantined,
+  or when nothing at all was found."""
+  if report['found'] == 0:
+    raise QuarantineLimitError(f'No items found under {report["data_root"]} for dataset '
+                               f'{report["dataset"]!r}: is this the right layout?')
+  if report['quarantined_fraction'] > max_fraction:
+    total = sum(report['quarantined'].values())
+    raise QuarantineLimitError(
+        f'{total} of {report["found"]} items ({report["quarantined_fraction"]:.2%}) were '
+        f'quarantined, over the limit of {max_fraction:.2%} (max_quarantined_fraction); '
+        f'reasons {report["quarantined"]}; see {report["quarantine_file"]}')
+
+
+def fingerprint(layout: Layout) -> str:
+  """A digest of the size and modification time of the layout's fingerprint paths (label
+  files, class folders): a changed dataset gets a new fingerprint without a stat per image."""
+  lines = [f'dataset:{layout.dataset}']
+  for path in layout.fingerprint_paths():
+    try:
+      stat = tf.io.gfile.stat(path)
+      lines.append(f'{path}:{stat.length}:{stat.mtime_nsec}')
+    except tf.errors.NotFoundError:  # object stores have no folders to stat
+      lines.append(f'{path}:-')
+  return hashlib.sha256('\n'.join(lines).encode()).hexdigest()
+
+
+def _shard_record(example: tf.train.Example, num_shards: int) -> Tuple[int, Tuple[bytes, bytes]]:
+  record = example.SerializeToString(deterministic=True)
+  digest = hashlib.sha256(record).digest()
+  return int.from_bytes(digest[:8], 'big') % num_shards, (digest, record)
+
+
+def shard_path(directory: str, split: str, shard: int, num_shards: int) -> str:
+  return os.path.join(directory, split, f'{split}-{shard:05d}-of-{num_shards:05d}.tfrecord.gz')
+
+
+def _write_shard(shard_and_records: Tuple[int, Iterable], directory: str, split: str,
+                 num_shards: int) -> int:
+  shard, records = shard_and_records
+  records = sorted(r for r in records if r is not None)
+  path = shard_path(directory, split, shard, num_shards)
+  partial = path + '.partial'
+  tf.io.gfile.makedirs(os.path.dirname(path))
+  with tf.io.TFRecordWriter(partial, options='GZIP') as writer:
+    for _, record in records:
+      writer.write(record)
+  tf.io.gfile.rename(partial, path, overwrite=True)
+  return len(records)
+
+
+def write_shards(examples: beam.PCollection, directory: str, split: str, num_shards: int):
+  """Writes `<directory>/<split>/<split>-SSSSS-of-NNNNN.tfrecord.gz`, deterministically: a
+  record's shard and its place in the shard come from a hash of its bytes, so the same input
+  gives the same files on any runner (each shard is sorted in one worker's memory)."""
+  if num_shards < 1:
+    raise ValueError(f'num_shards={num_shards}: must be >= 1')
+  pipeline = examples.pipeline
+  keyed = examples | f'Shard[{split}]' >> beam.Map(_shard_record, num_shards)
+  every_shard = pipeline | f'EveryShard[{split}]' >> beam.Create(
+      [(shard, None) for shard in range(num_shards)])
+  _ = ((keyed, every_shard)
+       | f'WithEmpty[{split}]' >> beam.Flatten()
+       | f'Group[{split}]' >> beam.GroupByKey()
+       | f'Write[{split}]' >> beam.Map(_write_shard, directory, split, num_shards))
+
