@@ -34,3 +34,8 @@ def class_names(schema: schema_pb2.Schema) -> Tuple[str, ...]:
     raise ValueError(f'Schema label domain max {label.int_domain.max} does not match '
                      f'{len(names)} class names')
   return names
+
+
+def scenario_features(schema: schema_pb2.Schema) -> Tuple[str, ...]:
+  """The schema's `scenario/*` feature keys, in schema order: the default evaluation slices."""
+  return tuple(f.name for f in schema.feature if f.name.startswith(features.SCENARIO_PREFIX))

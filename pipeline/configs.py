@@ -5,8 +5,9 @@ consumes it (e.g. `width_multiplier` -> `ran_model.build_model(width_multiplier=
 Variants are made with `dataclasses.replace(DEV, train_steps=10)` or runner flags.
 """
 import dataclasses
+import json
 import os
-from typing import Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 
 class ConfigError(ValueError):
@@ -21,10 +22,25 @@ def _field(default, help_text: str):
 class PipelineConfig:
   """Everything one pipeline run needs; runner flags override fields by name."""
   pipeline_name: str = _field('ran-dev', 'Pipeline name in ML Metadata and the registry.')
-  dataset: str = _field('cure_tsr', 'Dataset format read by ExampleGen (components.example_gen).')
+  dataset: str = _field(
+      'cure_tsr', 'Dataset: its layout reader (components/example_gen/formats.py) and its '
+      'schema (data_schemas/<dataset>.pbtxt).')
   data_root: Optional[str] = _field(
       None, 'Dataset root in its published layout. Default: <output_dir>/data/<dataset>, '
       'where the embedded synthetic sample is rendered on first use.')
+  ingest_options: str = _field(
+      '{}', 'The layout reader\'s options as a JSON object, e.g. \'{"crop_to_roi": true}\' for '
+      'gtsrb (python -m components.example_gen --help lists them per dataset).')
+  max_quarantined_fraction: float = _field(
+      0.01, 'ExampleGen fails when more of the input than this is quarantined.')
+  examples_dir: Optional[str] = _field(
+      None, 'Import TFRecords from here (ImportExampleGen) instead of reading --data_root: the '
+      'standalone ingestion job\'s output, or TF/TPU-style shards (--import_format).')
+  import_format: str = _field(
+      'job', 'Layout of --examples_dir: job (<split>/*.tfrecord.gz) or tf_tpu '
+      '(train-*, validation-*).')
+  label_offset: int = _field(
+      0, 'Added to imported labels: -1 for TF/TPU ImageNet shards (labels 1..1000).')
   output_dir: str = _field('outputs', 'Root of pipeline artifacts, ML Metadata and the registry.')
   sample_train_per_class: int = _field(
       20, 'Embedded sample: base sign images per class and sequence type in the train split.')
@@ -47,7 +63,7 @@ class PipelineConfig:
       '(float16 on GPU, bfloat16 on CPUs with native bf16 instructions, else float32).')
   seed: int = _field(0, 'Seed for the sample, shuffling and initialisation.')
   slice_features: Tuple[str, ...] = _field(
-      ('scenario/challenge', 'scenario/level'), 'Feature keys TFMA slices accuracy by.')
+      (), 'Feature keys TFMA slices accuracy by; empty: every scenario/* feature of the schema.')
   eval_accuracy_threshold: float = _field(0.5, 'Blessing needs overall accuracy at least this.')
   regression_tolerance: float = _field(
       0.01, 'Blessing needs overall accuracy no lower than the baseline minus this.')
@@ -70,6 +86,17 @@ class PipelineConfig:
   @property
   def resolved_data_root(self) -> str:
     return self.data_root or os.path.join(self.output_dir, 'data', self.dataset)
+
+  @property
+  def layout_options(self) -> Dict[str, Any]:
+    """`ingest_options` parsed, with the pipeline's seed unless it names its own."""
+    try:
+      options = json.loads(self.ingest_options)
+    except json.JSONDecodeError as error:
+      raise ConfigError(f'--ingest_options {self.ingest_options!r} is not JSON ({error})') from None
+    if not isinstance(options, dict):
+      raise ConfigError(f'--ingest_options {self.ingest_options!r} is not a JSON object')
+    return {'seed': self.seed, **options}
 
 
 DEV = PipelineConfig()

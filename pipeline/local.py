@@ -14,9 +14,14 @@ from pipeline.pipeline import create_pipeline
 def prepare_data(config: PipelineConfig) -> None:
   """Renders the embedded CURE-TSR-layout sample on first use; checks a given data root exists.
 
-  Raises ConfigError when `config.data_root` was given but is missing, or when the default
-  location is asked of a dataset that has no embedded sample.
+  Raises ConfigError when `config.data_root` or `config.examples_dir` was given but is
+  missing, or when the default location is asked of a dataset that has no embedded sample.
   """
+  if config.examples_dir is not None:
+    if not os.path.isdir(config.examples_dir):
+      raise ConfigError(f'--examples_dir {config.examples_dir} does not exist or is not a '
+                        'directory')
+    return
   root = config.resolved_data_root
   if config.data_root is not None:
     if not os.path.isdir(root):

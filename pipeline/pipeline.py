@@ -9,9 +9,13 @@ from tfx import v1 as tfx
 from components import evaluation
 from components import schemas
 from components.example_gen import executor as example_gen
+from components.example_gen import tfrecords
+from pipeline.configs import ConfigError
 from pipeline.configs import PipelineConfig
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+IMPORT_SPLIT_PATTERNS = {'job': tfrecords.DEFAULT_SPLIT_PATTERNS,
+                         'tf_tpu': tfrecords.TPU_SPLIT_PATTERNS}
 _CODE_PACKAGES = ('components', 'ran_model')
 _TRAINER_FIELDS = ('model_name', 'width_multiplier', 'image_size', 'batch_size',
                    'learning_rate', 'warmup_steps', 'lr_decay_fractions', 'weight_decay',
@@ -33,6 +37,23 @@ def code_version() -> str:
   return digest.hexdigest()[:16]
 
 
+def _example_gen(config: PipelineConfig, version: str):
+  """Reads `config.dataset`'s layout at the data root, or imports `config.examples_dir`."""
+  if config.examples_dir is None:
+    component = example_gen.image_example_gen(
+        config.dataset, config.resolved_data_root, options=config.layout_options,
+        max_quarantined_fraction=config.max_quarantined_fraction, code_version=version)
+  else:
+    if config.import_format not in IMPORT_SPLIT_PATTERNS:
+      raise ConfigError(f'--import_format {config.import_format!r}: choose from '
+                        f'{sorted(IMPORT_SPLIT_PATTERNS)}')
+    component = example_gen.import_example_gen(
+        config.examples_dir, dataset=config.dataset, label_offset=config.label_offset,
+        split_patterns=IMPORT_SPLIT_PATTERNS[config.import_format],
+        max_quarantined_fraction=config.max_quarantined_fraction, code_version=version)
+  return component.with_id('ExampleGen')
+
+
 def create_pipeline(
     config: PipelineConfig, *,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
@@ -43,11 +64,11 @@ def create_pipeline(
   `metadata_connection_config` is the runner's choice (sqlite locally, none on Kubeflow).
   """
   version = code_version()
-  example_gen_component = example_gen.image_example_gen(
-      config.dataset, config.resolved_data_root, code_version=version)
+  example_gen_component = _example_gen(config, version)
   examples = example_gen_component.outputs['examples']
   statistics_gen = tfx.components.StatisticsGen(examples=examples)
-  schema_gen = tfx.components.ImportSchemaGen(schema_file=schemas.schema_path(config.dataset))
+  schema_file = schemas.schema_path(config.dataset)
+  schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_file)
   example_validator = tfx.components.ExampleValidator(
       statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
   transform = tfx.components.Transform(
@@ -71,7 +92,8 @@ def create_pipeline(
       examples=examples, model=trainer.outputs['model'],
       baseline_model=latest_blessed_model.outputs['model'],
       eval_config=evaluation.eval_config(
-          slice_features=config.slice_features,
+          slice_features=(config.slice_features
+                          or schemas.scenario_features(schemas.load_schema(schema_file))),
           eval_accuracy_threshold=config.eval_accuracy_threshold,
           regression_tolerance=config.regression_tolerance))
   pusher = tfx.components.Pusher(

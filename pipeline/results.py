@@ -130,7 +130,7 @@ def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
       run_id=run.name,
       component_seconds=seconds,
       cached=cached,
-      examples_uri=_only(outputs, 'FileBasedExampleGen', 'Examples').uri,
+      examples_uri=_only(outputs, 'ExampleGen', 'Examples').uri,
       anomalies_uri=_only(outputs, 'ExampleValidator', 'ExampleAnomalies').uri,
       evaluation_uri=evaluation.uri,
       slices=read_slices(evaluation.uri),

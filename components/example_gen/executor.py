@@ -1,73 +1,167 @@
-"""A FileBasedExampleGen whose Beam executor reads any registered dataset format.
+"""ExampleGen components whose Beam executor runs the shared ingestion transforms.
 
-Reading is parallel across files (Beam matches the split's glob, reshuffles the file list and
-converts each file on whichever worker holds it), so the same code runs on the DirectRunner
-and on Dataflow.
+`image_example_gen` reads a dataset's published layout; `import_example_gen` imports TFRecords
+that were ingested before (by the standalone job, or TF/TPU-style ImageNet shards with 1-based
+labels). Both quarantine and count bad input the same way: the Examples artifact holds
+`quarantine/rejected.jsonl` and `ingest_report.json` beside its `Split-*` folders and carries
+the counts as custom properties (`found`, `written`, `quarantined`, `written_<split>`).
+
+Their driver fingerprints the input from the layout's label files and folders
+(`Layout.fingerprint_paths`) instead of TFX's default stat of every file under the input base.
 """
-import os
-from typing import Any, Dict
+import json
+from typing import Any, Dict, Mapping, Optional, Sequence
 
-import apache_beam as beam
-from apache_beam.io import fileio
 from google.protobuf import json_format
 from google.protobuf import struct_pb2
-import tensorflow as tf
 from tfx.components.example_gen import base_example_gen_executor
+from tfx.components.example_gen import driver as example_gen_driver
+from tfx.components.example_gen import input_processor
 from tfx.components.example_gen.component import FileBasedExampleGen
+from tfx.components.example_gen.import_example_gen.component import ImportExampleGen
 from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2
+from tfx.types import artifact_utils
 from tfx.types import standard_component_specs
 
 from components.example_gen import formats
+from components.example_gen import ingest
+from components.example_gen import tfrecords
+from components.example_gen.layout import Layout
+
+_OUTPUT_URI = '_ran_output_uri'  # exec property the executor adds for its side outputs
 
 
-def _custom_config(**values: str) -> example_gen_pb2.CustomConfig:
+def _custom_config(values: Mapping[str, Any]) -> example_gen_pb2.CustomConfig:
   config = example_gen_pb2.CustomConfig()
   config.custom_config.Pack(struct_pb2.Struct(fields={
-      key: struct_pb2.Value(string_value=value) for key, value in values.items()}))
+      key: struct_pb2.Value(string_value=json.dumps(value)) for key, value in values.items()}))
   return config
 
 
-def _dataset_of(exec_properties: Dict[str, Any]) -> str:
+def _config_of(exec_properties: Mapping[str, Any]) -> Dict[str, Any]:
   config = example_gen_pb2.CustomConfig()
   json_format.Parse(exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY], config)
   struct = struct_pb2.Struct()
   config.custom_config.Unpack(struct)
-  return struct['dataset']
+  return {key: json.loads(value.string_value) for key, value in struct.fields.items()}
 
 
-@beam.ptransform_fn
-@beam.typehints.with_input_types(beam.Pipeline)
-@beam.typehints.with_output_types(tf.train.Example)
-def ReadImageDataset(pipeline: beam.Pipeline, exec_properties: Dict[str, Any],
-                     split_pattern: str) -> beam.PCollection:
-  """Every file matching `split_pattern` under the input base, as canonical tf.Examples."""
-  data_root = exec_properties[standard_component_specs.INPUT_BASE_KEY]
-  dataset_format = formats.get_format(_dataset_of(exec_properties))
-  return (pipeline
-          | 'MatchFiles' >> fileio.MatchFiles(os.path.join(data_root, split_pattern))
-          | 'Paths' >> beam.Map(lambda metadata: metadata.path)
-          | 'Distribute' >> beam.Reshuffle()
-          | 'ToExample' >> beam.Map(dataset_format.example_from_file, data_root))
+def _layout(exec_properties: Mapping[str, Any]) -> Layout:
+  config = _config_of(exec_properties)
+  return formats.make_layout(config['dataset'],
+                             exec_properties[standard_component_specs.INPUT_BASE_KEY],
+                             config['options'])
+
+
+class _LayoutInputProcessor(input_processor.InputProcessor):
+  """Split "patterns" are split names; the fingerprint comes from the layout."""
+
+  def __init__(self, splits, range_config, layout: Layout):
+    super().__init__(splits, range_config)
+    self._layout = layout
+
+  def get_pattern_for_span_version(self, pattern, span, version):
+    return pattern
+
+  def get_latest_span(self) -> int:
+    return 0
+
+  def get_input_fingerprint(self, span, version) -> str:
+    return ingest.fingerprint(self._layout)
+
+
+class Driver(example_gen_driver.Driver):
+  """Resolves the input fingerprint from the layout (and checks the layout at launch)."""
+
+  def resolve_exec_properties(self, exec_properties, pipeline_info, component_info):
+    self._layout = _layout(exec_properties)
+    return super().resolve_exec_properties(exec_properties, pipeline_info, component_info)
+
+  def get_input_processor(self, splits, range_config=None, input_base_uri=None):
+    return _LayoutInputProcessor(splits, range_config, self._layout)
 
 
 class Executor(base_example_gen_executor.BaseExampleGenExecutor):
+  """Reads the whole layout once and partitions it into its splits."""
 
-  def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
-    return ReadImageDataset
+  def GetInputSourceToExamplePTransform(self):
+    raise NotImplementedError('GenerateExamplesByBeam reads every split at once')
+
+  def GenerateExamplesByBeam(self, pipeline, exec_properties):
+    layout = _layout(exec_properties)
+    examples, rejected = ingest.read_dataset(pipeline, layout)
+    ingest.write_accounting(examples, rejected, exec_properties[_OUTPUT_URI])
+    return examples
+
+  def Do(self, input_dict, output_dict, exec_properties):
+    examples = artifact_utils.get_single_instance(
+        output_dict[standard_component_specs.EXAMPLES_KEY])
+    super().Do(input_dict, output_dict, {**exec_properties, _OUTPUT_URI: examples.uri})
+    report = ingest.make_report(_layout(exec_properties), examples.uri)
+    examples.set_int_custom_property('found', report['found'])
+    examples.set_int_custom_property('written', report['written'])
+    examples.set_int_custom_property('quarantined', report['found'] - report['written'])
+    for split, count in report['splits'].items():
+      examples.set_int_custom_property(f'written_{split}', count)
+    ingest.check_quarantine(report, _config_of(exec_properties)['max_quarantined_fraction'])
 
 
-def image_example_gen(dataset: str, data_root: str, *,
-                      code_version: str = '') -> FileBasedExampleGen:
-  """ExampleGen for `dataset` at `data_root`, with the layout's own splits.
+class ImageExampleGen(FileBasedExampleGen):
+  """FileBasedExampleGen with the layout-aware driver (see the module docstring)."""
+  DRIVER_CLASS = Driver
 
-  `code_version` only takes part in TFX's cache key: new reader code, new examples.
+
+class ImportImageExampleGen(ImportExampleGen):
+  """ImportExampleGen with the same driver and executor, for TFRecords made before.
+
+  TFX's ImportExampleGen.__init__ takes no custom_config or executor, so this one calls
+  FileBasedExampleGen's (ImportExampleGen adds nothing else).
   """
-  dataset_format = formats.get_format(dataset)
-  splits = [example_gen_pb2.Input.Split(name=name, pattern=pattern)
-            for name, pattern in dataset_format.SPLIT_PATTERNS.items()]
-  return FileBasedExampleGen(
+  DRIVER_CLASS = Driver
+
+  def __init__(self, **kwargs):
+    FileBasedExampleGen.__init__(self, **kwargs)  # pylint: disable=non-parent-init-called
+
+
+def _component(cls, dataset: str, data_root: str, options: Mapping[str, Any],
+               splits: Sequence[str], max_quarantined_fraction: float, code_version: str):
+  formats.check_options(formats.layout_class(dataset), options)
+  return cls(
       input_base=data_root,
-      input_config=example_gen_pb2.Input(splits=splits),
-      custom_config=_custom_config(dataset=dataset, code_version=code_version),
+      input_config=example_gen_pb2.Input(splits=[
+          example_gen_pb2.Input.Split(name=name, pattern=name) for name in splits]),
+      custom_config=_custom_config({
+          'dataset': dataset, 'options': dict(options),
+          'max_quarantined_fraction': max_quarantined_fraction,
+          'code_version': code_version}),
       custom_executor_spec=executor_spec.BeamExecutorSpec(Executor))
+
+
+def image_example_gen(dataset: str, data_root: str, *, options: Mapping[str, Any] = None,
+                      max_quarantined_fraction: float = 0.01,
+                      code_version: str = '') -> ImageExampleGen:
+  """ExampleGen for `dataset`'s published layout at `data_root`, with the layout's splits.
+
+  `options` are the layout's reader options (formats.option_names); more than
+  `max_quarantined_fraction` of the items quarantined fails the run. `code_version` only takes
+  part in TFX's cache key: new reader code, new examples.
+  """
+  return _component(ImageExampleGen, dataset, data_root, options or {},
+                    formats.layout_class(dataset).splits, max_quarantined_fraction, code_version)
+
+
+def import_example_gen(examples_root: str, *, dataset: str, label_offset: int = 0,
+                       split_patterns: Optional[Mapping[str, str]] = None,
+                       max_quarantined_fraction: float = 0.01,
+                       code_version: str = '') -> ImportImageExampleGen:
+  """ImportExampleGen for TFRecords under `examples_root` holding `dataset`'s classes.
+
+  Records are checked and brought to the canonical keys (tfrecords.TfRecords): `label_offset`
+  is added to every label (-1 for TF/TPU ImageNet shards, whose labels are 1-based).
+  `split_patterns` (split -> glob under the root) default to the standalone job's layout.
+  """
+  split_patterns = dict(split_patterns or tfrecords.DEFAULT_SPLIT_PATTERNS)
+  options = {'dataset': dataset, 'label_offset': label_offset, 'split_patterns': split_patterns}
+  return _component(ImportImageExampleGen, tfrecords.TfRecords.dataset, examples_root, options,
+                    list(split_patterns), max_quarantined_fraction, code_version)

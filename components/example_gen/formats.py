@@ -3,11 +3,13 @@ import inspect
 from typing import Any, Dict, List, Mapping, Type
 
 from components.example_gen import cure_tsr
+from components.example_gen import tfrecords
 from components.example_gen.layout import Layout
 
 LAYOUTS: Dict[str, Type[Layout]] = {
     layout.dataset: layout for layout in (
         cure_tsr.CureTsr,
+        tfrecords.TfRecords,
     )
 }
 
@@ -23,12 +25,16 @@ def make_layout(dataset: str, data_root: str, options: Mapping[str, Any] = None)
   """The layout of `dataset` at `data_root`, with its reader options (seed, max_pixels and
   the format's own, e.g. gtsrb's crop_to_roi). Raises ValueError naming an unknown option."""
   cls = layout_class(dataset)
-  options = dict(options or {})
+  check_options(cls, options or {})
+  return cls(data_root, **dict(options or {}))
+
+
+def check_options(cls: Type[Layout], options: Mapping[str, Any]):
+  """ValueError naming the options `cls` does not take."""
   unknown = sorted(set(options) - set(option_names(cls)))
   if unknown:
-    raise ValueError(f'Unknown option(s) {unknown} for dataset {dataset!r}; '
+    raise ValueError(f'Unknown option(s) {unknown} for dataset {cls.dataset!r}; '
                      f'it takes {option_names(cls)}')
-  return cls(data_root, **options)
 
 
 def option_names(cls: Type[Layout]) -> List[str]:

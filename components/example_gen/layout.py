@@ -22,13 +22,14 @@ TOO_MANY_PIXELS = 'too_many_pixels'
 MISSING_FILE = 'missing_file'            # listed in a label file, absent on disk
 MISSING_LABEL = 'missing_label'          # on disk, absent from the label file
 LABEL_OUT_OF_RANGE = 'label_out_of_range'
+LABEL_MISMATCH = 'label_mismatch'        # label and class name in one record disagree
 MALFORMED_ROW = 'malformed_row'          # a CSV or JSON entry that does not parse
 BAD_FILE_NAME = 'bad_file_name'          # a name the layout's naming scheme rejects
 PATH_ESCAPES_ROOT = 'path_escapes_root'
 UNSAFE_PICKLE = 'unsafe_pickle'
 CORRUPT_RECORD_FILE = 'corrupt_record_file'
 REASONS = (EMPTY_FILE, UNDECODABLE_IMAGE, TOO_MANY_PIXELS, MISSING_FILE, MISSING_LABEL,
-           LABEL_OUT_OF_RANGE, MALFORMED_ROW, BAD_FILE_NAME, PATH_ESCAPES_ROOT, UNSAFE_PICKLE,
+           LABEL_OUT_OF_RANGE, LABEL_MISMATCH, MALFORMED_ROW, BAD_FILE_NAME, PATH_ESCAPES_ROOT, UNSAFE_PICKLE,
            CORRUPT_RECORD_FILE)
 
 DEFAULT_MAX_PIXELS = 50_000_000  # about 7000 x 7000; ImageNet's largest is under 10M

@@ -93,6 +93,6 @@ def test_blessed_model_is_pushed_and_serves(pipeline_runs):
 def test_second_run_reuses_cached_outputs(pipeline_runs):
   _, first, second = pipeline_runs
   assert first.cached == ()
-  assert {'FileBasedExampleGen', 'StatisticsGen', 'Transform', 'Trainer'} <= set(second.cached)
+  assert {'ExampleGen', 'StatisticsGen', 'Transform', 'Trainer'} <= set(second.cached)
   assert second.examples_uri == first.examples_uri
   assert second.run_id != first.run_id

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from components import features
 from components.example_gen import cure_tsr
+from components.example_gen import layout
 
 # A tiny sample: 2 train / 1 test base per class and sequence, ChallengeFree + 2 x 3 levels.
 SAMPLE = dict(train_per_class=2, test_per_class=1, challenges=('rain', 'haze'), levels=(1, 3, 5))
@@ -171,18 +172,26 @@ def test_write_sample_rejects_bad_arguments(tmp_path):
     cure_tsr.write_sample(str(tmp_path), image_size_range=(8, 64))
 
 
-def test_split_patterns_select_train_and_test(sample_root):
-  found = {split: {os.path.relpath(path, sample_root) for path in
-                   tf.io.gfile.glob(os.path.join(sample_root, pattern))}
-           for split, pattern in cure_tsr.SPLIT_PATTERNS.items()}
+def test_sources_and_items_cover_every_file_of_each_split(sample_root):
+  cure = cure_tsr.CureTsr(sample_root)
+  found = {'train': set(), 'eval': set()}
+  for source in cure.sources():
+    for item in cure.items(source):
+      found[item.split].add(cure.relative(item.source))
   assert len(found['train']) == 392 and len(found['eval']) == 196
-  assert all(path.split(os.sep)[0] in ('Real_Train', 'Unreal_Train') for path in found['train'])
-  assert all(path.split(os.sep)[0] in ('Real_Test', 'Unreal_Test') for path in found['eval'])
+  assert all(path.split('/')[0] in ('Real_Train', 'Unreal_Train') for path in found['train'])
+  assert all(path.split('/')[0] in ('Real_Test', 'Unreal_Test') for path in found['eval'])
 
 
 def _feature(example, key):
   value = example.features.feature[key]
   return (value.bytes_list.value or value.int64_list.value)[0]
+
+
+def _read(data_root, relative):
+  cure = cure_tsr.CureTsr(data_root)
+  [example] = cure.read(layout.Item('train', os.path.join(data_root, relative)))
+  return example
 
 
 @pytest.mark.parametrize('relative, label, text, challenge, level, sequence', [
@@ -191,10 +200,9 @@ def _feature(example, key):
     ('Unreal_Train/Haze-5/02_01_12_05_0001.bmp', 0, b'speed_limit', b'haze', b'5', b'unreal'),
     ('Real_Test/Rain-1/01_10_09_01_0010.bmp', 9, b'no_right', b'rain', b'1', b'real'),
 ])
-def test_example_from_file(sample_root, relative, label, text, challenge, level, sequence):
-  path = os.path.join(sample_root, relative)
-  example = cure_tsr.example_from_file(path, sample_root)
-  bmp = _read_bmp(path)
+def test_read_named_files(sample_root, relative, label, text, challenge, level, sequence):
+  example = _read(sample_root, relative)
+  bmp = _read_bmp(os.path.join(sample_root, relative))
   assert _feature(example, features.IMAGE_FORMAT) == b'png'
   assert _feature(example, features.IMAGE_HEIGHT) == bmp.shape[0]
   assert _feature(example, features.IMAGE_WIDTH) == bmp.shape[1]
@@ -208,26 +216,31 @@ def test_example_from_file(sample_root, relative, label, text, challenge, level,
   np.testing.assert_array_equal(png, bmp)  # lossless re-encoding
 
 
-def test_example_from_file_accepts_a_trailing_slash_root(sample_root):
-  example = cure_tsr.example_from_file(
-      os.path.join(sample_root, 'Real_Test/ChallengeFree/01_02_00_00_0002.bmp'), sample_root + '/')
+def test_read_accepts_a_trailing_slash_root(sample_root):
+  example = _read(sample_root + '/', 'Real_Test/ChallengeFree/01_02_00_00_0002.bmp')
   assert (_feature(example, features.IMAGE_FILENAME) ==
           b'Real_Test/ChallengeFree/01_02_00_00_0002.bmp')
 
 
-def test_example_from_file_names_the_file_in_errors(tmp_path):
+@pytest.mark.parametrize('name, content, reason, detail', [
+    ('01_06_00_00_0001.bmp', b'BM not really a bitmap', layout.UNDECODABLE_IMAGE, 'not a decodable image'),
+    ('01_06_00_00_0002.bmp', b'', layout.EMPTY_FILE, 'zero bytes'),
+    ('01_06_09_03_0001.bmp', b'', layout.BAD_FILE_NAME, "name says 'Rain-3'"),
+    ('Thumbs.db', b'', layout.BAD_FILE_NAME, 'not a CURE-TSR file name'),
+])
+def test_bad_files_are_quarantined_with_their_reason(tmp_path, name, content, reason, detail):
   folder = tmp_path / 'Real_Train' / 'ChallengeFree'
   folder.mkdir(parents=True)
-  garbage = folder / '01_06_00_00_0001.bmp'
-  garbage.write_bytes(b'BM not really a bitmap')
-  with pytest.raises(ValueError, match=f'^{re.escape(str(garbage))}: not a decodable image'):
-    cure_tsr.example_from_file(str(garbage), str(tmp_path))
-  misplaced = folder / '01_06_09_03_0001.bmp'
-  misplaced.write_bytes(b'')
-  with pytest.raises(ValueError, match=f"^{re.escape(str(misplaced))}: name says 'Rain-3'"):
-    cure_tsr.example_from_file(str(misplaced), str(tmp_path))
-  with pytest.raises(ValueError, match=f'^{re.escape(str(garbage))}: not under the data root'):
-    cure_tsr.example_from_file(str(garbage), str(tmp_path / 'elsewhere'))
+  (folder / name).write_bytes(content)
+  with pytest.raises(layout.BadInput, match=detail) as error:
+    _read(str(tmp_path), f'Real_Train/ChallengeFree/{name}')
+  assert error.value.reason == reason
+
+
+def test_a_root_without_split_folders_is_a_layout_error(tmp_path):
+  (tmp_path / 'Real_Training').mkdir()
+  with pytest.raises(layout.LayoutError, match=f'{tmp_path}: no CURE-TSR split folder'):
+    cure_tsr.CureTsr(str(tmp_path))
 
 
 def test_default_sample_counts_and_render_time(tmp_path):

@@ -1,0 +1,74 @@
+"""Standalone ingestion: `python -m components.example_gen --dataset NAME --data_root DIR
+--output_dir DIR [--num_shards N] [--option KEY=VALUE ...] [--beam_pipeline_args ...]`.
+
+Writes DIR/<split>/*.tfrecord.gz, DIR/quarantine/rejected.jsonl and DIR/ingest_report.json,
+and exits 1 when more than --max_quarantined_fraction of the items were quarantined.
+"""
+import argparse
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional, Sequence
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+from components.example_gen import formats  # pylint: disable=g-import-not-at-top
+from components.example_gen import ingest  # pylint: disable=g-import-not-at-top
+from components.example_gen import job  # pylint: disable=g-import-not-at-top
+from components.example_gen.layout import LayoutError  # pylint: disable=g-import-not-at-top
+
+
+def _option(text: str) -> Any:
+  key, sep, value = text.partition('=')
+  if not sep or not key:
+    raise argparse.ArgumentTypeError(f'{text!r}: expected KEY=VALUE, e.g. crop_to_roi=true')
+  try:
+    return key, json.loads(value)
+  except json.JSONDecodeError:
+    return key, value  # a bare string, e.g. val_labels=devkit
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+  parser = argparse.ArgumentParser(
+      prog='python -m components.example_gen', description=__doc__.split('\n\n')[0],
+      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+  parser.add_argument('--dataset', required=True, choices=sorted(formats.LAYOUTS))
+  parser.add_argument('--data_root', required=True, help='The dataset in its published layout.')
+  parser.add_argument('--output_dir', required=True, help='Where shards and the report go.')
+  parser.add_argument('--num_shards', type=int, default=16, help='TFRecord shards per split.')
+  parser.add_argument('--seed', type=int, default=0, help='Seed of hash splits.')
+  parser.add_argument('--max_pixels', type=int, default=None,
+                      help='Quarantine larger images (default: the layout default).')
+  parser.add_argument('--max_quarantined_fraction', type=float, default=0.01,
+                      help='Fail when more of the items than this were quarantined.')
+  parser.add_argument('--option', type=_option, action='append', default=[],
+                      metavar='KEY=VALUE', help='A reader option of the dataset (JSON value).')
+  parser.add_argument('--beam_pipeline_args', nargs=argparse.REMAINDER, default=[],
+                      help='Everything after this goes to Apache Beam, e.g. --runner=Dataflow.')
+  return parser.parse_args(argv)
+
+
+def _layout_options(args: argparse.Namespace) -> Dict[str, Any]:
+  options = dict(args.option)
+  options['seed'] = args.seed
+  if args.max_pixels is not None:
+    options['max_pixels'] = args.max_pixels
+  return options
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+  args = parse_args(argv)
+  try:
+    layout = formats.make_layout(args.dataset, args.data_root, _layout_options(args))
+    report = job.run(layout, args.output_dir, num_shards=args.num_shards,
+                     beam_pipeline_args=args.beam_pipeline_args,
+                     max_quarantined_fraction=args.max_quarantined_fraction)
+  except (LayoutError, ValueError, ingest.QuarantineLimitError) as error:
+    print(f'error: {error}', file=sys.stderr)
+    return 1 if isinstance(error, ingest.QuarantineLimitError) else 2
+  print(json.dumps(report, indent=2, sort_keys=True))
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())
