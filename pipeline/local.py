@@ -5,6 +5,7 @@ import shutil
 from tfx import v1 as tfx
 
 from components.example_gen import cure_tsr
+from components.example_gen import formats
 from pipeline import results
 from pipeline.configs import ConfigError
 from pipeline.configs import PipelineConfig
@@ -26,6 +27,10 @@ def prepare_data(config: PipelineConfig) -> None:
   if config.data_root is not None:
     if not os.path.isdir(root):
       raise ConfigError(f'--data_root {root} does not exist or is not a directory')
+    try:  # the layout's own checks (label files present...), before any component runs
+      formats.make_layout(config.dataset, root, config.layout_options)
+    except ValueError as error:
+      raise ConfigError(str(error)) from None
     return
   if os.path.isdir(root):
     return

@@ -81,3 +81,22 @@ def test_default_data_root_is_rendered_once(tmp_path, monkeypatch):
   root = tmp_path / 'data' / 'cure_tsr'
   assert sorted(p.name for p in root.iterdir()) == sorted(local.cure_tsr.SPLIT_FOLDERS)
   assert not (tmp_path / 'data' / 'cure_tsr.partial').exists()
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--ingest_options', '{crop'], "--ingest_options '{crop' is not JSON"),
+    (['--ingest_options', '[1]'], "--ingest_options '[1]' is not a JSON object"),
+    (['--ingest_options', '{"crop": 1}'], "Unknown option(s) ['crop'] for dataset 'cure_tsr'"),
+    (['--dataset', 'mnist'], "Unknown dataset 'mnist'"),
+    ([], 'no CURE-TSR split folder'),
+])
+def test_a_data_root_that_is_not_the_layout_is_a_clear_error(argv, message, tmp_path, capsys):
+  code = runner.main(argv + ['--data_root', str(tmp_path), '--output_dir', str(tmp_path / 'o')])
+  assert code == 2
+  assert message in capsys.readouterr().err
+
+
+def test_missing_examples_dir_is_a_clear_error(tmp_path, capsys):
+  assert runner.main(['--examples_dir', str(tmp_path / 'x'),
+                      '--output_dir', str(tmp_path / 'o')]) == 2
+  assert f'--examples_dir {tmp_path / "x"} does not exist' in capsys.readouterr().err

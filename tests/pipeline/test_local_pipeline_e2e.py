@@ -1,5 +1,6 @@
 """End to end: the real TFX components on a tiny CURE-TSR-layout sample with a narrow model."""
 import dataclasses
+import json
 import os
 
 import pytest
@@ -7,6 +8,7 @@ import tensorflow as tf
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 from components.example_gen import cure_tsr
+from components.example_gen import layout
 from pipeline import configs
 from pipeline import local
 
@@ -35,23 +37,22 @@ def _count_records(pattern):
              for _ in tf.data.TFRecordDataset(f, compression_type='GZIP'))
 
 
-def _files_on_disk(data_root, split_pattern):
-  return len(tf.io.gfile.glob(os.path.join(data_root, split_pattern)))
-
-
 @pytest.mark.e2e
 def test_examples_written_equal_files_on_disk(pipeline_runs):
   config, first, _ = pipeline_runs
-  for split, pattern in cure_tsr.SPLIT_PATTERNS.items():
-    on_disk = _files_on_disk(config.data_root, pattern)
+  for split, suffix in cure_tsr.SPLIT_SUFFIXES.items():
+    on_disk = len(tf.io.gfile.glob(os.path.join(config.data_root, f'*_{suffix}', '*', '*.bmp')))
     assert on_disk == 14 * 2 * (1 + len(CHALLENGES) * len(LEVELS))
     assert _count_records(os.path.join(first.examples_uri, f'Split-{split}', '*')) == on_disk
+  with open(os.path.join(first.examples_uri, 'ingest_report.json')) as f:
+    report = json.load(f)
+  assert report['found'] == report['written'] == 2 * on_disk and report['quarantined'] == {}
 
 
 @pytest.mark.e2e
 def test_no_schema_anomalies(pipeline_runs):
   _, first, _ = pipeline_runs
-  for split in cure_tsr.SPLIT_PATTERNS:
+  for split in cure_tsr.SPLIT_SUFFIXES:
     anomalies = anomalies_pb2.Anomalies()
     with open(os.path.join(first.anomalies_uri, f'Split-{split}', 'SchemaDiff.pb'), 'rb') as f:
       anomalies.ParseFromString(f.read())
@@ -68,6 +69,8 @@ def test_evaluation_has_a_slice_per_challenge_and_level(pipeline_runs):
     assert names[f'scenario/challenge={challenge}'].examples > 0
   for level in (0,) + LEVELS:
     assert names[f'scenario/level={level}'].examples > 0
+  for sequence in ('real', 'unreal'):  # every scenario feature of the schema is a slice
+    assert names[f'scenario/sequence={sequence}'].examples > 0
   assert all(0.0 <= s.accuracy <= 1.0 for s in first.slices)
 
 
@@ -77,9 +80,8 @@ def test_blessed_model_is_pushed_and_serves(pipeline_runs):
   assert first.blessed and first.failed_checks == ()
   assert first.pushed_model.startswith(os.path.join(config.registry_dir, config.model_name))
   served = tf.saved_model.load(first.pushed_model)
-  example = cure_tsr.example_from_file(
-      os.path.join(config.data_root, 'Real_Test', 'Haze-5', '01_08_12_05_0008.bmp'),
-      config.data_root)
+  [example] = cure_tsr.CureTsr(config.data_root).read(layout.Item('eval', os.path.join(
+      config.data_root, 'Real_Test', 'Haze-5', '01_08_12_05_0008.bmp')))
   outputs = served.signatures['serving_default'](
       examples=tf.constant([example.SerializeToString()]))
   class_id = int(outputs['class_ids'][0])
