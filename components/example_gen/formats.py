@@ -3,12 +3,14 @@ import inspect
 from typing import Any, Dict, List, Mapping, Type
 
 from components.example_gen import cure_tsr
+from components.example_gen import gtsrb
 from components.example_gen import tfrecords
 from components.example_gen.layout import Layout
 
 LAYOUTS: Dict[str, Type[Layout]] = {
     layout.dataset: layout for layout in (
         cure_tsr.CureTsr,
+        gtsrb.Gtsrb,
         tfrecords.TfRecords,
     )
 }

@@ -1,0 +1,465 @@
+"""GTSRB on disk: read either published layout into canonical tf.Examples, or write a fixture.
+
+German Traffic Sign Recognition Benchmark (Stallkamp et al., IJCNN 2011): 43 classes, one sign
+per image, images 15x15 to 250x250 px with a border around the sign (10% of its size, at least
+5 px). 39,209 train and 12,630 test images. Two published layouts:
+
+Original (the INI archives):
+
+  Final_Training/Images/000cc/XXXXX_YYYYY.ppm   cc = ClassId, XXXXX = track, YYYYY = frame
+  Final_Training/Images/000cc/GT-000cc.csv      that folder's labels
+  Final_Test/Images/NNNNN.ppm                   random order, no track structure
+  Final_Test/Images/GT-final_test.test.csv      the same columns without ClassId: not labels
+  GT-final_test.csv                             the test labels, a separate download; read from
+                                                Final_Test/Images/ or the data root
+
+  ';'-separated, header `Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;ClassId`. Images are
+  binary PPM (P6) and are re-encoded as PNG.
+
+Kaggle repack:
+
+  Train.csv, Test.csv   ','-separated,
+                        header `Width,Height,Roi.X1,Roi.Y1,Roi.X2,Roi.Y2,ClassId,Path`
+  Train/<ClassId>/000cc_XXXXX_YYYYY.png   class, track, frame
+  Test/NNNNN.png
+  Meta.csv (`Path,ClassId,ShapeId,ColorId,SignId`), Meta/<ClassId>.png: class icons, not read.
+
+The ROI corners (Roi.X1, Roi.Y1) and (Roi.X2, Roi.Y2) are read as inclusive pixel coordinates:
+the sign spans columns X1..X2 and rows Y1..Y2. A track is the ~30 near-duplicate frames of one
+physical sign, so train and eval are split by track (a seeded hash of class and track), never
+by image. The test split is the official test set when its labels are present, else empty (and
+its images are not read). Files in the image folders that no row lists are quarantined as
+MISSING_LABEL (CSV files excepted), so nothing is skipped silently.
+"""
+import io
+import logging
+import math
+import os
+import re
+from typing import (Dict, Iterator, List, NamedTuple, Optional, Pattern, Sequence, Set, Tuple,
+                    Union)
+
+import numpy as np
+from PIL import Image
+import tensorflow as tf
+
+from components import features
+from components.example_gen import images
+from components.example_gen import layout
+
+# ClassId indexes these (the label).
+CLASS_NAMES = (
+    'speed_limit_20', 'speed_limit_30', 'speed_limit_50', 'speed_limit_60', 'speed_limit_70',
+    'speed_limit_80', 'end_speed_limit_80', 'speed_limit_100', 'speed_limit_120', 'no_passing',
+    'no_passing_vehicles_over_3_5_tons', 'right_of_way_at_next_intersection', 'priority_road',
+    'yield', 'stop', 'no_vehicles', 'vehicles_over_3_5_tons_prohibited', 'no_entry',
+    'general_caution', 'dangerous_curve_left', 'dangerous_curve_right', 'double_curve',
+    'bumpy_road', 'slippery_road', 'road_narrows_on_right', 'road_work', 'traffic_signals',
+    'pedestrians', 'children_crossing', 'bicycles_crossing', 'beware_of_ice_snow',
+    'wild_animals_crossing', 'end_speed_and_passing_limits', 'turn_right_ahead',
+    'turn_left_ahead', 'ahead_only', 'go_straight_or_right', 'go_straight_or_left', 'keep_right',
+    'keep_left', 'roundabout_mandatory', 'end_no_passing',
+    'end_no_passing_vehicles_over_3_5_tons')
+# scenario/size: the ROI's larger side in px (a distance proxy), below each exclusive bound.
+SIZE_BUCKETS = (('small', 30), ('medium', 60), ('large', math.inf))
+LAYOUTS = ('original', 'kaggle')
+
+TRAIN_FOLDER = 'Final_Training/Images'
+TEST_FOLDER = 'Final_Test/Images'
+TEST_LABEL_PATHS = (f'{TEST_FOLDER}/GT-final_test.csv', 'GT-final_test.csv')  # tried in order
+KAGGLE_TRAIN, KAGGLE_TEST = 'Train', 'Test'  # folders; labels in <folder>.csv
+
+# What a row's image name must look like; group 'track' in training names, 'class' where the
+# name says the class.
+_TRAIN_PPM = re.compile(r'(?P<track>\d{5})_\d{5}\.ppm')  # track_frame
+_TEST_PPM = re.compile(r'\d{5}\.ppm')
+_KAGGLE_TRAIN_PNG = re.compile(r'Train/\d+/(?P<class>\d{5})_(?P<track>\d{5})_\d{5}\.png')
+_KAGGLE_TEST_PNG = re.compile(r'Test/\d{5}\.png')
+_CLASS_FOLDER = re.compile(r'\d{5}')
+
+_NUMBER_COLUMNS = ('Width', 'Height', 'Roi.X1', 'Roi.Y1', 'Roi.X2', 'Roi.Y2', 'ClassId')
+
+
+class CsvFormat(NamedTuple):
+  """One published label file format: separator, header, and the column naming the image."""
+  delimiter: str
+  header: Tuple[str, ...]
+  name_column: str
+
+  @property
+  def header_line(self) -> str:
+    return self.delimiter.join(self.header)
+
+  def format_row(self, name: str, annotation: 'Annotation') -> str:
+    values = dict(zip(_NUMBER_COLUMNS, annotation), **{self.name_column: name})
+    return self.delimiter.join(str(values[column]) for column in self.header)
+
+
+ORIGINAL_CSV = CsvFormat(';', ('Filename',) + _NUMBER_COLUMNS, 'Filename')
+ORIGINAL_UNLABELLED_CSV = CsvFormat(';', ('Filename',) + _NUMBER_COLUMNS[:-1], 'Filename')
+KAGGLE_CSV = CsvFormat(',', _NUMBER_COLUMNS + ('Path',), 'Path')
+
+
+class _LabelFile(NamedTuple):
+  """One label file and how its rows map to images."""
+  path: str
+  csv_format: CsvFormat
+  names_under: str  # the folder (relative to the data root) that row names are relative to
+  folder: str       # where a file that no row names is MISSING_LABEL
+  name: Pattern[str]  # what a row's name must look like
+  folder_class: Optional[int] = None  # the ClassId the folder of a per-class file says
+
+
+def size_bucket(side: int) -> str:
+  """The SIZE_BUCKETS name of a sign whose ROI's larger side is `side` px."""
+  return next(name for name, below in SIZE_BUCKETS if side < below)
+
+
+class Annotation(NamedTuple):
+  """One label row: image size, the sign's ROI (corners inclusive) in px, and ClassId."""
+  width: int
+  height: int
+  x1: int
+  y1: int
+  x2: int
+  y2: int
+  class_id: int
+
+  @property
+  def box(self) -> Tuple[int, int, int, int]:
+    """The ROI as a PIL crop box (left, upper, right, lower); right and lower exclusive."""
+    return self.x1, self.y1, self.x2 + 1, self.y2 + 1
+
+  @property
+  def size_bucket(self) -> str:
+    return size_bucket(max(self.x2 - self.x1 + 1, self.y2 - self.y1 + 1))
+
+
+def track_key(class_id: int, track: int) -> str:
+  """The key train/eval are split on: tracks are numbered per class."""
+  return f'{class_id:05d}_{track:05d}'
+
+
+def _lines(path: str) -> List[Tuple[int, str]]:
+  """(1-based line number, text) of every non-blank line; LF or CRLF, optional UTF-8 BOM."""
+  with tf.io.gfile.GFile(path, 'rb') as f:
+    text = f.read().decode('utf-8-sig', errors='replace')
+  return [(number, line.rstrip('\r')) for number, line in enumerate(text.split('\n'), start=1)
+          if line.strip()]
+
+
+def _check_header(path: str, csv_format: CsvFormat):
+  """LayoutError naming `path` unless its first line is the published header."""
+  with tf.io.gfile.GFile(path, 'rb') as f:
+    header = f.readline().decode('utf-8-sig', errors='replace').rstrip('\r\n')
+  if header != csv_format.header_line:
+    raise layout.LayoutError(f'{path}: header {header!r} is not the published '
+                             f'{csv_format.header_line!r}')
+
+
+def _files_under(folder: str) -> Iterator[str]:
+  """Every file under `folder` but CSV files (label files, not images)."""
+  if not tf.io.gfile.isdir(folder):
+    return
+  for directory, _, names in sorted(tf.io.gfile.walk(folder)):
+    for name in sorted(names):
+      if not name.lower().endswith('.csv'):
+        yield os.path.join(directory, name)
+
+
+class Gtsrb(layout.Layout):
+  """Either published GTSRB layout, detected from the data root.
+
+  Options: `crop_to_roi` (False: the whole image, border included; True: only the ROI),
+  `eval_fraction` (of the training tracks that go to eval), `test_labels` (original layout: the
+  GT-final_test.csv path relative to the data root; default: TEST_LABEL_PATHS, first found).
+  """
+  dataset = 'gtsrb'
+  splits = ('train', 'eval', 'test')
+  class_names = CLASS_NAMES
+
+  def __init__(self, data_root: str, *, crop_to_roi: bool = False, eval_fraction: float = 0.2,
+               test_labels: Optional[str] = None, **options):
+    super().__init__(data_root, **options)
+    if not 0 <= eval_fraction <= 1:
+      raise ValueError(f'eval_fraction={eval_fraction}: must be in [0, 1]')
+    self.crop_to_roi = crop_to_roi
+    self.eval_fraction = eval_fraction
+    self.layout = self._detect_layout()
+    if self.layout == 'kaggle':
+      if test_labels is not None:
+        raise ValueError(f'test_labels={test_labels!r}: only the original layout takes it; the '
+                         f'Kaggle repack labels its test set in {KAGGLE_TEST}.csv')
+      _check_header(self._at(f'{KAGGLE_TRAIN}.csv'), KAGGLE_CSV)
+      candidates = [f'{KAGGLE_TEST}.csv']
+    else:
+      candidates = TEST_LABEL_PATHS if test_labels is None else [test_labels]
+    self.test_labels = next((self._at(path) for path in candidates
+                             if tf.io.gfile.exists(self._at(path))), None)
+    if self.test_labels:
+      _check_header(self.test_labels, KAGGLE_CSV if self.layout == 'kaggle' else ORIGINAL_CSV)
+    elif test_labels is not None:
+      raise layout.LayoutError(f'{self._at(test_labels)}: test labels (test_labels) not found')
+    else:
+      logging.warning('%s: no test labels (%s); the test split is empty', self.data_root,
+                      ' or '.join(candidates))
+
+  def _at(self, relative: str) -> str:
+    return os.path.join(self.data_root, relative)
+
+  def _detect_layout(self) -> str:
+    original = tf.io.gfile.isdir(self._at(TRAIN_FOLDER))
+    kaggle = tf.io.gfile.exists(self._at(f'{KAGGLE_TRAIN}.csv'))
+    if original and kaggle:
+      raise layout.LayoutError(f'{self.data_root}: holds both {TRAIN_FOLDER}/ (original layout) '
+                               f'and {KAGGLE_TRAIN}.csv (Kaggle repack); keep one')
+    if not (original or kaggle):
+      raise layout.LayoutError(f'{self.data_root}: no GTSRB layout: expected {TRAIN_FOLDER}/ '
+                               f'(original) or {KAGGLE_TRAIN}.csv (Kaggle repack)')
+    return 'original' if original else 'kaggle'
+
+  def sources(self) -> List[Tuple[str, str]]:
+    """(split, path): one per class folder (original) or the one Train.csv (Kaggle), plus the
+    test labels when present."""
+    if self.layout == 'kaggle':
+      found = [('train', self._at(f'{KAGGLE_TRAIN}.csv'))]
+    else:
+      folder = self._at(TRAIN_FOLDER)
+      found = [('train', os.path.join(folder, name.rstrip('/')))
+               for name in sorted(tf.io.gfile.listdir(folder))]
+    return found + ([('test', self.test_labels)] if self.test_labels else [])
+
+  def fingerprint_paths(self) -> List[str]:
+    folders = ([TEST_FOLDER] if self.layout == 'original' else [KAGGLE_TRAIN, KAGGLE_TEST])
+    return [path for _, path in self.sources()] + [self._at(folder) for folder in folders]
+
+  def items(self, source: Tuple[str, str]) -> Iterator[Union[layout.Item, layout.Rejected]]:
+    split, path = source
+    if self.layout == 'kaggle':
+      folder, name = ((KAGGLE_TRAIN, _KAGGLE_TRAIN_PNG) if split == 'train'
+                      else (KAGGLE_TEST, _KAGGLE_TEST_PNG))
+      yield from self._labelled_items(_LabelFile(path, KAGGLE_CSV, '', folder, name))
+    elif split == 'test':
+      yield from self._labelled_items(
+          _LabelFile(path, ORIGINAL_CSV, TEST_FOLDER, TEST_FOLDER, _TEST_PPM))
+    else:
+      class_folder, class_name = self.relative(path), os.path.basename(path)
+      if not (_CLASS_FOLDER.fullmatch(class_name) and tf.io.gfile.isdir(path)):
+        yield layout.Rejected(path, layout.BAD_FILE_NAME,
+                              f'not a class folder (five digits, e.g. 00014) in {TRAIN_FOLDER}')
+        return
+      yield from self._labelled_items(_LabelFile(
+          os.path.join(path, f'GT-{class_name}.csv'), ORIGINAL_CSV, class_folder, class_folder,
+          _TRAIN_PPM, int(class_name)))
+
+  def _labelled_items(self, labels: _LabelFile) -> Iterator[Union[layout.Item, layout.Rejected]]:
+    """One item per row of the label file, then MISSING_LABEL for every file under its folder
+    that no row names."""
+    listed: Set[str] = set()
+    if tf.io.gfile.exists(labels.path):
+      yield from self._rows(labels, listed)
+      detail = f'not listed in {labels.path}'
+    else:
+      detail = f'{labels.path} does not exist'
+    for path in _files_under(self._at(labels.folder)):
+      if path not in listed:
+        yield layout.Rejected(path, layout.MISSING_LABEL, detail)
+
+  def _rows(self, labels: _LabelFile, listed: Set[str]
+            ) -> Iterator[Union[layout.Item, layout.Rejected]]:
+    """The label file's rows as items, or rejected; adds each row's image path to `listed`."""
+    csv_format = labels.csv_format
+    lines = _lines(labels.path)
+    header = lines[0][1] if lines else ''
+    first_line: Dict[str, int] = {}
+    name_index = csv_format.header.index(csv_format.name_column)
+    for number, line in lines[1:]:
+      location = f'{labels.path}:{number}'
+      fields = line.split(csv_format.delimiter)
+      name = fields[name_index] if len(fields) > name_index else ''
+      try:
+        path = self.path(os.path.join(labels.names_under, name))
+        listed.add(path)
+        if header != csv_format.header_line:
+          raise layout.BadInput(layout.MALFORMED_ROW, f'the header {header!r} is not the '
+                                f'published {csv_format.header_line!r}')
+        if len(fields) != len(csv_format.header):
+          raise layout.BadInput(layout.MALFORMED_ROW, f'{len(fields)} fields, expected '
+                                f'{len(csv_format.header)} ({csv_format.header_line})')
+        if path in first_line:
+          raise layout.BadInput(layout.MALFORMED_ROW, f'{name} is listed again '
+                                f'(first on line {first_line[path]})')
+        first_line[path] = number
+        annotation = self._annotation(fields, csv_format)
+        split = self._split_of(name, annotation, labels)
+        yield layout.Item(split, path, (location, annotation))
+      except layout.BadInput as error:
+        yield layout.Rejected.of(location, error)
+
+  def _annotation(self, fields: List[str], csv_format: CsvFormat) -> Annotation:
+    values = []
+    for column in _NUMBER_COLUMNS:
+      text = fields[csv_format.header.index(column)]
+      try:
+        values.append(int(text))
+      except ValueError:
+        raise layout.BadInput(layout.MALFORMED_ROW,
+                              f'{column} {text!r} is not an integer') from None
+    annotation = Annotation(*values)
+    self.check_label(annotation.class_id)
+    if not (0 <= annotation.x1 <= annotation.x2 < annotation.width and
+            0 <= annotation.y1 <= annotation.y2 < annotation.height):
+      raise layout.BadInput(
+          layout.MALFORMED_ROW, f'ROI ({annotation.x1}, {annotation.y1})-({annotation.x2}, '
+          f'{annotation.y2}) is not inside the {annotation.width}x{annotation.height} image')
+    return annotation
+
+  def _split_of(self, name: str, annotation: Annotation, labels: _LabelFile) -> str:
+    """'test', or a training image's split by its track; BadInput for a name outside the
+    published scheme or one whose folder or name says another class."""
+    match = labels.name.fullmatch(name)
+    if not match:
+      raise layout.BadInput(layout.BAD_FILE_NAME, f'{name!r} does not match the published '
+                            f'naming {labels.name.pattern!r}')
+    named = match.groupdict()
+    claimed = labels.folder_class if labels.folder_class is not None else named.get('class')
+    if claimed is not None and int(claimed) != annotation.class_id:
+      raise layout.BadInput(layout.MALFORMED_ROW, f'ClassId {annotation.class_id} for an '
+                            f'image of class {int(claimed)} by its folder or name')
+    if 'track' not in named:
+      return 'test'  # test images have no tracks: each is its own
+    return layout.hash_split(track_key(annotation.class_id, int(named['track'])), self.seed,
+                             self.eval_fraction)
+
+  def read(self, item: layout.Item) -> Iterator[tf.train.Example]:
+    location, annotation = item.payload
+    image = images.canonical_image(layout.read_bytes(item.source), max_pixels=self.max_pixels)
+    if (image.width, image.height) != (annotation.width, annotation.height):
+      raise layout.BadInput(layout.MALFORMED_ROW, f'{location} says {annotation.width}x'
+                            f'{annotation.height} but the image is {image.width}x{image.height}')
+    if self.crop_to_roi:
+      image = images.canonical_crop(image.encoded, annotation.box, max_pixels=self.max_pixels)
+    yield features.make_example(
+        encoded=image.encoded, image_format=image.image_format, height=image.height,
+        width=image.width, filename=self.relative(item.source), label=annotation.class_id,
+        label_text=CLASS_NAMES[annotation.class_id], scenario={'size': annotation.size_bucket})
+
+
+# Fixture writer.
+
+# Image side per frame (per test index), cycling: ROIs land in 'small', 'medium', 'large'.
+FIXTURE_SIDES = (20, 48, 80)
+# Kaggle Meta.csv 'ShapeId,ColorId,SignId' by ClassId, as published.
+_META = (
+    '1,0,3.29', '1,0,3.29', '1,0,3.29', '1,0,3.29', '1,0,3.29', '1,0,3.29', '1,3,3.3',
+    '1,0,3.29', '1,0,3.29', '1,0,3.25', '1,0,3.27', '0,0,1.22', '2,2,2.3', '4,0,2.1', '3,0,2.2',
+    '1,0,3.1', '1,0,3.3', '1,0,3.21', '0,0,1.39', '0,0,1.2', '0,0,1.1', '0,0,1.3.2', '0,0,1.1',
+    '0,0,1.13', '0,0,1.5.2', '0,0,1.37', '0,0,1.24', '0,0,1.32', '0,0,1.33', '0,0,1.34',
+    '0,0,None', '0,0,1.36', '1,3,3.42', '1,1,4.2', '1,1,4.3', '1,1,4.1', '1,1,4.4', '1,1,4.5',
+    '1,1,4.7', '1,1,4.8', '1,1,4.1', '1,3,3.26', '1,3,3.28')
+
+
+def _fixture_image(stream: Tuple[int, ...], side: int, class_id: int
+                   ) -> Tuple[np.ndarray, Annotation]:
+  """Random RGB pixels about `side` px square, and a ROI leaving a 4-6 px border."""
+  rng = np.random.default_rng(stream)
+  width, height = (side + int(rng.integers(-2, 3)) for _ in range(2))
+  left, top, right, bottom = (int(rng.integers(4, 7)) for _ in range(4))
+  pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+  return pixels, Annotation(width, height, left, top, width - 1 - right, height - 1 - bottom,
+                            class_id)
+
+
+def _write(path: str, data: Union[bytes, str]):
+  tf.io.gfile.makedirs(os.path.dirname(path))
+  with tf.io.gfile.GFile(path, 'wb') as f:
+    f.write(data.encode() if isinstance(data, str) else data)
+
+
+def _write_image(path: str, pixels: np.ndarray, image_format: str):
+  out = io.BytesIO()
+  Image.fromarray(pixels).save(out, format=image_format)
+  _write(path, out.getvalue())
+
+
+def _write_csv(path: str, csv_format: CsvFormat, rows: Sequence[Tuple[str, Annotation]]):
+  """The header and one line per row, LF line ends and a final newline (as in the Kaggle
+  files; the reader takes CRLF too)."""
+  _write(path, ''.join(line + '\n' for line in [csv_format.header_line] +
+                       [csv_format.format_row(name, annotation) for name, annotation in rows]))
+
+
+def write_fixture(data_root: str, *,
+                  layout: str = 'original',  # pylint: disable=redefined-outer-name
+                  classes: Sequence[int] = (0, 1, 14), tracks_per_class: int = 2,
+                  frames_per_track: int = 3, test_per_class: int = 2, seed: int = 0
+                  ) -> Dict[str, Annotation]:
+  """Writes a tiny GTSRB under `data_root` in its published `layout` ('original' | 'kaggle').
+
+  Train: per class, `tracks_per_class` tracks of `frames_per_track` frames, image sides cycling
+  through FIXTURE_SIDES (+-2 px) frame by frame. Test: `test_per_class` images per class in a
+  seeded random order. Pixels are random, one stream per image from (seed, image), the same in
+  both layouts. Returns {image path relative to data_root: its Annotation}.
+  """
+  if layout not in LAYOUTS:
+    raise ValueError(f'layout={layout!r}: choose from {LAYOUTS}')
+  if seed < 0:
+    raise ValueError(f'seed={seed}: must be >= 0')
+  if len(set(classes)) != len(classes) or not set(classes) <= set(range(len(CLASS_NAMES))):
+    raise ValueError(f'classes={classes}: distinct ClassIds in 0..{len(CLASS_NAMES) - 1}')
+  counts = (tracks_per_class, frames_per_track, test_per_class * len(classes))
+  if not all(0 <= count <= 99999 for count in counts):
+    raise ValueError(f'tracks_per_class, frames_per_track, test images = {counts}: each must '
+                     'be in 0..99999 (five-digit names)')
+  written = {}
+
+  def add(path, stream, side, class_id) -> Annotation:
+    pixels, annotation = _fixture_image(stream, side, class_id)
+    _write_image(os.path.join(data_root, path), pixels, 'PPM' if layout == 'original' else 'PNG')
+    written[path] = annotation
+    return annotation
+
+  train_rows = []  # (name in its label file, annotation), every class
+  for class_id in classes:
+    rows = []
+    for track in range(tracks_per_class):
+      for frame in range(frames_per_track):
+        stream, side = (seed, 0, class_id, track, frame), FIXTURE_SIDES[frame % 3]
+        if layout == 'original':
+          name = f'{track:05d}_{frame:05d}.ppm'
+          rows.append((name, add(f'{TRAIN_FOLDER}/{class_id:05d}/{name}', stream, side,
+                                 class_id)))
+        else:
+          path = f'{KAGGLE_TRAIN}/{class_id}/{class_id:05d}_{track:05d}_{frame:05d}.png'
+          rows.append((path, add(path, stream, side, class_id)))
+    if layout == 'original':
+      _write_csv(os.path.join(data_root, TRAIN_FOLDER, f'{class_id:05d}',
+                              f'GT-{class_id:05d}.csv'), ORIGINAL_CSV, rows)
+    train_rows += rows
+
+  order = np.random.default_rng((seed, 1)).permutation(np.repeat(classes, test_per_class))
+  test_rows = []
+  for index, class_id in enumerate(order.tolist()):
+    stream, side = (seed, 2, index), FIXTURE_SIDES[index % 3]
+    if layout == 'original':
+      name = f'{index:05d}.ppm'
+      test_rows.append((name, add(f'{TEST_FOLDER}/{name}', stream, side, class_id)))
+    else:
+      path = f'{KAGGLE_TEST}/{index:05d}.png'
+      test_rows.append((path, add(path, stream, side, class_id)))
+
+  if layout == 'original':
+    folder = os.path.join(data_root, TEST_FOLDER)
+    _write_csv(os.path.join(folder, 'GT-final_test.test.csv'), ORIGINAL_UNLABELLED_CSV,
+               test_rows)
+    _write_csv(os.path.join(folder, 'GT-final_test.csv'), ORIGINAL_CSV, test_rows)
+  else:
+    _write_csv(os.path.join(data_root, f'{KAGGLE_TRAIN}.csv'), KAGGLE_CSV, train_rows)
+    _write_csv(os.path.join(data_root, f'{KAGGLE_TEST}.csv'), KAGGLE_CSV, test_rows)
+    meta = ['Path,ClassId,ShapeId,ColorId,SignId']
+    for class_id in sorted(classes, key=str):  # rows in file-name order
+      icon = np.random.default_rng((seed, 3, class_id)).integers(0, 256, (16, 16, 4), np.uint8)
+      _write_image(os.path.join(data_root, 'Meta', f'{class_id}.png'), icon, 'PNG')
+      meta.append(f'Meta/{class_id}.png,{class_id},{_META[class_id]}')
+    _write(os.path.join(data_root, 'Meta.csv'), ''.join(line + '\n' for line in meta))
+  return written
