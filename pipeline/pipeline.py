@@ -3,12 +3,16 @@ import hashlib
 import os
 from typing import Optional
 
+from google.protobuf import text_format
 from ml_metadata.proto import metadata_store_pb2
+import tensorflow as tf
 from tfx import v1 as tfx
 
 from components import evaluation
 from components import schemas
 from components.example_gen import executor as example_gen
+from components.example_gen import formats
+from components.example_gen import manifest
 from components.example_gen import tfrecords
 from pipeline.configs import ConfigError
 from pipeline.configs import PipelineConfig
@@ -35,6 +39,19 @@ def code_version() -> str:
         with open(path, 'rb') as f:
           digest.update(f.read())
   return digest.hexdigest()[:16]
+
+
+def _schema_file(config: PipelineConfig) -> str:
+  """data_schemas/<dataset>.pbtxt; for a manifest dataset (whose classes and scenario columns
+  are the user's) the base schema filled in from the manifest, written under the pipeline root."""
+  if config.dataset != manifest.Manifest.dataset:
+    return schemas.schema_path(config.dataset)
+  layout = formats.make_layout(config.dataset, config.resolved_data_root, config.layout_options)
+  path = os.path.join(config.pipeline_root, 'schema', 'manifest.pbtxt')
+  tf.io.gfile.makedirs(os.path.dirname(path))
+  with tf.io.gfile.GFile(path, 'w') as f:
+    f.write(text_format.MessageToString(manifest.schema(layout)))
+  return path
 
 
 def _example_gen(config: PipelineConfig, version: str):
@@ -67,7 +84,7 @@ def create_pipeline(
   example_gen_component = _example_gen(config, version)
   examples = example_gen_component.outputs['examples']
   statistics_gen = tfx.components.StatisticsGen(examples=examples)
-  schema_file = schemas.schema_path(config.dataset)
+  schema_file = _schema_file(config)
   schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_file)
   example_validator = tfx.components.ExampleValidator(
       statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])

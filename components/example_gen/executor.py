@@ -4,7 +4,8 @@
 that were ingested before (by the standalone job, or TF/TPU-style ImageNet shards with 1-based
 labels). Both quarantine and count bad input the same way: the Examples artifact holds
 `quarantine/rejected.jsonl` and `ingest_report.json` beside its `Split-*` folders and carries
-the counts as custom properties (`found`, `written`, `quarantined`, `written_<split>`).
+the counts as custom properties (`found`, `written`, `quarantined`, `skipped`,
+`written_<split>`).
 
 Their driver fingerprints the input from the layout's label files and folders
 (`Layout.fingerprint_paths`) instead of TFX's default stat of every file under the input base.
@@ -39,7 +40,8 @@ def _custom_config(values: Mapping[str, Any]) -> example_gen_pb2.CustomConfig:
   return config
 
 
-def _config_of(exec_properties: Mapping[str, Any]) -> Dict[str, Any]:
+def config_of(exec_properties: Mapping[str, Any]) -> Dict[str, Any]:
+  """The component's custom config: dataset, options, max_quarantined_fraction, code_version."""
   config = example_gen_pb2.CustomConfig()
   json_format.Parse(exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY], config)
   struct = struct_pb2.Struct()
@@ -48,7 +50,7 @@ def _config_of(exec_properties: Mapping[str, Any]) -> Dict[str, Any]:
 
 
 def _layout(exec_properties: Mapping[str, Any]) -> Layout:
-  config = _config_of(exec_properties)
+  config = config_of(exec_properties)
   return formats.make_layout(config['dataset'],
                              exec_properties[standard_component_specs.INPUT_BASE_KEY],
                              config['options'])
@@ -90,9 +92,9 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
 
   def GenerateExamplesByBeam(self, pipeline, exec_properties):
     layout = _layout(exec_properties)
-    examples, rejected = ingest.read_dataset(pipeline, layout)
-    ingest.write_accounting(examples, rejected, exec_properties[_OUTPUT_URI])
-    return examples
+    outcomes = ingest.read_dataset(pipeline, layout)
+    ingest.write_accounting(outcomes, exec_properties[_OUTPUT_URI])
+    return outcomes.examples
 
   def Do(self, input_dict, output_dict, exec_properties):
     examples = artifact_utils.get_single_instance(
@@ -102,9 +104,10 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     examples.set_int_custom_property('found', report['found'])
     examples.set_int_custom_property('written', report['written'])
     examples.set_int_custom_property('quarantined', report['found'] - report['written'])
+    examples.set_int_custom_property('skipped', sum(report['skipped'].values()))
     for split, count in report['splits'].items():
       examples.set_int_custom_property(f'written_{split}', count)
-    ingest.check_quarantine(report, _config_of(exec_properties)['max_quarantined_fraction'])
+    ingest.check_quarantine(report, config_of(exec_properties)['max_quarantined_fraction'])
 
 
 class ImageExampleGen(FileBasedExampleGen):

@@ -2,14 +2,23 @@
 import inspect
 from typing import Any, Dict, List, Mapping, Type
 
+from components.example_gen import bdd100k
+from components.example_gen import cifar
 from components.example_gen import cure_tsr
 from components.example_gen import gtsrb
+from components.example_gen import imagenet
+from components.example_gen import manifest
 from components.example_gen import tfrecords
 from components.example_gen.layout import Layout
 
 LAYOUTS: Dict[str, Type[Layout]] = {
     layout.dataset: layout for layout in (
+        bdd100k.Bdd100k,
+        cifar.Cifar10,
+        cifar.Cifar100,
         cure_tsr.CureTsr,
+        imagenet.ImageNet,
+        manifest.Manifest,
         gtsrb.Gtsrb,
         tfrecords.TfRecords,
     )

@@ -58,34 +58,38 @@ def canonical_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Can
   Raises BadInput: EMPTY_FILE, TOO_MANY_PIXELS (checked from the header, before decoding) or
   UNDECODABLE_IMAGE (not an image, corrupt, truncated).
   """
-  return _canonical(data, max_pixels, crop=None)
+  image = _decoded(data, max_pixels)
+  image_format = sniff_format(data)
+  if image_format and image.mode == 'RGB':
+    return CanonicalImage(data, image_format, image.height, image.width)
+  rgb = image.convert('RGB')
+  image_format = 'jpeg' if image_format == 'jpeg' else 'png'
+  return CanonicalImage(_encode(rgb, image_format), image_format, rgb.height, rgb.width)
+
+
+def decode_rgb(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
+  """The decoded RGB pixels (e.g. to crop several boxes from one frame); BadInput as above."""
+  return _decoded(data, max_pixels).convert('RGB')
 
 
 def canonical_crop(data: bytes, box, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> CanonicalImage:
   """The `box` (left, upper, right, lower) of the image in `data`, as RGB PNG."""
-  return _canonical(data, max_pixels, crop=box)
+  return from_pixels(decode_rgb(data, max_pixels=max_pixels).crop(box))
 
 
-def _canonical(data: bytes, max_pixels: int, crop) -> CanonicalImage:
+def _decoded(data: bytes, max_pixels: int) -> Image.Image:
   if not data:
     raise BadInput(EMPTY_FILE, 'file has zero bytes')
   try:
-    with Image.open(io.BytesIO(data)) as image:
-      if image.width * image.height > max_pixels:
-        raise BadInput(TOO_MANY_PIXELS, f'{image.width}x{image.height} is over the limit of '
-                       f'{max_pixels} pixels')
-      image.load()
-      if crop is not None:
-        return from_pixels(image.crop(crop))
-      image_format = sniff_format(data)
-      if image_format and image.mode == 'RGB':
-        return CanonicalImage(data, image_format, image.height, image.width)
-      rgb = image.convert('RGB')
+    image = Image.open(io.BytesIO(data))
+    if image.width * image.height > max_pixels:
+      raise BadInput(TOO_MANY_PIXELS, f'{image.width}x{image.height} is over the limit of '
+                     f'{max_pixels} pixels')
+    image.load()
+    return image
   except Image.DecompressionBombError as error:
     raise BadInput(TOO_MANY_PIXELS, str(error)) from error
   except UnidentifiedImageError:
     raise BadInput(UNDECODABLE_IMAGE, 'not an image format PIL can read') from None
   except (OSError, SyntaxError, ValueError) as error:  # PIL's ways of saying "corrupt"
     raise BadInput(UNDECODABLE_IMAGE, f'not a decodable image ({error})') from error
-  image_format = 'jpeg' if image_format == 'jpeg' else 'png'
-  return CanonicalImage(_encode(rgb, image_format), image_format, rgb.height, rgb.width)

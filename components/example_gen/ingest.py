@@ -3,38 +3,45 @@
   sources (a short list) -> items (expanded on the workers) -> Reshuffle -> read -> examples
                                                                                  -> rejected
 
-Every item ends as examples of one split or as a quarantine record, and both are counted; the
-counts become `ingest_report.json`, which must reconcile: found = written + quarantined.
+Every item ends as examples of one split, as a quarantine record, or (left out on purpose by
+the layout's options) as skipped, and all three are counted; the counts become
+`ingest_report.json`, which reconciles: found = written + quarantined (skipped counted apart).
 """
 import hashlib
 import json
 import os
-from typing import Any, Dict, Iterable, Mapping, Tuple
+from typing import Any, Dict, Iterable, Mapping, NamedTuple, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
 
-from components.example_gen.layout import BadInput, Item, Layout, Rejected
+from components.example_gen.layout import BadInput, Item, Layout, Rejected, Skipped
 
 REJECTED = 'rejected'
+SKIPPED = 'skipped'
 QUARANTINE_DIR = 'quarantine'
 COUNTS_FILE = 'ingest_counts.json'
 REPORT_FILE = 'ingest_report.json'
-_SPLIT, _REASON = 'split:', 'reason:'
+_SPLIT, _REASON, _SKIP = 'split:', 'reason:', 'skip:'
 
 
 class QuarantineLimitError(RuntimeError):
   """More of the input was quarantined than the run allows."""
 
 
+def _tagged(outcome, tag: str):
+  if isinstance(outcome, Rejected):
+    return beam.pvalue.TaggedOutput(REJECTED, outcome)
+  if isinstance(outcome, Skipped):
+    return beam.pvalue.TaggedOutput(SKIPPED, outcome)
+  return beam.pvalue.TaggedOutput(tag, outcome)
+
+
 class _Expand(beam.DoFn):
 
   def process(self, source: Any, layout: Layout):
     for entry in layout.items(source):
-      if isinstance(entry, Rejected):
-        yield beam.pvalue.TaggedOutput(REJECTED, entry)
-      else:
-        yield entry
+      yield _tagged(entry, 'items')
 
 
 class _Read(beam.DoFn):
@@ -42,31 +49,35 @@ class _Read(beam.DoFn):
   def process(self, item: Item, layout: Layout):
     try:
       for outcome in layout.read(item):
-        if isinstance(outcome, Rejected):
-          yield beam.pvalue.TaggedOutput(REJECTED, outcome)
-        else:
-          yield beam.pvalue.TaggedOutput(item.split, outcome)
+        yield _tagged(outcome, item.split)
     except BadInput as error:
       yield beam.pvalue.TaggedOutput(REJECTED, Rejected.of(item.source, error))
 
 
-def read_dataset(pipeline: beam.Pipeline, layout: Layout
-                 ) -> Tuple[Dict[str, beam.PCollection], beam.PCollection]:
-  """Applies ingestion to `pipeline`: ({split: tf.train.Example}, Rejected)."""
+class Outcomes(NamedTuple):
+  examples: Dict[str, beam.PCollection]  # split -> tf.train.Example
+  rejected: beam.PCollection             # Rejected
+  skipped: beam.PCollection              # Skipped
+
+
+def read_dataset(pipeline: beam.Pipeline, layout: Layout) -> Outcomes:
+  """Applies ingestion to `pipeline`."""
   items = (pipeline
            | 'Sources' >> beam.Create(layout.sources())
            | 'SpreadSources' >> beam.Reshuffle()
-           | 'Items' >> beam.ParDo(_Expand(), layout).with_outputs(REJECTED, main='items'))
-  read = (items.items
+           | 'Items' >> beam.ParDo(_Expand(), layout).with_outputs(REJECTED, SKIPPED, 'items'))
+  read = (items['items']
           | 'SpreadItems' >> beam.Reshuffle()
-          | 'Read' >> beam.ParDo(_Read(), layout).with_outputs(REJECTED, *layout.splits))
-  rejected = (items[REJECTED], read[REJECTED]) | 'AllRejected' >> beam.Flatten()
-  return {split: read[split] for split in layout.splits}, rejected
+          | 'Read' >> beam.ParDo(_Read(), layout).with_outputs(REJECTED, SKIPPED, *layout.splits))
+  return Outcomes(
+      examples={split: read[split] for split in layout.splits},
+      rejected=(items[REJECTED], read[REJECTED]) | 'AllRejected' >> beam.Flatten(),
+      skipped=(items[SKIPPED], read[SKIPPED]) | 'AllSkipped' >> beam.Flatten())
 
 
-def write_accounting(examples: Mapping[str, beam.PCollection], rejected: beam.PCollection,
-                     output_dir: str):
+def write_accounting(outcomes: Outcomes, output_dir: str):
   """Writes `quarantine/rejected.jsonl` and the counts `ingest_counts.json` under output_dir."""
+  examples, rejected = outcomes.examples, outcomes.rejected
   _ = (rejected
        | 'QuarantineLines' >> beam.Map(lambda r: json.dumps(r._asdict(), sort_keys=True))
        | 'WriteQuarantine' >> beam.io.WriteToText(
@@ -75,6 +86,7 @@ def write_accounting(examples: Mapping[str, beam.PCollection], rejected: beam.PC
   keys = [pcoll | f'Key[{split}]' >> beam.Map(lambda _, key: key, _SPLIT + split)
           for split, pcoll in examples.items()]
   keys.append(rejected | 'KeyRejected' >> beam.Map(lambda r: _REASON + r.reason))
+  keys.append(outcomes.skipped | 'KeySkipped' >> beam.Map(lambda s: _SKIP + s.reason))
   _ = (keys
        | 'AllKeys' >> beam.Flatten()
        | 'Count' >> beam.combiners.Count.PerElement()
@@ -89,8 +101,8 @@ def make_report(layout: Layout, output_dir: str) -> Dict[str, Any]:
   with tf.io.gfile.GFile(os.path.join(output_dir, COUNTS_FILE)) as f:
     counts = json.loads(f.read() or '{}')
   splits = {split: counts.get(_SPLIT + split, 0) for split in layout.splits}
-  quarantined = {key[len(_REASON):]: n for key, n in sorted(counts.items())
-                 if key.startswith(_REASON)}
+  quarantined, skipped = ({key[len(prefix):]: n for key, n in sorted(counts.items())
+                           if key.startswith(prefix)} for prefix in (_REASON, _SKIP))
   written, rejected = sum(splits.values()), sum(quarantined.values())
   report = {
       'dataset': layout.dataset,
@@ -100,6 +112,7 @@ def make_report(layout: Layout, output_dir: str) -> Dict[str, Any]:
       'splits': splits,
       'quarantined': quarantined,
       'quarantined_fraction': rejected / max(written + rejected, 1),
+      'skipped': skipped,
       'quarantine_file': os.path.join(output_dir, QUARANTINE_DIR, 'rejected.jsonl'),
   }
   with tf.io.gfile.GFile(os.path.join(output_dir, REPORT_FILE), 'w') as f:

@@ -4,7 +4,8 @@ A `Layout` is one dataset's published on-disk layout under a data root. Ingestio
 `sources()` (a short list: globs, label files, pickles; computed where the job is launched),
 expands each source into `Item`s on the workers (`items`), and turns each item into canonical
 tf.Examples (`read`). Anything that cannot become an example is a `Rejected` outcome: it is
-quarantined with a reason and counted, so items found = examples written + rejected.
+quarantined with a reason and counted, so items found = examples written + rejected. Items the
+layout's options exclude on purpose are `Skipped`: counted apart, outside `found`.
 Problems with the layout itself (no label file, unknown layout) raise `LayoutError` instead.
 """
 import abc
@@ -69,7 +70,15 @@ class Rejected(NamedTuple):
     return cls(source, error.reason, error.detail)
 
 
-Outcome = Union[tf.train.Example, Rejected]
+class Skipped(NamedTuple):
+  """An item the layout's options leave out on purpose (e.g. a box under min_box_size): not
+  damaged, so not quarantined, but counted under `skipped` in the report."""
+  source: str
+  reason: str
+  detail: str
+
+
+Outcome = Union[tf.train.Example, Rejected, Skipped]
 
 
 class Layout(abc.ABC):
@@ -152,6 +161,8 @@ def read_bytes(path: str) -> bytes:
       return f.read()
   except tf.errors.NotFoundError:
     raise BadInput(MISSING_FILE, f'{path} does not exist') from None
+  except tf.errors.FailedPreconditionError as error:  # e.g. a folder where a file belongs
+    raise BadInput(UNDECODABLE_IMAGE, f'{path} is not a readable file ({error.message})') from None
 
 
 def stable_fraction(key: str, seed: int) -> float:

@@ -1,5 +1,8 @@
-"""data_schemas/cure_tsr.pbtxt agrees with the CURE-TSR format module's vocabularies."""
+"""data_schemas/cure_tsr.pbtxt agrees with the CURE-TSR layout, and validation uses it."""
 import pytest
+import tensorflow as tf
+import tensorflow_data_validation as tfdv
+from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from components import features
@@ -50,3 +53,35 @@ def test_label_domain_must_match_the_class_names(schema):
 def test_unknown_dataset_has_no_schema():
   with pytest.raises(ValueError, match="No curated schema for dataset 'mnist'"):
     schemas.schema_path('mnist')
+
+
+def _tfrecord(path, examples):
+  with tf.io.TFRecordWriter(path) as writer:
+    for example in examples:
+      writer.write(example.SerializeToString())
+
+
+def test_validation_passes_clean_examples_and_flags_injected_anomalies(schema, tmp_path):
+  """What ExampleValidator computes (tfdv.validate_statistics) on a clean CURE-TSR fixture,
+  then with one example whose scenario value and label are outside the schema's domains."""
+  root = str(tmp_path / 'cure_tsr')
+  cure_tsr.write_sample(root, seed=2, train_per_class=1, test_per_class=0,
+                        challenges=('rain',), levels=(1,), sequences=('real',))
+  reader = cure_tsr.CureTsr(root)
+  clean = [example for source in reader.sources() for item in reader.items(source)
+           for example in reader.read(item)]
+  _tfrecord(str(tmp_path / 'clean.tfrecord'), clean)
+  stats = tfdv.generate_statistics_from_tfrecord(str(tmp_path / 'clean.tfrecord'))
+  assert not tfdv.validate_statistics(stats, schema).anomaly_info
+
+  odd = tf.train.Example()
+  odd.CopyFrom(clean[0])
+  odd.features.feature[features.scenario_key('challenge')].bytes_list.value[:] = [b'fog']
+  odd.features.feature[features.LABEL].int64_list.value[:] = [14]
+  _tfrecord(str(tmp_path / 'odd.tfrecord'), clean + [odd])
+  stats = tfdv.generate_statistics_from_tfrecord(str(tmp_path / 'odd.tfrecord'))
+  anomalies = tfdv.validate_statistics(stats, schema).anomaly_info
+  assert set(anomalies) == {features.scenario_key('challenge'), features.LABEL}
+  assert 'fog' in anomalies[features.scenario_key('challenge')].description
+  assert anomalies[features.LABEL].reason[0].type == (
+      anomalies_pb2.AnomalyInfo.INT_TYPE_BIG_INT)

@@ -1,0 +1,435 @@
+"""BDD100K on disk: traffic-light and traffic-sign crops with their scene attributes.
+
+Layout (Yu et al., "BDD100K: A Diverse Driving Dataset for Heterogeneous Multitask Learning",
+CVPR 2020), with the 2018 detection labels:
+
+  <data_root>/images/100k/{train,val,test}/<name>.jpg        1280x720 JPEG frames
+  <data_root>/labels/bdd100k_labels_images_{train,val}.json  a JSON list of frames:
+    {"name": "b1c66a42-6f7d68ca.jpg", "timestamp": 10000,
+     "attributes": {"weather": "overcast", "scene": "city street", "timeofday": "daytime"},
+     "labels": [{"category": "traffic light", "id": 0, "manualShape": true, ...,
+                 "attributes": {"occluded": false, "truncated": false,
+                                "trafficLightColor": "green"},
+                 "box2d": {"x1": 1125.9, "y1": 133.5, "x2": 1156.9, "y2": 210.9}},
+                {"category": "lane", "id": 1, "poly2d": [...], ...}, ...]}
+
+Splits: train from the train labels, eval from the val labels (test has no labels). Every
+'traffic light' and 'traffic sign' box2d becomes one example: lights are classed by
+trafficLightColor (a light without one is 'none'), signs are one class; other categories are
+ignored. Box coordinates are continuous (pixel i spans [i, i + 1)): a box is rounded outward to
+whole pixels (floor x1, y1; ceil x2, y2) and clipped to the frame, and the crop is a PNG of the
+decoded frame's pixels. `image/filename` is '<image path>#<label id>', e.g.
+'images/100k/train/b1c66a42-6f7d68ca.jpg#0'. Scenario features weather, scene and timeofday
+are the frame's attributes as tokens ('partly cloudy' -> 'partly_cloudy', 'dawn/dusk' ->
+'dawn_dusk'); BDD's own 'undefined' stays, an absent attribute is 'unknown'.
+
+Counts are in boxes. A crop whose shorter side is under `min_box_size` px (after rounding and
+clipping) is skipped (counted under `skipped` as BOX_TOO_SMALL, not quarantined). A fault in
+a label file entry is quarantined with the entry as source
+('labels/bdd100k_labels_images_train.json[17].labels[3]'): one record per light or sign box
+of a faulty frame (bad name, attributes, box2d, id, colour), one for an entry that is not a
+frame object with a labels list (its boxes are unknown). A missing or corrupt
+frame gives one record per box, with the crop as source. A label file that is absent, not a
+JSON list, or not JSON is a LayoutError.
+
+Each label file is one source, streamed on one worker (the train file is about 1.4 GB: memory
+holds one frame at a time); each frame with lights or signs is one item, decoded once.
+"""
+import codecs
+import io
+import json
+import math
+import os
+import re
+from typing import Any, Dict, Iterator, List, NamedTuple, Set, Tuple, Union
+
+import numpy as np
+from PIL import Image
+from PIL import ImageDraw
+import tensorflow as tf
+
+from components import features
+from components.example_gen import images
+from components.example_gen import layout
+
+LIGHT, SIGN = 'traffic light', 'traffic sign'  # the categories that become examples
+LIGHT_COLORS = ('red', 'yellow', 'green', 'none')  # trafficLightColor values, in label order
+CLASS_NAMES = tuple(f'traffic_light_{color}' for color in LIGHT_COLORS) + ('traffic_sign',)
+# The published values of each frame attribute, the scenario features.
+SCENARIO_VALUES = {
+    'weather': ('clear', 'overcast', 'partly cloudy', 'rainy', 'snowy', 'foggy', 'undefined'),
+    'scene': ('city street', 'highway', 'residential', 'parking lot', 'gas stations', 'tunnel',
+              'undefined'),
+    'timeofday': ('daytime', 'night', 'dawn/dusk', 'undefined'),
+}
+IMAGE_FOLDERS = {'train': 'images/100k/train', 'eval': 'images/100k/val'}
+DEFAULT_LABELS = {'train': 'labels/bdd100k_labels_images_train.json',
+                  'eval': 'labels/bdd100k_labels_images_val.json'}
+DEFAULT_MIN_BOX_SIZE = 8  # px, on the shorter side of the rounded, clipped box
+BOX_TOO_SMALL = 'box_too_small'  # why a crop under min_box_size is skipped (not damage)
+
+_CHUNK_BYTES = 1 << 20      # label files are read this much at a time
+MAX_FRAME_CHARS = 64 << 20  # a frame entry longer than this is taken for broken JSON
+_DECODER = json.JSONDecoder()
+_SPACE = re.compile(r'[ \t\n\r]*')
+
+
+def scenario_token(value: str) -> str:
+  """'partly cloudy' -> 'partly_cloudy', 'dawn/dusk' -> 'dawn_dusk', '' -> 'unknown'."""
+  return re.sub(r'[^a-z0-9]+', '_', value.lower()).strip('_') or features.UNKNOWN_SCENARIO
+
+
+class Box(NamedTuple):
+  """One light or sign of a frame: its label id, class and box2d (px, continuous)."""
+  label_id: str
+  label: int
+  x1: float
+  y1: float
+  x2: float
+  y2: float
+
+  def pixels(self, width: int, height: int) -> Tuple[int, int, int, int]:
+    """(left, upper, right, lower) px: rounded outward, clipped to a width x height frame."""
+    return (min(max(math.floor(self.x1), 0), width), min(max(math.floor(self.y1), 0), height),
+            max(min(math.ceil(self.x2), width), 0), max(min(math.ceil(self.y2), height), 0))
+
+
+class _Text:
+  """A UTF-8 file's text read a chunk at a time; `text[pos:]` is not consumed yet."""
+
+  def __init__(self, f):
+    self._file = f
+    self._utf8 = codecs.getincrementaldecoder('utf-8')()
+    self.text, self.pos, self.consumed, self.eof = '', 0, 0, False
+
+  def more(self) -> bool:
+    """Reads the next chunk; False when the file was already read to its end."""
+    if self.eof:
+      return False
+    chunk = self._file.read(_CHUNK_BYTES)
+    self.eof = not chunk
+    self.consumed += self.pos
+    self.text = self.text[self.pos:] + self._utf8.decode(chunk, final=self.eof)
+    self.pos = 0
+    return True
+
+  def peek(self) -> str:
+    """The next character that is not white space ('' at the end); skips to it."""
+    while True:
+      self.pos = _SPACE.match(self.text, self.pos).end()
+      if self.pos < len(self.text) or not self.more():
+        return self.text[self.pos:self.pos + 1]
+
+  def value(self) -> Any:
+    """Decodes the JSON value after white space; JSONDecodeError (pos in `text`) if none."""
+    self.peek()
+    while True:
+      try:
+        value, end = _DECODER.raw_decode(self.text, self.pos)
+        if end < len(self.text) or self.eof:  # else a number may go on in the next chunk
+          self.pos = end
+          return value
+      except json.JSONDecodeError:
+        if self.eof or len(self.text) - self.pos > MAX_FRAME_CHARS:
+          raise
+      self.more()
+
+
+def json_list(path: str) -> Iterator[Any]:
+  """The elements of the JSON list in file `path`, decoded one at a time, so memory holds one
+  element and a chunk, not the file. LayoutError when the file is not a JSON list."""
+  with tf.io.gfile.GFile(path, 'rb') as f:
+    stream = _Text(f)
+    try:
+      if stream.peek() != '[':
+        raise layout.LayoutError(f'{path}: not a JSON list of frames')
+      stream.pos += 1
+      separator = ']' if stream.peek() == ']' else ','
+      while separator == ',':
+        yield stream.value()
+        separator = stream.peek()
+        if separator not in (',', ']'):
+          raise layout.LayoutError(f'{path}: expected , or ] at character '
+                                   f'{stream.consumed + stream.pos}')
+        stream.pos += 1
+      if stream.peek():
+        raise layout.LayoutError(f'{path}: data after the list at character '
+                                 f'{stream.consumed + stream.pos}')
+    except json.JSONDecodeError as error:
+      raise layout.LayoutError(f'{path}: not valid JSON at character '
+                               f'{stream.consumed + error.pos} ({error.msg}), or a frame over '
+                               f'{MAX_FRAME_CHARS} characters') from None
+    except UnicodeDecodeError as error:
+      raise layout.LayoutError(f'{path}: not UTF-8 ({error})') from None
+
+
+def _scenario(attributes: Any) -> Dict[str, str]:
+  if attributes is None:
+    attributes = {}
+  if not isinstance(attributes, dict):
+    raise layout.BadInput(layout.MALFORMED_ROW, "frame 'attributes' is not an object")
+  scenario = {}
+  for name in SCENARIO_VALUES:
+    value = attributes.get(name)
+    if value is not None and not isinstance(value, str):
+      raise layout.BadInput(layout.MALFORMED_ROW, f'attribute {name!r} is {value!r}, not a string')
+    scenario[name] = features.UNKNOWN_SCENARIO if value is None else scenario_token(value)
+  return scenario
+
+
+def _number(value: Any) -> bool:
+  return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _box(entry: Dict[str, Any], frame_ids: Set[str]) -> Box:
+  """The Box of a light or sign entry of `labels`; adds its id to `frame_ids`."""
+  label_id = entry.get('id')
+  if isinstance(label_id, bool) or not isinstance(label_id, (int, str)) or label_id == '':
+    raise layout.BadInput(layout.MALFORMED_ROW, f'label id {label_id!r} is not an int or string')
+  label_id = str(label_id)
+  if label_id in frame_ids:
+    raise layout.BadInput(layout.MALFORMED_ROW, f'label id {label_id} repeats in the frame')
+  box2d = entry.get('box2d')
+  corners = [box2d.get(key) for key in ('x1', 'y1', 'x2', 'y2')] if isinstance(box2d, dict) else []
+  if not corners or not all(_number(value) for value in corners):
+    raise layout.BadInput(layout.MALFORMED_ROW, f'box2d {box2d!r} needs numbers x1, y1, x2, y2')
+  x1, y1, x2, y2 = (float(value) for value in corners)
+  if x1 > x2 or y1 > y2:
+    raise layout.BadInput(layout.MALFORMED_ROW, f'box2d {box2d!r} has x1 > x2 or y1 > y2')
+  label = len(LIGHT_COLORS)  # traffic_sign
+  if entry['category'] == LIGHT:
+    attributes = entry.get('attributes') or {}
+    if not isinstance(attributes, dict):
+      raise layout.BadInput(layout.MALFORMED_ROW, "label 'attributes' is not an object")
+    color = attributes.get('trafficLightColor') or 'none'
+    if color not in LIGHT_COLORS:
+      raise layout.BadInput(layout.LABEL_OUT_OF_RANGE,
+                            f'trafficLightColor {color!r} is not one of {LIGHT_COLORS}')
+    label = LIGHT_COLORS.index(color)
+  frame_ids.add(label_id)
+  return Box(label_id, label, x1, y1, x2, y2)
+
+
+class Bdd100k(layout.Layout):
+  """The published BDD100K layout: light and sign crops of the train and val frames.
+
+  Options: `train_labels`, `eval_labels` (label files, relative to the data root) and
+  `min_box_size` (px, >= 1; shorter crops are skipped as BOX_TOO_SMALL).
+  """
+  dataset = 'bdd100k'
+  class_names = CLASS_NAMES
+
+  def __init__(self, data_root: str, *, train_labels: str = DEFAULT_LABELS['train'],
+               eval_labels: str = DEFAULT_LABELS['eval'],
+               min_box_size: int = DEFAULT_MIN_BOX_SIZE, **options):
+    super().__init__(data_root, **options)
+    if min_box_size < 1:
+      raise ValueError(f'min_box_size={min_box_size}: must be >= 1')
+    self.min_box_size = min_box_size
+    self.label_files = {'train': os.path.join(self.data_root, train_labels),
+                        'eval': os.path.join(self.data_root, eval_labels)}
+    for split, path in self.label_files.items():
+      if not tf.io.gfile.exists(path):
+        raise layout.LayoutError(f'{path}: BDD100K {split} label file does not exist '
+                                 f'(option {split}_labels)')
+
+  def sources(self) -> List[Tuple[str, str]]:
+    """(split, label file)."""
+    return list(self.label_files.items())
+
+  def items(self, source: Tuple[str, str]) -> Iterator[Union[layout.Item, layout.Rejected]]:
+    split, path = source
+    label_file = self.relative(path)
+    first_seen = {}  # frame name -> where
+    for index, frame in enumerate(json_list(path)):
+      yield from self._frame_items(split, f'{label_file}[{index}]', frame, first_seen)
+
+  def _frame_items(self, split: str, where: str, frame: Any, first_seen: Dict[str, str]
+                   ) -> Iterator[Union[layout.Item, layout.Rejected]]:
+    """The frame's item (its light and sign boxes) and the rejected entries of frame `where`."""
+    labels = frame.get('labels') if isinstance(frame, dict) else None
+    if not isinstance(frame, dict) or not isinstance(labels, (list, type(None))):
+      yield layout.Rejected(where, layout.MALFORMED_ROW, "not a frame object with a 'labels' list")
+      return
+    candidates = []
+    for j, entry in enumerate(labels or ()):
+      if not isinstance(entry, dict):
+        yield layout.Rejected(f'{where}.labels[{j}]', layout.MALFORMED_ROW, 'not an object')
+      elif entry.get('category') in (LIGHT, SIGN):
+        candidates.append((f'{where}.labels[{j}]', entry))
+    if not candidates:
+      return
+    try:
+      path = self._image_path(split, frame.get('name'))
+      if path in first_seen:
+        raise layout.BadInput(layout.MALFORMED_ROW,
+                              f'frame {frame["name"]} repeats {first_seen[path]}')
+      first_seen[path] = where
+      scenario = _scenario(frame.get('attributes'))
+    except layout.BadInput as error:
+      for source, _ in candidates:
+        yield layout.Rejected.of(source, error)
+      return
+    boxes, frame_ids = [], set()
+    for source, entry in candidates:
+      try:
+        boxes.append(_box(entry, frame_ids))
+      except layout.BadInput as error:
+        yield layout.Rejected.of(source, error)
+    if boxes:
+      yield layout.Item(split, path, (scenario, tuple(boxes)))
+
+  def _image_path(self, split: str, name: Any) -> str:
+    if not isinstance(name, str) or not name:
+      raise layout.BadInput(layout.MALFORMED_ROW, f'frame name {name!r} is not a file name')
+    path = self.path(f'{IMAGE_FOLDERS[split]}/{name}')  # PATH_ESCAPES_ROOT
+    if name in ('.', '..') or '/' in name or '\\' in name:
+      raise layout.BadInput(layout.BAD_FILE_NAME, f'frame name {name!r} is not a bare file '
+                            f'name in {IMAGE_FOLDERS[split]}')
+    return path
+
+  def read(self, item: layout.Item) -> Iterator[layout.Outcome]:
+    scenario, boxes = item.payload
+    relative = self.relative(item.source)
+    try:
+      frame = images.decode_rgb(layout.read_bytes(item.source), max_pixels=self.max_pixels)
+    except layout.BadInput as error:
+      for box in boxes:
+        yield layout.Rejected.of(f'{relative}#{box.label_id}', error)
+      return
+    for box in boxes:
+      yield self._crop(frame, box, f'{relative}#{box.label_id}', scenario)
+
+  def _crop(self, frame: Image.Image, box: Box, filename: str, scenario: Dict[str, str]
+            ) -> layout.Outcome:
+    left, upper, right, lower = box.pixels(frame.width, frame.height)
+    if min(right - left, lower - upper) < self.min_box_size:
+      return layout.Skipped(filename, BOX_TOO_SMALL,
+                             f'{right - left}x{lower - upper} px after rounding out and clipping '
+                             f'to the {frame.width}x{frame.height} frame; min_box_size='
+                             f'{self.min_box_size}')
+    crop = images.from_pixels(frame.crop((left, upper, right, lower)))
+    return features.make_example(
+        encoded=crop.encoded, image_format=crop.image_format, height=crop.height,
+        width=crop.width, filename=filename, label=box.label, label_text=CLASS_NAMES[box.label],
+        scenario=scenario)
+
+  def fingerprint_paths(self) -> List[str]:
+    return list(self.label_files.values()) + [os.path.join(self.data_root, folder)
+                                              for folder in IMAGE_FOLDERS.values()]
+
+
+# The fixture writer: a small synthetic dataset in the published layout.
+
+FIXTURE_MIN_SIZE = (64, 40)  # (width, height) px: room for the tallest light
+_LAMPS = {'red': (230, 40, 30), 'yellow': (240, 190, 20), 'green': (40, 220, 90)}  # top down
+_BRIGHTNESS = {'daytime': 1.0, 'night': .3, 'dawn/dusk': .6, 'undefined': .8}
+
+
+def _draw(draw: ImageDraw.ImageDraw, category: str, color: str, box: Tuple[int, int, int, int],
+          rng: np.random.Generator):
+  left, upper, right, lower = box
+  if category == LIGHT:  # a dark housing with three lamps, one lit unless the colour is 'none'
+    draw.rectangle((left, upper, right - 1, lower - 1), fill=(25, 25, 25))
+    third = (lower - upper) / 3
+    for slot, (lamp, rgb) in enumerate(_LAMPS.items()):
+      draw.ellipse((left, upper + slot * third, right - 1, upper + (slot + 1) * third - 1),
+                   fill=rgb if lamp == color else (70, 70, 70))
+  elif category == SIGN:  # a red-rimmed white disc
+    draw.ellipse((left, upper, right - 1, lower - 1), fill=(250, 250, 250),
+                 outline=(200, 20, 20), width=2)
+  else:  # a car
+    color = tuple(int(v) for v in rng.integers(0, 256, 3))
+    draw.rectangle((left, upper, right - 1, lower - 1), fill=color)
+
+
+def _frame(rng: np.random.Generator, k: int, split_code: int, image_size: Tuple[int, int],
+           first_id: int) -> Tuple[Dict[str, Any], Image.Image]:
+  """Frame k of a split: its label-file entry and its picture."""
+  width, height = image_size
+  attributes = {name: values[(k + split_code) % len(values)]
+                for name, values in SCENARIO_VALUES.items()}
+  objects = [  # (category, trafficLightColor, (width, height) px)
+      ('car', 'none', rng.uniform(20, width / 3) * np.array([1, .6])),
+      (LIGHT, LIGHT_COLORS[k % 4], rng.uniform(8, 12) * np.array([1, rng.uniform(2.2, 2.6)])),
+      (SIGN, 'none', rng.uniform(10, 18) * np.array([1, rng.uniform(.9, 1.1)])),
+      (LIGHT, LIGHT_COLORS[(k + 1) % 4], rng.uniform(8, 12) * np.array([1, 2.4]))]
+  if k % 2:  # a box under DEFAULT_MIN_BOX_SIZE, as BDD has many
+    category, color = (LIGHT, 'red') if k % 4 == 1 else (SIGN, 'none')
+    objects.append((category, color, rng.uniform(3, 5, 2)))
+  sky = np.linspace(200, 120, height)[:, None, None] * np.array([.8, .9, 1.0])
+  pixels = np.where(np.arange(height)[:, None, None] < height * .45, sky, 90.0)
+  pixels = pixels * _BRIGHTNESS[attributes['timeofday']] + rng.normal(0, 6, (height, width, 3))
+  picture = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+  draw = ImageDraw.Draw(picture)
+  labels = []
+  for category, color, (box_width, box_height) in objects:
+    x1, y1 = rng.uniform(0, width - box_width - 1), rng.uniform(0, height - box_height - 1)
+    box2d = {'x1': round(x1, 3), 'y1': round(y1, 3), 'x2': round(x1 + box_width, 3),
+             'y2': round(y1 + box_height, 3)}
+    _draw(draw, category, color, Box('', 0, **box2d).pixels(width, height), rng)
+    labels.append({'category': category, 'attributes': {
+        'occluded': bool(rng.integers(2)), 'truncated': False, 'trafficLightColor': color},
+                   'manualShape': True, 'manualAttributes': True, 'box2d': box2d})
+  lane = [[round(rng.uniform(0, width), 3), height - 1.0],
+          [round(rng.uniform(0, width), 3), height / 2]]
+  draw.line([tuple(point) for point in lane], fill=(235, 235, 235), width=2)
+  area = [[0.0, height - 1.0], [round(width / 3, 3), height / 2],
+          [round(width * 2 / 3, 3), height / 2], [width - 1.0, height - 1.0]]
+  labels += [{'category': 'lane', 'attributes': {
+      'laneDirection': 'parallel', 'laneStyle': 'solid', 'laneType': 'road curb'},
+              'manualShape': True, 'manualAttributes': True,
+              'poly2d': [{'vertices': lane, 'types': 'LL', 'closed': False}]},
+             {'category': 'drivable area', 'attributes': {'areaType': 'direct'},
+              'manualShape': True, 'manualAttributes': True,
+              'poly2d': [{'vertices': area, 'types': 'LLLL', 'closed': True}]}]
+  for label_id, label in enumerate(labels, start=first_id):
+    label['id'] = label_id
+  name = '{:08x}-{:08x}.jpg'.format(*rng.integers(2**32, size=2))
+  return {'name': name, 'attributes': attributes, 'timestamp': 10000, 'labels': labels}, picture
+
+
+def write_fixture(data_root: str, *, frames_per_split: int = 8,
+                  image_size: Tuple[int, int] = (1280, 720), seed: int = 0
+                  ) -> Dict[str, Dict[str, Any]]:
+  """Writes a synthetic BDD100K sample in the published layout under `data_root`.
+
+  Per split (train: images/100k/train and the train labels; eval: images/100k/val and the val
+  labels), `frames_per_split` JPEG frames of `image_size` (width, height) px. Frame k has the
+  k-th (train) or (k + 1)-th (eval) published value of each attribute, cycling, and labels: a
+  car, two traffic lights (colours LIGHT_COLORS[k % 4] and [(k + 1) % 4]), a traffic sign, on
+  odd frames a light (k % 4 == 1) or sign (k % 4 == 3) under DEFAULT_MIN_BOX_SIZE, a lane and
+  a drivable area; each box is drawn. Label ids run through each file. The same arguments give
+  byte-identical files. Returns per split the frames, the crops per class at the default
+  min_box_size, and the number of boxes under it ('small').
+  """
+  if seed < 0 or frames_per_split < 0:
+    raise ValueError(f'seed={seed}, frames_per_split={frames_per_split}: must be >= 0')
+  if image_size[0] < FIXTURE_MIN_SIZE[0] or image_size[1] < FIXTURE_MIN_SIZE[1]:
+    raise ValueError(f'image_size={image_size}: must be at least {FIXTURE_MIN_SIZE}')
+  counts = {}
+  for split_code, (split, folder) in enumerate(IMAGE_FOLDERS.items()):
+    tf.io.gfile.makedirs(os.path.join(data_root, folder))
+    frames, crops, small = [], dict.fromkeys(CLASS_NAMES, 0), 0
+    for k in range(frames_per_split):
+      frame, picture = _frame(np.random.default_rng((seed, split_code, k)), k, split_code,
+                              tuple(image_size), sum(len(f['labels']) for f in frames))
+      out = io.BytesIO()
+      picture.save(out, format='JPEG', quality=90)
+      with tf.io.gfile.GFile(os.path.join(data_root, folder, frame['name']), 'wb') as f:
+        f.write(out.getvalue())
+      frames.append(frame)
+      for entry in frame['labels']:
+        if entry['category'] not in (LIGHT, SIGN):
+          continue
+        box = _box(entry, set())
+        left, upper, right, lower = box.pixels(*image_size)
+        if min(right - left, lower - upper) < DEFAULT_MIN_BOX_SIZE:
+          small += 1
+        else:
+          crops[CLASS_NAMES[box.label]] += 1
+    tf.io.gfile.makedirs(os.path.join(data_root, 'labels'))
+    with tf.io.gfile.GFile(os.path.join(data_root, DEFAULT_LABELS[split]), 'w') as f:
+      f.write(json.dumps(frames, indent=4))
+    counts[split] = {'frames': frames_per_split, 'crops': crops, 'small': small}
+  return counts

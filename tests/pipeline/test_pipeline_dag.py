@@ -1,0 +1,40 @@
+"""create_pipeline's choices from the config: which ExampleGen, which schema, which slices."""
+import dataclasses
+
+from tfx import v1 as tfx
+
+from components import schemas
+from components.example_gen import executor
+from components.example_gen import manifest
+from components.example_gen import tfrecords
+from pipeline import configs
+from pipeline import pipeline as pipeline_lib
+
+
+def _components(config):
+  return {c.id: c for c in pipeline_lib.create_pipeline(config).components}
+
+
+def test_a_manifest_dataset_gets_a_schema_from_its_manifest(tmp_path):
+  root = str(tmp_path / 'data')
+  manifest.write_fixture(root, classes=('cat', 'dog'), per_class=2,
+                         scenario_columns={'weather': ('sun', 'rain')})
+  config = dataclasses.replace(configs.DEV, dataset='manifest', data_root=root,
+                               output_dir=str(tmp_path / 'out'))
+  components = _components(config)
+  schema_file = components['ImportSchemaGen'].exec_properties['schema_file']
+  schema = schemas.load_schema(schema_file)
+  assert schemas.class_names(schema) == ('cat', 'dog')
+  assert schemas.scenario_features(schema) == ('scenario/weather',)
+  eval_config = components['Evaluator'].exec_properties['eval_config']
+  assert '"scenario/weather"' in eval_config  # the default slices follow the schema
+
+
+def test_examples_dir_imports_through_import_example_gen(tmp_path):
+  config = dataclasses.replace(configs.DEV, examples_dir=str(tmp_path), import_format='tf_tpu',
+                               label_offset=-1, output_dir=str(tmp_path / 'out'))
+  example_gen = _components(config)['ExampleGen']
+  assert isinstance(example_gen, tfx.components.ImportExampleGen)
+  options = executor.config_of(example_gen.exec_properties)['options']
+  assert options == {'dataset': 'cure_tsr', 'label_offset': -1,
+                     'split_patterns': tfrecords.TPU_SPLIT_PATTERNS}
