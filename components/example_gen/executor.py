@@ -92,9 +92,9 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
 
   def GenerateExamplesByBeam(self, pipeline, exec_properties):
     layout = _layout(exec_properties)
-    outcomes = ingest.read_dataset(pipeline, layout)
+    examples, outcomes = ingest.read_dataset(pipeline, layout)
     ingest.write_accounting(outcomes, exec_properties[_OUTPUT_URI])
-    return outcomes.examples
+    return examples
 
   def Do(self, input_dict, output_dict, exec_properties):
     examples = artifact_utils.get_single_instance(

@@ -10,12 +10,13 @@ the layout's options) as skipped, and all three are counted; the counts become
 import hashlib
 import json
 import os
-from typing import Any, Dict, Iterable, Mapping, NamedTuple, Tuple
+from typing import Any, Dict, Mapping, NamedTuple, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
 
 from components.example_gen.layout import BadInput, Item, Layout, Rejected, Skipped
+from components.example_gen.layout import stable_fraction
 
 REJECTED = 'rejected'
 SKIPPED = 'skipped'
@@ -44,50 +45,107 @@ class _Expand(beam.DoFn):
       yield _tagged(entry, 'items')
 
 
+def _outcomes(item: Item, layout: Layout):
+  """`layout.read(item)`, with an item-wide BadInput turned into its Rejected."""
+  try:
+    yield from layout.read(item)
+  except BadInput as error:
+    yield Rejected.of(item.source, error)
+
+
 class _Read(beam.DoFn):
 
   def process(self, item: Item, layout: Layout):
-    try:
-      for outcome in layout.read(item):
-        yield _tagged(outcome, item.split)
-    except BadInput as error:
-      yield beam.pvalue.TaggedOutput(REJECTED, Rejected.of(item.source, error))
+    for outcome in _outcomes(item, layout):
+      yield _tagged(outcome, item.split)
 
 
 class Outcomes(NamedTuple):
-  examples: Dict[str, beam.PCollection]  # split -> tf.train.Example
-  rejected: beam.PCollection             # Rejected
-  skipped: beam.PCollection              # Skipped
+  written: beam.PCollection   # the split of every example written
+  rejected: beam.PCollection  # Rejected
+  skipped: beam.PCollection   # Skipped
 
 
-def read_dataset(pipeline: beam.Pipeline, layout: Layout) -> Outcomes:
-  """Applies ingestion to `pipeline`."""
-  items = (pipeline
-           | 'Sources' >> beam.Create(layout.sources())
-           | 'SpreadSources' >> beam.Reshuffle()
-           | 'Items' >> beam.ParDo(_Expand(), layout).with_outputs(REJECTED, SKIPPED, 'items'))
+def _items(pipeline: beam.Pipeline, layout: Layout):
+  return (pipeline
+          | 'Sources' >> beam.Create(layout.sources())
+          | 'SpreadSources' >> beam.Reshuffle()
+          | 'Items' >> beam.ParDo(_Expand(), layout).with_outputs(REJECTED, SKIPPED, 'items'))
+
+
+def read_dataset(pipeline: beam.Pipeline, layout: Layout
+                 ) -> Tuple[Dict[str, beam.PCollection], Outcomes]:
+  """Applies ingestion to `pipeline`: ({split: tf.train.Example}, outcomes to account)."""
+  items = _items(pipeline, layout)
   read = (items['items']
           | 'SpreadItems' >> beam.Reshuffle()
           | 'Read' >> beam.ParDo(_Read(), layout).with_outputs(REJECTED, SKIPPED, *layout.splits))
-  return Outcomes(
-      examples={split: read[split] for split in layout.splits},
+  examples = {split: read[split] for split in layout.splits}
+  written = [pcoll | f'Written[{split}]' >> beam.Map(lambda _, split: split, split)
+             for split, pcoll in examples.items()]
+  return examples, Outcomes(
+      written=written | 'AllWritten' >> beam.Flatten(),
       rejected=(items[REJECTED], read[REJECTED]) | 'AllRejected' >> beam.Flatten(),
       skipped=(items[SKIPPED], read[SKIPPED]) | 'AllSkipped' >> beam.Flatten())
 
 
+def shard_path(directory: str, split: str, shard: int, num_shards: int) -> str:
+  return os.path.join(directory, split, f'{split}-{shard:05d}-of-{num_shards:05d}.tfrecord.gz')
+
+
+class _WriteShard(beam.DoFn):
+  """Reads one shard's items and writes its file; image bytes never cross a shuffle."""
+
+  def process(self, shard_items, layout: Layout, directory: str, num_shards: int):
+    (split, shard), items = shard_items
+    items = sorted((i for i in items if i is not None),
+                   key=lambda i: stable_fraction(i.source, layout.seed))
+    path = shard_path(directory, split, shard, num_shards)
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.TFRecordWriter(path + '.partial', options='GZIP') as writer:
+      for item in items:
+        for outcome in _outcomes(item, layout):
+          if isinstance(outcome, tf.train.Example):
+            writer.write(outcome.SerializeToString(deterministic=True))
+            outcome = split
+          yield _tagged(outcome, 'written')
+    tf.io.gfile.rename(path + '.partial', path, overwrite=True)
+
+
+def write_dataset(pipeline: beam.Pipeline, layout: Layout, directory: str,
+                  num_shards: int) -> Outcomes:
+  """Writes `<directory>/<split>/<split>-SSSSS-of-NNNNN.tfrecord.gz` deterministically: an
+  item's shard and its place in the shard come from a seeded hash of its source, and each
+  shard is read and written by one worker, so the same input and seed give the same files on
+  any runner (only item paths are shuffled, never image bytes)."""
+  if num_shards < 1:
+    raise ValueError(f'num_shards={num_shards}: must be >= 1')
+  items = _items(pipeline, layout)
+  every_shard = pipeline | 'EveryShard' >> beam.Create(
+      [((split, shard), None) for split in layout.splits for shard in range(num_shards)])
+  written = ((items['items'] | 'ToShard' >> beam.Map(
+      lambda i: ((i.split, int(stable_fraction(i.source, layout.seed) * num_shards)), i)),
+              every_shard)
+             | 'WithEmptyShards' >> beam.Flatten()
+             | 'GroupShards' >> beam.GroupByKey()
+             | 'WriteShards' >> beam.ParDo(_WriteShard(), layout, directory, num_shards)
+             .with_outputs(REJECTED, SKIPPED, 'written'))
+  return Outcomes(
+      written=written['written'],
+      rejected=(items[REJECTED], written[REJECTED]) | 'AllRejected' >> beam.Flatten(),
+      skipped=(items[SKIPPED], written[SKIPPED]) | 'AllSkipped' >> beam.Flatten())
+
+
 def write_accounting(outcomes: Outcomes, output_dir: str):
   """Writes `quarantine/rejected.jsonl` and the counts `ingest_counts.json` under output_dir."""
-  examples, rejected = outcomes.examples, outcomes.rejected
-  _ = (rejected
+  _ = (outcomes.rejected
        | 'QuarantineLines' >> beam.Map(lambda r: json.dumps(r._asdict(), sort_keys=True))
        | 'WriteQuarantine' >> beam.io.WriteToText(
            os.path.join(output_dir, QUARANTINE_DIR, 'rejected'), file_name_suffix='.jsonl',
            num_shards=1, shard_name_template=''))
-  keys = [pcoll | f'Key[{split}]' >> beam.Map(lambda _, key: key, _SPLIT + split)
-          for split, pcoll in examples.items()]
-  keys.append(rejected | 'KeyRejected' >> beam.Map(lambda r: _REASON + r.reason))
-  keys.append(outcomes.skipped | 'KeySkipped' >> beam.Map(lambda s: _SKIP + s.reason))
-  _ = (keys
+  _ = ((outcomes.written | 'KeyWritten' >> beam.Map(lambda split: _SPLIT + split),
+        outcomes.rejected | 'KeyRejected' >> beam.Map(lambda r: _REASON + r.reason),
+        outcomes.skipped | 'KeySkipped' >> beam.Map(lambda s: _SKIP + s.reason))
        | 'AllKeys' >> beam.Flatten()
        | 'Count' >> beam.combiners.Count.PerElement()
        | 'Collect' >> beam.combiners.ToDict()
@@ -145,44 +203,3 @@ def fingerprint(layout: Layout) -> str:
     except tf.errors.NotFoundError:  # object stores have no folders to stat
       lines.append(f'{path}:-')
   return hashlib.sha256('\n'.join(lines).encode()).hexdigest()
-
-
-def _shard_record(example: tf.train.Example, num_shards: int) -> Tuple[int, Tuple[bytes, bytes]]:
-  record = example.SerializeToString(deterministic=True)
-  digest = hashlib.sha256(record).digest()
-  return int.from_bytes(digest[:8], 'big') % num_shards, (digest, record)
-
-
-def shard_path(directory: str, split: str, shard: int, num_shards: int) -> str:
-  return os.path.join(directory, split, f'{split}-{shard:05d}-of-{num_shards:05d}.tfrecord.gz')
-
-
-def _write_shard(shard_and_records: Tuple[int, Iterable], directory: str, split: str,
-                 num_shards: int) -> int:
-  shard, records = shard_and_records
-  records = sorted(r for r in records if r is not None)
-  path = shard_path(directory, split, shard, num_shards)
-  partial = path + '.partial'
-  tf.io.gfile.makedirs(os.path.dirname(path))
-  with tf.io.TFRecordWriter(partial, options='GZIP') as writer:
-    for _, record in records:
-      writer.write(record)
-  tf.io.gfile.rename(partial, path, overwrite=True)
-  return len(records)
-
-
-def write_shards(examples: beam.PCollection, directory: str, split: str, num_shards: int):
-  """Writes `<directory>/<split>/<split>-SSSSS-of-NNNNN.tfrecord.gz`, deterministically: a
-  record's shard and its place in the shard come from a hash of its bytes, so the same input
-  gives the same files on any runner (each shard is sorted in one worker's memory)."""
-  if num_shards < 1:
-    raise ValueError(f'num_shards={num_shards}: must be >= 1')
-  pipeline = examples.pipeline
-  keyed = examples | f'Shard[{split}]' >> beam.Map(_shard_record, num_shards)
-  every_shard = pipeline | f'EveryShard[{split}]' >> beam.Create(
-      [(shard, None) for shard in range(num_shards)])
-  _ = ((keyed, every_shard)
-       | f'WithEmpty[{split}]' >> beam.Flatten()
-       | f'Group[{split}]' >> beam.GroupByKey()
-       | f'Write[{split}]' >> beam.Map(_write_shard, directory, split, num_shards))
-

@@ -30,10 +30,8 @@ def run(layout: Layout, output_dir: str, *, num_shards: int = 16,
   """
   options = PipelineOptions(list(beam_pipeline_args or []))
   with beam.Pipeline(options=options) as pipeline:
-    outcomes = ingest.read_dataset(pipeline, layout)
+    outcomes = ingest.write_dataset(pipeline, layout, output_dir, num_shards)
     ingest.write_accounting(outcomes, output_dir)
-    for split, pcoll in outcomes.examples.items():
-      ingest.write_shards(pcoll, output_dir, split, num_shards)
   report = ingest.make_report(layout, output_dir)
   ingest.check_quarantine(report, max_quarantined_fraction)
   return report
