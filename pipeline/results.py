@@ -1,6 +1,5 @@
 """What a pipeline run produced, read back from ML Metadata and TFMA, and its text report."""
 import dataclasses
-import os
 from typing import Dict, List, Optional, Tuple
 
 from ml_metadata import metadata_store

@@ -1,7 +1,6 @@
 """Tests for ran_model/blocks.py: unit wiring, the mask branch layout, ARL/NAL identities."""
 import numpy as np
 import pytest
-import tensorflow as tf
 import tf_keras as keras
 
 import ran_model

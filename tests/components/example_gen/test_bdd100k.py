@@ -17,6 +17,8 @@ from components import schemas
 from components.example_gen import bdd100k
 from components.example_gen import job
 from components.example_gen import layout
+from example_util import feature as _feature
+from example_util import file_tree as _read_tree
 
 FIXTURE = dict(frames_per_split=8, image_size=(160, 90), seed=0)
 TRAIN_JSON = 'labels/bdd100k_labels_images_train.json'
@@ -50,11 +52,6 @@ def _frames(root, relative):
 def _write_frames(root, relative, frames):
   with open(os.path.join(root, relative), 'w') as f:
     json.dump(frames, f)
-
-
-def _feature(example, key):
-  value = example.features.feature[key]
-  return (value.bytes_list.value or value.int64_list.value)[0]
 
 
 def _by_filename(examples):
@@ -110,16 +107,6 @@ def test_fixture_is_in_the_published_layout(root):
   train = _frames(root, TRAIN_JSON)
   for name, values in bdd100k.SCENARIO_VALUES.items():  # every published value, 'undefined' too
     assert {frame['attributes'][name] for frame in train} == set(values)
-
-
-def _read_tree(root):
-  """Relative path -> bytes of every file under `root`."""
-  files = {}
-  for folder, _, names in os.walk(root):
-    for name in names:
-      with open(os.path.join(folder, name), 'rb') as f:
-        files[os.path.relpath(os.path.join(folder, name), root)] = f.read()
-  return files
 
 
 def test_fixture_is_deterministic(tmp_path):

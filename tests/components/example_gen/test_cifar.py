@@ -16,6 +16,8 @@ from components import schemas
 from components.example_gen import cifar
 from components.example_gen import job
 from components.example_gen import layout
+from example_util import feature as _feature
+from example_util import by_filename as _by_filename
 
 ROWS = 3  # rows per batch file in the fixtures
 CANONICAL_KEYS = {features.IMAGE_ENCODED, features.IMAGE_FORMAT, features.IMAGE_HEIGHT,
@@ -51,16 +53,6 @@ def cifar100(tmp_path_factory):
   root = str(tmp_path_factory.mktemp('cifar100'))
   written = cifar.write_fixture(root, variant='cifar100', rows_per_batch=5)
   return (root, written) + _ingest(root, cifar.Cifar100, tmp_path_factory.mktemp('out'))
-
-
-def _feature(example, key):
-  value = example.features.feature[key]
-  return (value.bytes_list.value or value.int64_list.value)[0]
-
-
-def _by_filename(out_dir, split):
-  return {_feature(e, features.IMAGE_FILENAME).decode(): e
-          for e in job.read_examples(out_dir, split)}
 
 
 def _pixels(example):

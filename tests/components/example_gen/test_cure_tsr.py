@@ -7,11 +7,11 @@ import time
 import numpy as np
 from PIL import Image
 import pytest
-import tensorflow as tf
 
 from components import features
 from components.example_gen import cure_tsr
 from components.example_gen import layout
+from example_util import feature as _feature
 
 # A tiny sample: 2 train / 1 test base per class and sequence, ChallengeFree + 2 x 3 levels.
 SAMPLE = dict(train_per_class=2, test_per_class=1, challenges=('rain', 'haze'), levels=(1, 3, 5))
@@ -181,11 +181,6 @@ def test_sources_and_items_cover_every_file_of_each_split(sample_root):
   assert len(found['train']) == 392 and len(found['eval']) == 196
   assert all(path.split('/')[0] in ('Real_Train', 'Unreal_Train') for path in found['train'])
   assert all(path.split('/')[0] in ('Real_Test', 'Unreal_Test') for path in found['eval'])
-
-
-def _feature(example, key):
-  value = example.features.feature[key]
-  return (value.bytes_list.value or value.int64_list.value)[0]
 
 
 def _read(data_root, relative):

@@ -13,6 +13,8 @@ from components import schemas
 from components.example_gen import gtsrb
 from components.example_gen import job
 from components.example_gen import layout
+from example_util import feature as _feature
+from example_util import file_tree as _tree
 
 SCHEMA = os.path.join(schemas.SCHEMA_DIR, 'gtsrb.pbtxt')
 # The writer's defaults: classes 0, 1, 14; 2 tracks x 3 frames each; 2 test images per class.
@@ -51,11 +53,6 @@ def kaggle_run(kaggle, tmp_path_factory):
   return _run(kaggle[0], tmp_path_factory.mktemp('kaggle_out'))
 
 
-def _feature(example, key):
-  value = example.features.feature[key]
-  return (value.bytes_list.value or value.int64_list.value)[0]
-
-
 def _decoded(data: bytes) -> np.ndarray:
   with Image.open(io.BytesIO(data)) as image:
     return np.asarray(image.convert('RGB'))
@@ -64,16 +61,6 @@ def _decoded(data: bytes) -> np.ndarray:
 def _file_pixels(path: str) -> np.ndarray:
   with open(path, 'rb') as f:
     return _decoded(f.read())
-
-
-def _tree(root):
-  """Relative path -> bytes of every file under `root`."""
-  files = {}
-  for folder, _, names in os.walk(root):
-    for name in names:
-      with open(os.path.join(folder, name), 'rb') as f:
-        files[os.path.relpath(os.path.join(folder, name), root)] = f.read()
-  return files
 
 
 def _items(gtsrb_layout):

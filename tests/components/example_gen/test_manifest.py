@@ -14,6 +14,8 @@ from components import schemas
 from components.example_gen import job
 from components.example_gen import layout
 from components.example_gen import manifest
+from example_util import feature as _feature
+from example_util import by_filename as _by_filename
 
 CLASSES = ('cat', 'dog', 'bird')  # sorted: bird 0, cat 1, dog 2
 
@@ -26,16 +28,6 @@ def clean(tmp_path_factory):
   out_dir = str(tmp_path_factory.mktemp('out'))
   report = job.run(manifest.Manifest(root, lines_per_source=5), out_dir, num_shards=2)
   return root, written, report, out_dir
-
-
-def _feature(example, key):
-  value = example.features.feature[key]
-  return (value.bytes_list.value or value.int64_list.value)[0]
-
-
-def _by_filename(out_dir, split):
-  return {_feature(e, features.IMAGE_FILENAME).decode(): e
-          for e in job.read_examples(out_dir, split)}
 
 
 def _items(reader):
