@@ -90,9 +90,10 @@ def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
   config = fn_args.custom_config
   keras.utils.set_random_seed(config['seed'])
   class_names = schemas.class_names(schemas.load_schema(fn_args.schema_path))
-  mean, std = transform.channel_statistics(
+  stats = transform.training_statistics(
       tft.TFTransformOutput(fn_args.transform_output),
       input_pipeline.first_encoded_image(fn_args.train_files))
+  mean, std = stats.mean, stats.std
   image_size = config['image_size']
   dataset_args = dict(image_size=image_size, batch_size=config['batch_size'], mean=mean,
                       std=std, seed=config['seed'])
@@ -109,7 +110,10 @@ def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
                 loss=keras.losses.SparseCategoricalCrossentropy(),
                 metrics=[keras.metrics.SparseCategoricalAccuracy(name='accuracy')])
   epochs = logging_epochs(fn_args.train_steps)
+  class_weight = (transform.balanced_class_weights(stats.class_counts)
+                  if config['class_weighting'] == 'balanced' else None)
   model.fit(train, epochs=epochs, steps_per_epoch=fn_args.train_steps // epochs, **validation,
+            class_weight=class_weight,
             callbacks=[keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq=50)],
             verbose=2)
   serving.export_serving_model(model, fn_args.serving_model_dir, image_size=image_size,

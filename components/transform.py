@@ -1,10 +1,13 @@
-"""Transform: per-channel pixel statistics of the training split, with tft analyzers.
+"""Transform: statistics of the training split, with tft analyzers.
 
-Nothing is materialised (`Transform(materialize=False)`): copying every image's bytes into a
-second set of TFRecords would double the storage at ImageNet scale for no gain. The statistics
-live in the transform graph; the Trainer reads them with `channel_statistics`.
+Per-channel mean and std of every decoded pixel at the training resolution (the input
+normalisation), and the number of training examples per class (for class weights). Image bytes,
+labels and scenario features pass through untouched: nothing is materialised
+(`Transform(materialize=False)`), since copying every image's bytes into a second set of
+TFRecords would double the storage at ImageNet scale for no gain. The statistics live in the
+transform graph; the Trainer reads them with `training_statistics`.
 """
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, NamedTuple
 
 import numpy as np
 import tensorflow as tf
@@ -15,30 +18,50 @@ from components import preprocessing
 
 CHANNEL_MEAN = 'pixel/channel_mean'  # float32 [batch, 3]: the same row for every example
 CHANNEL_STD = 'pixel/channel_std'
+CLASS_COUNTS = 'label/class_counts'  # float32 [batch, classes]: likewise
+
+
+class TrainingStatistics(NamedTuple):
+  mean: np.ndarray          # float32 [3]
+  std: np.ndarray           # float32 [3]
+  class_counts: np.ndarray  # float32 [classes]
 
 
 def preprocessing_fn(inputs: Dict[str, tf.Tensor],
                      custom_config: Dict[str, Any]) -> Dict[str, tf.Tensor]:
-  """Mean and std of every decoded pixel at `custom_config['image_size']`, per RGB channel."""
+  """Pixel statistics at `custom_config['image_size']` and counts of `num_classes` labels."""
   encoded = tf.reshape(inputs[features.IMAGE_ENCODED], [-1])
   pixels = preprocessing.decode_images(encoded, custom_config['image_size'])
   per_pixel = tf.reshape(pixels, [-1, 3])
   mean = tft.mean(per_pixel, reduce_instance_dims=False)
   std = tf.sqrt(tft.var(per_pixel, reduce_instance_dims=False))
+  labels = tf.reshape(inputs[features.LABEL], [-1])
+  counts = tft.sum(tf.one_hot(labels, custom_config['num_classes']), reduce_instance_dims=False)
   batch = tf.shape(encoded)[:1]
   return {
       CHANNEL_MEAN: tf.broadcast_to(mean, tf.concat([batch, [3]], 0)),
       CHANNEL_STD: tf.broadcast_to(std, tf.concat([batch, [3]], 0)),
+      CLASS_COUNTS: tf.broadcast_to(counts, tf.concat([batch, tf.shape(counts)], 0)),
   }
 
 
-def channel_statistics(tft_output: tft.TFTransformOutput,
-                       encoded_image: bytes) -> Tuple[np.ndarray, np.ndarray]:
-  """Reads the analyzers' per-channel (mean, std), each float32 [3], from the transform graph.
+def training_statistics(tft_output: tft.TFTransformOutput,
+                        encoded_image: bytes) -> TrainingStatistics:
+  """Reads the analyzers' results from the transform graph.
 
-  The graph broadcasts them to every row, so transforming any one valid image yields them.
+  The graph broadcasts them to every row, so transforming any one valid image (with any
+  label) yields them.
   """
   layer = tft_output.transform_features_layer()
-  raw = {features.IMAGE_ENCODED: tf.constant([[encoded_image]])}
-  outputs = layer(raw)
-  return outputs[CHANNEL_MEAN].numpy()[0], outputs[CHANNEL_STD].numpy()[0]
+  outputs = layer({features.IMAGE_ENCODED: tf.constant([[encoded_image]]),
+                   features.LABEL: tf.constant([[0]], tf.int64)})
+  return TrainingStatistics(*(outputs[key].numpy()[0]
+                              for key in (CHANNEL_MEAN, CHANNEL_STD, CLASS_COUNTS)))
+
+
+def balanced_class_weights(class_counts: np.ndarray) -> Dict[int, float]:
+  """Keras `class_weight` that gives every class the same total weight: total / (classes x
+  count); a class absent from training gets weight 0 (nothing to weigh)."""
+  total, classes = float(class_counts.sum()), len(class_counts)
+  return {label: (total / (classes * count) if count else 0.0)
+          for label, count in enumerate(class_counts.tolist())}

@@ -58,6 +58,9 @@ class PipelineConfig:
   lr_decay_fractions: Tuple[float, ...] = _field(
       (0.4, 0.6), 'Fractions of train_steps where the rate drops 10x (paper: 64k, 96k of 160k).')
   weight_decay: float = _field(1e-4, 'Weight decay on conv and dense kernels.')
+  class_weighting: str = _field(
+      'none', 'none, or balanced: weigh each class by total / (classes x its count), from '
+      'the class counts Transform computes.')
   mixed_precision: str = _field(
       'auto', 'Keras precision policy: float32, mixed_bfloat16, mixed_float16, or auto '
       '(float16 on GPU, bfloat16 on CPUs with native bf16 instructions, else float32).')

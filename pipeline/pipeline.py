@@ -23,7 +23,7 @@ IMPORT_SPLIT_PATTERNS = {'job': tfrecords.DEFAULT_SPLIT_PATTERNS,
 _CODE_PACKAGES = ('components', 'ran_model')
 _TRAINER_FIELDS = ('model_name', 'width_multiplier', 'image_size', 'batch_size',
                    'learning_rate', 'warmup_steps', 'lr_decay_fractions', 'weight_decay',
-                   'mixed_precision', 'seed')
+                   'mixed_precision', 'seed', 'class_weighting')
 
 
 def code_version() -> str:
@@ -91,7 +91,8 @@ def create_pipeline(
   transform = tfx.components.Transform(
       examples=examples, schema=schema_gen.outputs['schema'],
       preprocessing_fn='components.transform.preprocessing_fn', materialize=False,
-      custom_config={'image_size': config.image_size, 'code_version': version})
+      custom_config={'image_size': config.image_size, 'code_version': version,
+                     'num_classes': len(schemas.class_names(schemas.load_schema(schema_file)))})
   trainer_config = {name: getattr(config, name) for name in _TRAINER_FIELDS}
   trainer = tfx.components.Trainer(
       run_fn='components.trainer.run_fn', examples=examples,

@@ -19,6 +19,8 @@ from components import serving
 from components import transform
 
 SIZE = 8
+CLASSES = 4
+LABELS = (0, 2, 2, 1, 2, 0)  # class 3 never occurs
 
 
 def _png(pixels: np.ndarray) -> bytes:
@@ -37,21 +39,31 @@ def fixture_images():
 def fixture_transform_output(images, tmp_path_factory):
   """Runs the real preprocessing_fn through tf.Transform's Beam analyzers."""
   metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(
-      {features.IMAGE_ENCODED: tf.io.FixedLenFeature([1], tf.string)}))
-  data = [{features.IMAGE_ENCODED: [_png(image)]} for image in images]
+      {features.IMAGE_ENCODED: tf.io.FixedLenFeature([1], tf.string),
+       features.LABEL: tf.io.FixedLenFeature([1], tf.int64)}))
+  data = [{features.IMAGE_ENCODED: [_png(image)], features.LABEL: [label]}
+          for image, label in zip(images, LABELS)]
   output_dir = str(tmp_path_factory.mktemp('transform'))
   with tft_beam.Context(temp_dir=os.path.join(output_dir, 'tmp')):
     transform_fn = ((data, metadata) | tft_beam.AnalyzeDataset(
-        lambda inputs: transform.preprocessing_fn(inputs, {'image_size': SIZE})))
+        lambda inputs: transform.preprocessing_fn(
+            inputs, {'image_size': SIZE, 'num_classes': CLASSES})))
     _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
   return tft.TFTransformOutput(output_dir)
 
 
-def test_channel_statistics_equal_numpy_over_all_pixels(images, transform_output):
-  mean, std = transform.channel_statistics(transform_output, _png(images[0]))
+def test_statistics_equal_numpy_over_all_pixels_and_labels(images, transform_output):
+  stats = transform.training_statistics(transform_output, _png(images[0]))
   pixels = np.stack(images).reshape(-1, 3) / 255.0
-  np.testing.assert_allclose(mean, pixels.mean(axis=0), atol=1e-5)
-  np.testing.assert_allclose(std, pixels.std(axis=0), atol=1e-5)
+  np.testing.assert_allclose(stats.mean, pixels.mean(axis=0), atol=1e-5)
+  np.testing.assert_allclose(stats.std, pixels.std(axis=0), atol=1e-5)
+  np.testing.assert_array_equal(stats.class_counts, [2, 1, 3, 0])
+
+
+def test_balanced_class_weights_equalise_each_class_total():
+  weights = transform.balanced_class_weights(np.array([2.0, 1.0, 3.0, 0.0]))
+  assert weights == pytest.approx({0: 0.75, 1: 1.5, 2: 0.5, 3: 0.0})
+  assert 2 * weights[0] == 1 * weights[1] == 3 * weights[2]
 
 
 def test_decode_image_resizes_to_unit_range():
@@ -84,7 +96,7 @@ def test_serving_signatures_equal_the_model_on_training_preprocessing(images, tm
 
   export_dir = str(tmp_path / 'export')
   serving.export_serving_model(model, export_dir, image_size=SIZE, mean=mean, std=std,
-                               class_names=['a', 'b', 'c', 'd'])
+                               class_names=['a', 'b', 'c', 'd'], top_k=3)
   served = tf.saved_model.load(export_dir)
   by_images = served.signatures['serve_images'](images=tf.constant(encoded))
   examples = [features.make_example(
@@ -96,3 +108,9 @@ def test_serving_signatures_equal_the_model_on_training_preprocessing(images, tm
     np.testing.assert_array_equal(outputs[serving.CLASS_IDS].numpy(), expected.argmax(-1))
     assert [n.decode() for n in outputs[serving.CLASS_NAMES].numpy()] == [
         'abcd'[i] for i in expected.argmax(-1)]
+    top3 = np.argsort(-expected, axis=-1)[:, :3]
+    np.testing.assert_array_equal(outputs[serving.TOP_K_CLASS_IDS].numpy(), top3)
+    np.testing.assert_allclose(outputs[serving.TOP_K_PROBABILITIES].numpy(),
+                               np.take_along_axis(expected, top3, -1), atol=1e-6)
+    assert outputs[serving.TOP_K_CLASS_NAMES].numpy().tolist() == [
+        ['abcd'[i].encode() for i in row] for row in top3]
