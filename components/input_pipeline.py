@@ -1,10 +1,33 @@
-"""tf.data input for training and evaluation: canonical tf.Examples -> (pixels, label) batches."""
-from typing import Sequence
+"""tf.data input for training and evaluation: canonical tf.Examples -> (pixels, label) batches.
+
+Training augmentation per recipe (`preprocessing.RECIPES`); evaluation uses
+`preprocessing.eval_image`, the function Transform and serving use too:
+  'cifar' (paper's CIFAR recipe): decode + resize to image_size, normalise, zero-pad
+    CIFAR_PADDING px (zero in normalised space is the mean colour), random image_size crop,
+    random horizontal flip.
+  'signs': 'cifar' without the flip: mirrored traffic signs change meaning
+    (no_left <-> no_right).
+  'imagenet' (paper's ImageNet recipe, ResNet/Inception convention): random-resized crop (a
+    window of CROP_AREA of the image area, aspect ratio in CROP_ASPECT_RATIO; for JPEGs only
+    the window is decoded) resized to image_size, random horizontal flip, colour jitter
+    (`colour_jitter`), normalise.
+
+Randomness is stateless: element i of the shuffled, repeated stream of input pipeline p is
+augmented with seeds derived from (seed, p, i). With `deterministic=True` the read order is
+fixed too, so datasets built with the same arguments yield identical batches.
+"""
+from typing import Optional, Sequence
 
 import tensorflow as tf
 
 from components import features
 from components import preprocessing
+
+CIFAR_PADDING = 4                  # px on each side
+CROP_AREA = (0.08, 1.0)            # 'imagenet' crop window area / image area
+CROP_ASPECT_RATIO = (3 / 4, 4 / 3)  # 'imagenet' crop window width / height
+COLOUR_JITTER = 0.4                # brightness, contrast, saturation factors in 1 +- this
+DETERMINISTIC_CYCLE_LENGTH = 8     # files read at once when `deterministic`
 
 _PARSE_SPEC = {
     features.IMAGE_ENCODED: tf.io.FixedLenFeature([], tf.string),
@@ -27,37 +50,141 @@ def first_encoded_image(file_patterns: Sequence[str]) -> bytes:
   return tf.io.parse_single_example(serialized, _PARSE_SPEC)[features.IMAGE_ENCODED].numpy()
 
 
-def pad_and_crop(pixels: tf.Tensor, padding: int, seed: int) -> tf.Tensor:
-  """The CIFAR recipe's translation: zero-pad by `padding` pixels, crop back at random."""
+def pad_and_crop(pixels: tf.Tensor, padding: int, seed: tf.Tensor) -> tf.Tensor:
+  """The CIFAR recipe's translation: zero-pad by `padding` px, crop back at random.
+
+  `pixels`: float32 [height, width, channels] (static shape); `seed`: int [2].
+  """
   height, width, channels = pixels.shape
   padded = tf.pad(pixels, [[padding, padding], [padding, padding], [0, 0]])
-  return tf.image.random_crop(padded, [height, width, channels], seed=seed)
+  return tf.image.stateless_random_crop(padded, [height, width, channels], seed)
+
+
+def random_crop_window(image_shape: tf.Tensor, seed: tf.Tensor):
+  """`image_shape`: int32 [3] (height, width, channels); `seed`: int [2].
+
+  Returns (begin, size), int32 [3] each, for `tf.slice`: a window of CROP_AREA of the image
+  area with width / height in CROP_ASPECT_RATIO; the whole image when 10 tries fail.
+  """
+  begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
+      image_shape, bounding_boxes=tf.constant([[[0.0, 0.0, 1.0, 1.0]]]), seed=seed,
+      min_object_covered=0.0, aspect_ratio_range=CROP_ASPECT_RATIO, area_range=CROP_AREA,
+      max_attempts=10, use_image_if_no_bounding_boxes=True)
+  return begin, size
+
+
+def random_resized_crop(encoded: tf.Tensor, image_size: int, seed: tf.Tensor) -> tf.Tensor:
+  """`encoded`: scalar string, JPEG or PNG bytes; returns float32 [size, size, 3] in [0, 1]:
+  a `random_crop_window` resized to size x size. JPEGs decode only the window."""
+
+  def jpeg_window():
+    begin, size = random_crop_window(tf.image.extract_jpeg_shape(encoded), seed)
+    return tf.image.decode_and_crop_jpeg(encoded, tf.stack([begin[0], begin[1], size[0], size[1]]),
+                                         channels=3)
+
+  def decoded_window():
+    image = preprocessing.decode_rgb(encoded)
+    return tf.slice(image, *random_crop_window(tf.shape(image), seed))
+
+  window = tf.cond(tf.io.is_jpeg(encoded), jpeg_window, decoded_window)
+  return preprocessing.resize_to_unit_range(window, [image_size, image_size])
+
+
+def colour_jitter(pixels: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+  """`pixels`: float32 [height, width, 3] in [0, 1]; `seed`: int [2]. Scales brightness,
+  contrast (around each channel's mean) and saturation, in that order, each by a factor
+  uniform in 1 +- COLOUR_JITTER (as torchvision's ColorJitter(0.4, 0.4, 0.4) in a fixed
+  order), clipping to [0, 1] after each."""
+  brightness_seed, contrast_seed, saturation_seed = tf.unstack(
+      tf.random.experimental.stateless_split(seed, 3))
+  lower, upper = 1.0 - COLOUR_JITTER, 1.0 + COLOUR_JITTER
+  pixels = pixels * tf.random.stateless_uniform([], brightness_seed, lower, upper)
+  pixels = tf.image.stateless_random_contrast(
+      tf.clip_by_value(pixels, 0.0, 1.0), lower, upper, contrast_seed)
+  pixels = tf.image.stateless_random_saturation(
+      tf.clip_by_value(pixels, 0.0, 1.0), lower, upper, saturation_seed)
+  return tf.clip_by_value(pixels, 0.0, 1.0)
+
+
+def augment(encoded: tf.Tensor, seed: tf.Tensor, *, image_size: int, mean, std,
+            recipe: str) -> tf.Tensor:
+  """Training preprocessing of one image (module docstring). `encoded`: scalar string, JPEG
+  or PNG bytes; `seed`: int [2]; returns normalised float32 [size, size, 3]."""
+  crop_seed, flip_seed, jitter_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
+  if recipe == 'imagenet':
+    pixels = tf.image.stateless_random_flip_left_right(
+        random_resized_crop(encoded, image_size, crop_seed), flip_seed)
+    return preprocessing.normalize(colour_jitter(pixels, jitter_seed), mean, std)
+  pixels = preprocessing.normalize(preprocessing.decode_image(encoded, image_size), mean, std)
+  pixels = pad_and_crop(pixels, CIFAR_PADDING, crop_seed)
+  if recipe == 'cifar':
+    pixels = tf.image.stateless_random_flip_left_right(pixels, flip_seed)
+  return pixels
+
+
+def _pipeline_files(files: list, input_context: Optional[tf.distribute.InputContext]) -> list:
+  """Input pipeline i of n reads files i, i + n, i + 2n, ... of the sorted list."""
+  if input_context is None:
+    return files
+  count = input_context.num_input_pipelines
+  if len(files) < count:
+    raise ValueError(f'{len(files)} files cannot feed {count} input pipelines: '
+                     'write at least one file per pipeline')
+  return files[input_context.input_pipeline_id::count]
+
+
+def _read(files) -> tf.data.Dataset:
+  return tf.data.TFRecordDataset(files, compression_type='GZIP')
 
 
 def make_dataset(file_patterns: Sequence[str], *, image_size: int, batch_size: int,
-                 mean, std, training: bool, seed: int = 0) -> tf.data.Dataset:
+                 mean, std, training: bool, recipe: str = 'signs', seed: int = 0,
+                 deterministic: bool = False,
+                 input_context: Optional[tf.distribute.InputContext] = None,
+                 shuffle_buffer: int = 10_000) -> tf.data.Dataset:
   """Batches of (float32 [batch, size, size, 3] normalised pixels, int64 [batch] labels).
 
-  Training: shuffled, repeated, pad-4-and-crop augmented; no horizontal flip, because
-  mirrored traffic signs change meaning (no_left <-> no_right). Evaluation: one pass, in order.
-  """
-  files = tfrecord_files(file_patterns)
-  dataset = tf.data.Dataset.from_tensor_slices(files)
-  if training:
-    dataset = dataset.shuffle(len(files), seed=seed)
-  dataset = dataset.interleave(
-      lambda f: tf.data.TFRecordDataset(f, compression_type='GZIP'),
-      num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-  if training:
-    dataset = dataset.shuffle(10_000, seed=seed).repeat()
+  Training: files shuffled and repeated, read `cycle_length` at a time in parallel (AUTOTUNE,
+  or DETERMINISTIC_CYCLE_LENGTH when `deterministic`), records shuffled in a
+  `shuffle_buffer`, `augment`ed in parallel; full batches only. `deterministic=False` lets
+  reads and maps finish out of order (faster); `True` fixes the order, so the batches depend
+  only on the arguments. Evaluation: `preprocessing.eval_image`; one pass over the files in
+  sorted order, each file's records in order.
 
-  def decode(serialized):
+  `mean`, `std`: per-channel [3] (Transform's statistics). `batch_size`: the global batch.
+  With `input_context` (tf.distribute), pipeline i reads only its share of the files
+  (`_pipeline_files`) and batches `input_context.get_per_replica_batch_size(batch_size)`.
+  """
+  if recipe not in preprocessing.RECIPES:
+    raise ValueError(f'Unknown recipe {recipe!r}; expected one of {preprocessing.RECIPES}')
+  files = _pipeline_files(tfrecord_files(file_patterns), input_context)
+  pipeline_id = 0
+  if input_context is not None:
+    pipeline_id = input_context.input_pipeline_id
+    batch_size = input_context.get_per_replica_batch_size(batch_size)
+
+  if not training:
+    def evaluate(serialized):
+      parsed = tf.io.parse_single_example(serialized, _PARSE_SPEC)
+      pixels = preprocessing.eval_image(parsed[features.IMAGE_ENCODED], image_size, recipe)
+      return preprocessing.normalize(pixels, mean, std), parsed[features.LABEL]
+
+    dataset = _read(files).map(evaluate, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+  pipeline_seed = tf.constant([seed, pipeline_id], tf.int64)
+
+  def train(index, serialized):
     parsed = tf.io.parse_single_example(serialized, _PARSE_SPEC)
-    pixels = preprocessing.normalize(
-        preprocessing.decode_image(parsed[features.IMAGE_ENCODED], image_size), mean, std)
-    if training:
-      pixels = pad_and_crop(pixels, padding=4, seed=seed)
+    pixels = augment(parsed[features.IMAGE_ENCODED],
+                     tf.random.experimental.stateless_fold_in(pipeline_seed, index),
+                     image_size=image_size, mean=mean, std=std, recipe=recipe)
     return pixels, parsed[features.LABEL]
 
-  dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
-  return dataset.batch(batch_size, drop_remainder=training).prefetch(tf.data.AUTOTUNE)
+  dataset = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed).repeat()
+  dataset = dataset.interleave(
+      _read, cycle_length=DETERMINISTIC_CYCLE_LENGTH if deterministic else tf.data.AUTOTUNE,
+      num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+  dataset = dataset.shuffle(shuffle_buffer, seed=seed).enumerate()
+  dataset = dataset.map(train, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+  return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

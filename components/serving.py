@@ -16,11 +16,13 @@ TOP_K_CLASS_NAMES = 'top_k_class_names'      # string [batch, k]
 
 
 def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int,
-                         mean, std, class_names: Sequence[str], top_k: int = 5) -> None:
+                         mean, std, class_names: Sequence[str], recipe: str,
+                         top_k: int = 5) -> None:
   """Saves a SavedModel with `serving_default` (serialized tf.Examples) and `serve_images`.
 
   Both take a string [batch] input and return PROBABILITIES, CLASS_IDS, CLASS_NAMES and the
-  TOP_K_* outputs (k = min(top_k, classes)).
+  TOP_K_* outputs (k = min(top_k, classes)). Images go through `recipe`'s evaluation
+  preprocessing (preprocessing.eval_images), the input pipeline's own.
   The export is a plain tf.Module holding the model's variables and the two signatures,
   not a Keras SavedModel: Keras would trace every layer (hundreds here) for revival, which
   made saving and TFMA's loading several times slower, and serving needs only signatures.
@@ -29,7 +31,7 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
 
   def predict(encoded):
     pixels = preprocessing.normalize(
-        preprocessing.decode_images(encoded, image_size), mean, std)
+        preprocessing.eval_images(encoded, image_size, recipe), mean, std)
     probabilities = tf.cast(model(pixels, training=False), tf.float32)
     class_ids = tf.argmax(probabilities, axis=-1)
     top = tf.math.top_k(probabilities, k=min(top_k, len(class_names)))

@@ -1,7 +1,17 @@
 """Trainer: `run_fn` trains a ran_model network on the canonical examples and exports it.
 
-Hyperparameters arrive in `custom_config` under the profile's field names (pipeline/configs.py).
+The same code runs on one CPU, several GPUs, several workers or a TPU (`strategy`, see
+components/distribution.py). Hyperparameters arrive in `custom_config` under the profile's
+field names (pipeline/configs.py); `batch_size` is per replica, and the learning rate scales
+linearly with the global batch from `lr_reference_batch`.
+
+Fault tolerance: a checkpoint is written every `checkpoint_every` steps under the model run
+directory (Keras BackupAndRestore, which under MultiWorkerMirroredStrategy has every worker
+write, the chief to the real directory); a process killed mid-run and started again with the
+same directories resumes from its last checkpoint. Only the chief writes the serving model.
 """
+import os
+import time
 from typing import Any, Dict, Optional
 
 import tensorflow as tf
@@ -10,34 +20,23 @@ import tf_keras as keras
 from tfx import v1 as tfx
 
 import ran_model
+from components import distribution
 from components import input_pipeline
+from components import schedules
 from components import schemas
 from components import serving
 from components import transform
 
-
-class WarmupStepDecay(keras.optimizers.schedules.LearningRateSchedule):
-  """Linear warm-up to `peak` over `warmup_steps`, then /10 at each fraction of `total_steps`."""
-
-  def __init__(self, peak: float, warmup_steps: int, total_steps: int, decay_fractions):
-    self.peak, self.warmup_steps, self.total_steps = peak, warmup_steps, total_steps
-    self.decay_fractions = tuple(decay_fractions)
-
-  def __call__(self, step):
-    step = tf.cast(step, tf.float32)
-    warmup = tf.minimum(1.0, (step + 1.0) / max(self.warmup_steps, 1))
-    drops = sum(tf.cast(step >= f * self.total_steps, tf.float32) for f in self.decay_fractions)
-    return self.peak * warmup * tf.pow(0.1, drops)
-
-  def get_config(self):
-    return {'peak': self.peak, 'warmup_steps': self.warmup_steps,
-            'total_steps': self.total_steps, 'decay_fractions': self.decay_fractions}
+BACKUP_DIR = 'backup'         # under the model run directory: resumable training state
+THROUGHPUT_DIR = 'throughput'  # under the model run directory: images/s, learning rate
 
 
-def _optimizer(config: Dict[str, Any], total_steps: int) -> keras.optimizers.Optimizer:
+def _optimizer(config: Dict[str, Any], peak_lr: float,
+               total_steps: int) -> keras.optimizers.Optimizer:
   """Nesterov SGD, momentum 0.9, weight decay on kernels only (not BN or biases)."""
-  schedule = WarmupStepDecay(config['learning_rate'], config['warmup_steps'], total_steps,
-                             config['lr_decay_fractions'])
+  schedule = schedules.make_schedule(
+      config['lr_schedule'], peak=peak_lr, warmup_steps=config['warmup_steps'],
+      total_steps=total_steps, decay_fractions=config['lr_decay_fractions'])
   optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True,
                                    weight_decay=config['weight_decay'])
   optimizer.exclude_from_weight_decay(var_names=['gamma', 'beta', 'bias'])
@@ -60,12 +59,15 @@ def _cpu_flags() -> frozenset:
 
 
 def precision_policy(requested: str, *, has_gpu: Optional[bool] = None,
-                     cpu_flags: Optional[frozenset] = None) -> str:
-  """`requested`, or for 'auto': mixed_float16 on a GPU, mixed_bfloat16 on a CPU with native
-  bfloat16 instructions (AVX512-BF16 or AMX), float32 otherwise (emulated bf16 is slow).
+                     has_tpu: bool = False, cpu_flags: Optional[frozenset] = None) -> str:
+  """`requested`, or for 'auto': mixed_bfloat16 on a TPU, mixed_float16 on a GPU (Keras
+  wraps the optimizer in dynamic loss scaling), mixed_bfloat16 on a CPU with native bfloat16
+  instructions (AVX512-BF16 or AMX), float32 otherwise (emulated bf16 is slow).
   `has_gpu` and `cpu_flags` default to this machine's."""
   if requested != 'auto':
     return requested
+  if has_tpu:
+    return 'mixed_bfloat16'
   if has_gpu is None:
     has_gpu = bool(tf.config.list_physical_devices('GPU'))
   if has_gpu:
@@ -74,47 +76,112 @@ def precision_policy(requested: str, *, has_gpu: Optional[bool] = None,
   return 'mixed_bfloat16' if flags & {'avx512_bf16', 'amx_bf16'} else 'float32'
 
 
+class TrainingLog(keras.callbacks.Callback):
+  """Says where training starts (0, or the step a checkpoint resumes) and how many steps this
+  process trained; writes images/s and the learning rate to TensorBoard every `every` steps."""
+
+  def __init__(self, log_dir: str, global_batch: int, total_steps: int, every: int):
+    super().__init__()
+    self._writer = tf.summary.create_file_writer(log_dir)
+    self._global_batch, self._total_steps, self._every = global_batch, total_steps, every
+
+  def on_train_begin(self, logs=None):
+    self.start_step = int(self.model.optimizer.iterations)
+    resumed = f', resumed from a checkpoint' if self.start_step else ''
+    print(f'Training steps {self.start_step}..{self._total_steps}{resumed}', flush=True)
+    self._mark = (self.start_step, time.perf_counter())
+
+  def on_train_batch_end(self, batch, logs=None):
+    step = int(self.model.optimizer.iterations)
+    if step % self._every:
+      return
+    last_step, last_time = self._mark
+    now = time.perf_counter()
+    self._mark = (step, now)
+    with self._writer.as_default(step=step):
+      tf.summary.scalar('images_per_second',
+                        self._global_batch * (step - last_step) / max(now - last_time, 1e-9))
+      tf.summary.scalar('learning_rate', float(self.model.optimizer.learning_rate))
+
+  def on_train_end(self, logs=None):
+    self._writer.flush()
+    end = int(self.model.optimizer.iterations)
+    print(f'Trained {end - self.start_step} steps in this process, {end} in all', flush=True)
+
+
 def run_fn(fn_args: tfx.components.FnArgs) -> None:
   """TFX Trainer entry point. Keras' global precision policy is restored afterwards: local
   runs execute every component in one process."""
   previous_policy = keras.mixed_precision.global_policy()
-  keras.mixed_precision.set_global_policy(
-      precision_policy(fn_args.custom_config['mixed_precision']))
   try:
     _train_and_export(fn_args)
   finally:
     keras.mixed_precision.set_global_policy(previous_policy)
 
 
+def _datasets(fn_args, config, strategy, stats, classes: int, global_batch: int):
+  """(distributed training dataset, validation kwargs for fit); labels one-hot, so that
+  label smoothing applies."""
+  common = dict(image_size=config['image_size'], mean=stats.mean, std=stats.std,
+                recipe=config['recipe'], seed=config['seed'])
+  one_hot = lambda pixels, label: (pixels, tf.one_hot(label, classes))
+
+  def train_fn(input_context):
+    return input_pipeline.make_dataset(
+        fn_args.train_files, training=True, batch_size=global_batch,
+        deterministic=config['deterministic_input'], input_context=input_context,
+        **common).map(one_hot)
+
+  train = strategy.distribute_datasets_from_function(train_fn)
+  if not fn_args.eval_steps:
+    return train, {}
+  validation = input_pipeline.make_dataset(
+      fn_args.eval_files, training=False, batch_size=global_batch, **common).map(one_hot)
+  return train, dict(validation_data=validation, validation_steps=fn_args.eval_steps)
+
+
 def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
   config = fn_args.custom_config
+  strategy = distribution.make_strategy(config['strategy'])
+  keras.mixed_precision.set_global_policy(precision_policy(
+      config['mixed_precision'], has_tpu=isinstance(strategy, tf.distribute.TPUStrategy)))
   keras.utils.set_random_seed(config['seed'])
   class_names = schemas.class_names(schemas.load_schema(fn_args.schema_path))
   stats = transform.training_statistics(
       tft.TFTransformOutput(fn_args.transform_output),
       input_pipeline.first_encoded_image(fn_args.train_files))
-  mean, std = stats.mean, stats.std
+  global_batch = distribution.global_batch_size(config['batch_size'], strategy)
+  peak_lr = distribution.scaled_learning_rate(config['learning_rate'], global_batch,
+                                              config['lr_reference_batch'])
+  train, validation = _datasets(fn_args, config, strategy, stats, len(class_names),
+                                global_batch)
   image_size = config['image_size']
-  dataset_args = dict(image_size=image_size, batch_size=config['batch_size'], mean=mean,
-                      std=std, seed=config['seed'])
-  train = input_pipeline.make_dataset(fn_args.train_files, training=True, **dataset_args)
-  validation = {}
-  if fn_args.eval_steps:
-    validation = dict(validation_steps=fn_args.eval_steps, validation_data=(
-        input_pipeline.make_dataset(fn_args.eval_files, training=False, **dataset_args)))
-
-  model = ran_model.build_model(
-      config['model_name'], input_shape=(image_size, image_size, 3),
-      classes=len(class_names), width_multiplier=config['width_multiplier'])
-  model.compile(optimizer=_optimizer(config, fn_args.train_steps),
-                loss=keras.losses.SparseCategoricalCrossentropy(),
-                metrics=[keras.metrics.SparseCategoricalAccuracy(name='accuracy')])
-  epochs = logging_epochs(fn_args.train_steps)
+  with strategy.scope():
+    model = ran_model.build_model(
+        config['model_name'], input_shape=(image_size, image_size, 3),
+        classes=len(class_names), width_multiplier=config['width_multiplier'])
+    model.compile(
+        optimizer=_optimizer(config, peak_lr, fn_args.train_steps),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config['label_smoothing']),
+        metrics=[keras.metrics.CategoricalAccuracy(name='accuracy')],
+        jit_compile=config['xla'])
+  log_dir = distribution.write_dir(fn_args.model_run_dir, strategy)
+  every = min(50, config['checkpoint_every'])
+  callbacks = [
+      keras.callbacks.BackupAndRestore(os.path.join(fn_args.model_run_dir, BACKUP_DIR),
+                                       save_freq=config['checkpoint_every']),
+      TrainingLog(os.path.join(log_dir, THROUGHPUT_DIR), global_batch, fn_args.train_steps,
+                  every),
+      keras.callbacks.TensorBoard(log_dir, update_freq=every),
+  ]
   class_weight = (transform.balanced_class_weights(stats.class_counts)
                   if config['class_weighting'] == 'balanced' else None)
-  model.fit(train, epochs=epochs, steps_per_epoch=fn_args.train_steps // epochs, **validation,
-            class_weight=class_weight,
-            callbacks=[keras.callbacks.TensorBoard(fn_args.model_run_dir, update_freq=50)],
-            verbose=2)
-  serving.export_serving_model(model, fn_args.serving_model_dir, image_size=image_size,
-                               mean=mean, std=std, class_names=class_names)
+  epochs = logging_epochs(fn_args.train_steps)
+  model.fit(train, epochs=epochs, steps_per_epoch=fn_args.train_steps // epochs,
+            class_weight=class_weight, callbacks=callbacks, verbose=2, **validation)
+  export_dir = distribution.write_dir(fn_args.serving_model_dir, strategy)
+  serving.export_serving_model(model, export_dir, image_size=image_size, mean=stats.mean,
+                               std=stats.std, class_names=class_names,
+                               recipe=config['recipe'])
+  distribution.clean_up(export_dir, fn_args.serving_model_dir)
+  distribution.clean_up(log_dir, fn_args.model_run_dir)

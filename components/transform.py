@@ -29,9 +29,11 @@ class TrainingStatistics(NamedTuple):
 
 def preprocessing_fn(inputs: Dict[str, tf.Tensor],
                      custom_config: Dict[str, Any]) -> Dict[str, tf.Tensor]:
-  """Pixel statistics at `custom_config['image_size']` and counts of `num_classes` labels."""
+  """Pixel statistics of the evaluation view of each image (`recipe`, `image_size`) and the
+  counts of `num_classes` labels."""
   encoded = tf.reshape(inputs[features.IMAGE_ENCODED], [-1])
-  pixels = preprocessing.decode_images(encoded, custom_config['image_size'])
+  pixels = preprocessing.eval_images(encoded, custom_config['image_size'],
+                                     custom_config['recipe'])
   per_pixel = tf.reshape(pixels, [-1, 3])
   mean = tft.mean(per_pixel, reduce_instance_dims=False)
   std = tf.sqrt(tft.var(per_pixel, reduce_instance_dims=False))

@@ -49,27 +49,61 @@ class PipelineConfig:
   model_name: str = _field('attention_56_cifar', 'ran_model variant (ran_model.MODEL_NAMES).')
   width_multiplier: float = _field(1.0, 'Scales every width of the model (tests shrink it).')
   image_size: int = _field(32, 'Training and serving resolution, pixels (square).')
-  batch_size: int = _field(64, 'Global training batch, examples.')
+  strategy: str = _field(
+      'auto', 'tf.distribute strategy: auto (TPU if configured, multi_worker if TF_CONFIG has '
+      'several tasks, mirrored on several GPUs, else one device), one_device, mirrored, '
+      'multi_worker or tpu.')
+  batch_size: int = _field(64, 'Training batch per replica; the global batch is this x replicas.')
   train_steps: int = _field(400, 'Training steps (batches).')
   eval_steps: int = _field(
       0, 'Trainer-side validation steps per epoch; 0 skips it (TFMA evaluates the whole split).')
-  learning_rate: float = _field(0.1, 'Peak learning rate of Nesterov SGD.')
+  learning_rate: float = _field(
+      0.1, 'Peak learning rate of Nesterov SGD at a global batch of lr_reference_batch; it '
+      'scales linearly with the global batch.')
+  lr_reference_batch: int = _field(64, 'The global batch learning_rate is given for.')
+  lr_schedule: str = _field('step', 'step (drops 10x at lr_decay_fractions) or cosine.')
   warmup_steps: int = _field(50, 'Linear learning-rate warm-up, steps.')
   lr_decay_fractions: Tuple[float, ...] = _field(
       (0.4, 0.6), 'Fractions of train_steps where the rate drops 10x (paper: 64k, 96k of 160k).')
   weight_decay: float = _field(1e-4, 'Weight decay on conv and dense kernels.')
+  label_smoothing: float = _field(0.0, 'Label smoothing of the cross-entropy.')
   class_weighting: str = _field(
       'none', 'none, or balanced: weigh each class by total / (classes x its count), from '
       'the class counts Transform computes.')
+  recipe: str = _field(
+      'signs', 'Augmentation: signs (pad 4 + random crop, no flip: a mirrored sign is another '
+      'sign), cifar (the paper\'s: pad 4 + crop + flip), imagenet (random-resized crop, flip, '
+      'colour jitter; eval: shorter side + centre crop).')
+  deterministic_input: bool = _field(
+      False, 'Seeded, reproducible input order and augmentation (slower).')
   mixed_precision: str = _field(
       'auto', 'Keras precision policy: float32, mixed_bfloat16, mixed_float16, or auto '
-      '(float16 on GPU, bfloat16 on CPUs with native bf16 instructions, else float32).')
+      '(bfloat16 on TPU, float16 with loss scaling on GPU, bfloat16 on CPUs with native bf16 '
+      'instructions, else float32).')
+  xla: bool = _field(False, 'Compile the training step with XLA (jit_compile).')
+  checkpoint_every: int = _field(
+      100, 'Steps between checkpoints in the model run directory; a restarted Trainer resumes '
+      'from the last one.')
   seed: int = _field(0, 'Seed for the sample, shuffling and initialisation.')
   slice_features: Tuple[str, ...] = _field(
       (), 'Feature keys TFMA slices accuracy by; empty: every scenario/* feature of the schema.')
   eval_accuracy_threshold: float = _field(0.5, 'Blessing needs overall accuracy at least this.')
   regression_tolerance: float = _field(
       0.01, 'Blessing needs overall accuracy no lower than the baseline minus this.')
+  vertex_training: bool = _field(
+      False, 'Run the Trainer as a Vertex AI custom job (pipeline/vertex_training.py).')
+  vertex_project: Optional[str] = _field(None, 'Google Cloud project of Vertex jobs.')
+  vertex_region: Optional[str] = _field(None, 'Region of Vertex jobs, e.g. us-central1.')
+  vertex_machine_type: str = _field('a2-highgpu-8g', 'Machine of each training worker.')
+  vertex_accelerator_type: str = _field(
+      'NVIDIA_TESLA_A100', 'Accelerator per worker: a Vertex GPU type, TPU_V2 / TPU_V3 (a TPU '
+      'machine), or empty for CPU only.')
+  vertex_accelerator_count: int = _field(8, 'Accelerators (GPUs or TPU cores) per worker.')
+  vertex_worker_count: int = _field(
+      0, 'Workers besides the chief (multi-worker training); 0 trains on one machine.')
+  container_image: str = _field(
+      'ran-tfx:latest', 'Container image with this project installed, run by every Vertex '
+      'and Kubeflow step.')
   beam_pipeline_args: Tuple[str, ...] = _field(
       ('--direct_running_mode=in_memory', '--direct_num_workers=1'),
       'Apache Beam options for every Beam-powered component.')
@@ -102,6 +136,39 @@ class PipelineConfig:
     return {'seed': self.seed, **options}
 
 
+# The paper's step schedules as fractions of the run (Wang et al. 2017, section 4).
+CIFAR_DECAY_FRACTIONS = (64 / 160, 96 / 160)                # /10 at 64k, 96k of 160k
+IMAGENET_DECAY_FRACTIONS = (200 / 530, 400 / 530, 500 / 530)  # at 200k, 400k, 500k of 530k
+
+# The embedded CURE-TSR-layout sample, small and fast on a CPU laptop.
 DEV = PipelineConfig()
 
-PROFILES = {'dev': DEV}
+# A real CURE-TSR download (--data_root), the paper's CIFAR depth-92 network.
+CURE_TSR = dataclasses.replace(
+    DEV, pipeline_name='ran-cure-tsr', model_name='attention_92_cifar', train_steps=20_000,
+    warmup_steps=500, checkpoint_every=1000, eval_accuracy_threshold=0.9)
+
+# GTSRB (--data_root), signs cropped to their ROI, sliced by ROI size.
+GTSRB = dataclasses.replace(
+    CURE_TSR, pipeline_name='ran-gtsrb', dataset='gtsrb', ingest_options='{"crop_to_roi": true}')
+
+# The paper's CIFAR recipe: Attention-92, batch 64, lr 0.1 /10 at 64k and 96k of 160k.
+CIFAR10 = dataclasses.replace(
+    DEV, pipeline_name='ran-cifar10', dataset='cifar10', model_name='attention_92_cifar',
+    recipe='cifar', batch_size=64, learning_rate=0.1, lr_reference_batch=64, warmup_steps=0,
+    train_steps=160_000, lr_decay_fractions=CIFAR_DECAY_FRACTIONS, checkpoint_every=2000,
+    eval_accuracy_threshold=0.9)
+CIFAR100 = dataclasses.replace(
+    CIFAR10, pipeline_name='ran-cifar100', dataset='cifar100', eval_accuracy_threshold=0.7)
+
+# The paper's ImageNet recipe: Attention-92 at 224, lr 0.1 /10 at 200k, 400k and 500k of 530k.
+# The paper states no batch size; 32 per replica x 8 GPUs = 256 is the reference for the rate.
+IMAGENET = dataclasses.replace(
+    DEV, pipeline_name='ran-imagenet', dataset='imagenet', model_name='attention_92',
+    image_size=224, recipe='imagenet', batch_size=32, learning_rate=0.1,
+    lr_reference_batch=256, warmup_steps=0, train_steps=530_000,
+    lr_decay_fractions=IMAGENET_DECAY_FRACTIONS, checkpoint_every=5000,
+    eval_accuracy_threshold=0.7)
+
+PROFILES = {'dev': DEV, 'cure_tsr': CURE_TSR, 'gtsrb': GTSRB, 'cifar10': CIFAR10,
+            'cifar100': CIFAR100, 'imagenet': IMAGENET}

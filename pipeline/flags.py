@@ -6,9 +6,19 @@ import typing
 from pipeline import configs
 
 
+def _bool(text: str) -> bool:
+  if text.lower() in ('true', '1', 'yes'):
+    return True
+  if text.lower() in ('false', '0', 'no'):
+    return False
+  raise argparse.ArgumentTypeError(f'{text!r} is not a boolean (true or false)')
+
+
 def _parser_for(field: dataclasses.Field):
   """A function turning the flag's text into the field's type."""
   hint = field.type
+  if hint is bool:
+    return _bool
   origin = typing.get_origin(hint)
   if origin is tuple:
     item = typing.get_args(hint)[0]

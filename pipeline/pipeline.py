@@ -15,15 +15,18 @@ from components.example_gen import formats
 from components.example_gen import manifest
 from components.example_gen import tfrecords
 from pipeline.configs import ConfigError
+from pipeline import vertex_training
 from pipeline.configs import PipelineConfig
 
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMPORT_SPLIT_PATTERNS = {'job': tfrecords.DEFAULT_SPLIT_PATTERNS,
                          'tf_tpu': tfrecords.TPU_SPLIT_PATTERNS}
 _CODE_PACKAGES = ('components', 'ran_model')
-_TRAINER_FIELDS = ('model_name', 'width_multiplier', 'image_size', 'batch_size',
-                   'learning_rate', 'warmup_steps', 'lr_decay_fractions', 'weight_decay',
-                   'mixed_precision', 'seed', 'class_weighting')
+_TRAINER_FIELDS = ('model_name', 'width_multiplier', 'image_size', 'strategy', 'batch_size',
+                   'learning_rate', 'lr_reference_batch', 'lr_schedule', 'warmup_steps',
+                   'lr_decay_fractions', 'weight_decay', 'label_smoothing', 'class_weighting',
+                   'recipe', 'deterministic_input', 'mixed_precision', 'xla',
+                   'checkpoint_every', 'seed')
 
 
 def code_version() -> str:
@@ -91,16 +94,22 @@ def create_pipeline(
   transform = tfx.components.Transform(
       examples=examples, schema=schema_gen.outputs['schema'],
       preprocessing_fn='components.transform.preprocessing_fn', materialize=False,
-      custom_config={'image_size': config.image_size, 'code_version': version,
+      custom_config={'image_size': config.image_size, 'recipe': config.recipe,
+                     'code_version': version,
                      'num_classes': len(schemas.class_names(schemas.load_schema(schema_file)))})
+  trainer_class = tfx.components.Trainer
   trainer_config = {name: getattr(config, name) for name in _TRAINER_FIELDS}
-  trainer = tfx.components.Trainer(
+  trainer_config['code_version'] = version
+  if config.vertex_training:
+    trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
+    trainer_config.update(vertex_training.trainer_custom_config(config))
+  trainer = trainer_class(
       run_fn='components.trainer.run_fn', examples=examples,
       transform_graph=transform.outputs['transform_graph'],
       schema=schema_gen.outputs['schema'],
       train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
       eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
-      custom_config={**trainer_config, 'code_version': version})
+      custom_config=trainer_config)
   latest_blessed_model = tfx.dsl.Resolver(
       strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
       model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),

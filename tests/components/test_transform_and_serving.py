@@ -1,15 +1,8 @@
 """Transform's pixel statistics are right, and serving sees exactly the trained-on pixels."""
-import io
-import os
 
 import numpy as np
-from PIL import Image
 import pytest
 import tensorflow as tf
-import tensorflow_transform as tft
-import tensorflow_transform.beam as tft_beam
-from tensorflow_transform.tf_metadata import dataset_metadata
-from tensorflow_transform.tf_metadata import schema_utils
 import tf_keras as keras
 
 from components import features
@@ -17,16 +10,11 @@ from components import input_pipeline
 from components import preprocessing
 from components import serving
 from components import transform
+import training_data
 
 SIZE = 8
 CLASSES = 4
 LABELS = (0, 2, 2, 1, 2, 0)  # class 3 never occurs
-
-
-def _png(pixels: np.ndarray) -> bytes:
-  out = io.BytesIO()
-  Image.fromarray(pixels).save(out, format='PNG')
-  return out.getvalue()
 
 
 @pytest.fixture(name='images', scope='module')
@@ -37,23 +25,12 @@ def fixture_images():
 
 @pytest.fixture(name='transform_output', scope='module')
 def fixture_transform_output(images, tmp_path_factory):
-  """Runs the real preprocessing_fn through tf.Transform's Beam analyzers."""
-  metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(
-      {features.IMAGE_ENCODED: tf.io.FixedLenFeature([1], tf.string),
-       features.LABEL: tf.io.FixedLenFeature([1], tf.int64)}))
-  data = [{features.IMAGE_ENCODED: [_png(image)], features.LABEL: [label]}
-          for image, label in zip(images, LABELS)]
-  output_dir = str(tmp_path_factory.mktemp('transform'))
-  with tft_beam.Context(temp_dir=os.path.join(output_dir, 'tmp')):
-    transform_fn = ((data, metadata) | tft_beam.AnalyzeDataset(
-        lambda inputs: transform.preprocessing_fn(
-            inputs, {'image_size': SIZE, 'num_classes': CLASSES})))
-    _ = transform_fn | tft_beam.WriteTransformFn(output_dir)
-  return tft.TFTransformOutput(output_dir)
+  return training_data.analyze(images, LABELS, str(tmp_path_factory.mktemp('transform')),
+                               image_size=SIZE, num_classes=CLASSES)
 
 
 def test_statistics_equal_numpy_over_all_pixels_and_labels(images, transform_output):
-  stats = transform.training_statistics(transform_output, _png(images[0]))
+  stats = transform.training_statistics(transform_output, training_data.png(images[0]))
   pixels = np.stack(images).reshape(-1, 3) / 255.0
   np.testing.assert_allclose(stats.mean, pixels.mean(axis=0), atol=1e-5)
   np.testing.assert_allclose(stats.std, pixels.std(axis=0), atol=1e-5)
@@ -69,19 +46,20 @@ def test_balanced_class_weights_equalise_each_class_total():
 def test_decode_image_resizes_to_unit_range():
   image = np.full((20, 30, 3), 255, np.uint8)
   image[..., 1] = 0
-  decoded = preprocessing.decode_image(tf.constant(_png(image)), 16).numpy()
+  decoded = preprocessing.decode_image(tf.constant(training_data.png(image)), 16).numpy()
   assert decoded.shape == (16, 16, 3)
   np.testing.assert_allclose(decoded[..., 0], 1.0, atol=1e-6)
   np.testing.assert_allclose(decoded[..., 1], 0.0, atol=1e-6)
 
 
-def test_serving_signatures_equal_the_model_on_training_preprocessing(images, tmp_path):
+@pytest.mark.parametrize('recipe', preprocessing.RECIPES)
+def test_serving_signatures_equal_the_model_on_training_preprocessing(images, tmp_path, recipe):
   """No skew: served probabilities = model(the input pipeline's pixels for the same bytes)."""
   mean, std = np.array([0.5, 0.4, 0.3]), np.array([0.2, 0.25, 0.3])
   inputs = keras.Input((SIZE, SIZE, 3))
   model = keras.Model(inputs, keras.layers.Dense(
       4, activation='softmax')(keras.layers.Flatten()(inputs)))
-  encoded = [_png(image) for image in images]
+  encoded = [training_data.png(image) for image in images]
   example_file = str(tmp_path / 'examples.tfrecord.gz')
   with tf.io.TFRecordWriter(example_file, options='GZIP') as writer:
     for label, data in enumerate(encoded):
@@ -90,13 +68,13 @@ def test_serving_signatures_equal_the_model_on_training_preprocessing(images, tm
           label=label % 4, label_text='x', scenario={}).SerializeToString())
   pixels, labels = next(iter(input_pipeline.make_dataset(
       [example_file], image_size=SIZE, batch_size=len(images), mean=mean, std=std,
-      training=False)))
+      training=False, recipe=recipe)))
   np.testing.assert_array_equal(labels.numpy(), [0, 1, 2, 3, 0, 1])
   expected = model(pixels, training=False).numpy()
 
   export_dir = str(tmp_path / 'export')
   serving.export_serving_model(model, export_dir, image_size=SIZE, mean=mean, std=std,
-                               class_names=['a', 'b', 'c', 'd'], top_k=3)
+                               class_names=['a', 'b', 'c', 'd'], recipe=recipe, top_k=3)
   served = tf.saved_model.load(export_dir)
   by_images = served.signatures['serve_images'](images=tf.constant(encoded))
   examples = [features.make_example(

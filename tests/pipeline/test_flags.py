@@ -25,7 +25,9 @@ def test_no_flags_give_the_dev_profile():
 def test_flags_override_fields_with_their_types():
   config = flags.config_from_flags(runner.parse_args([
       '--train_steps', '7', '--learning_rate', '0.05', '--lr_decay_fractions', '0.5,0.75',
-      '--slice_features', 'scenario/level', '--data_root', '/data/x']))
+      '--slice_features', 'scenario/level', '--data_root', '/data/x', '--xla', 'true',
+      '--deterministic_input', 'False']))
+  assert config.xla is True and config.deterministic_input is False
   assert config.train_steps == 7
   assert config.learning_rate == 0.05
   assert config.lr_decay_fractions == (0.5, 0.75)
@@ -37,6 +39,7 @@ def test_flags_override_fields_with_their_types():
 @pytest.mark.parametrize('argv, message', [
     (['--runner', 'airflow'], "invalid choice: 'airflow'"),
     (['--train_steps', 'many'], "invalid int value: 'many'"),
+    (['--xla', 'maybe'], "'maybe' is not a boolean"),
     (['--profile', 'nope'], "invalid choice: 'nope'"),
     (['--no_such_flag', '1'], 'unrecognized arguments: --no_such_flag'),
 ])
