@@ -43,6 +43,17 @@ def _optimizer(config: Dict[str, Any], peak_lr: float,
   return optimizer
 
 
+def compile_model(model: keras.Model, config: Dict[str, Any], peak_lr: float,
+                  total_steps: int) -> None:
+  """Nesterov SGD on the schedule, label-smoothed cross-entropy on one-hot labels, XLA if
+  asked. Under the mixed_float16 policy Keras wraps the optimizer in dynamic loss scaling."""
+  model.compile(
+      optimizer=_optimizer(config, peak_lr, total_steps),
+      loss=keras.losses.CategoricalCrossentropy(label_smoothing=config['label_smoothing']),
+      metrics=[keras.metrics.CategoricalAccuracy(name='accuracy')],
+      jit_compile=config['xla'])
+
+
 def logging_epochs(train_steps: int) -> int:
   """Keras epochs to split `train_steps` into (one log line each): at most 10, about 50 steps
   each, and dividing `train_steps` exactly so the run trains the asked number of steps."""
@@ -85,14 +96,17 @@ class TrainingLog(keras.callbacks.Callback):
     self._writer = tf.summary.create_file_writer(log_dir)
     self._global_batch, self._total_steps, self._every = global_batch, total_steps, every
 
+  def _step(self) -> int:
+    return int(keras.backend.get_value(self.model.optimizer.iterations))
+
   def on_train_begin(self, logs=None):
-    self.start_step = int(self.model.optimizer.iterations)
+    self.start_step = self._step()
     resumed = f', resumed from a checkpoint' if self.start_step else ''
     print(f'Training steps {self.start_step}..{self._total_steps}{resumed}', flush=True)
     self._mark = (self.start_step, time.perf_counter())
 
   def on_train_batch_end(self, batch, logs=None):
-    step = int(self.model.optimizer.iterations)
+    step = self._step()
     if step % self._every:
       return
     last_step, last_time = self._mark
@@ -101,11 +115,12 @@ class TrainingLog(keras.callbacks.Callback):
     with self._writer.as_default(step=step):
       tf.summary.scalar('images_per_second',
                         self._global_batch * (step - last_step) / max(now - last_time, 1e-9))
-      tf.summary.scalar('learning_rate', float(self.model.optimizer.learning_rate))
+      tf.summary.scalar('learning_rate',
+                        float(keras.backend.get_value(self.model.optimizer.learning_rate)))
 
   def on_train_end(self, logs=None):
     self._writer.flush()
-    end = int(self.model.optimizer.iterations)
+    end = self._step()
     print(f'Trained {end - self.start_step} steps in this process, {end} in all', flush=True)
 
 
@@ -160,11 +175,7 @@ def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
     model = ran_model.build_model(
         config['model_name'], input_shape=(image_size, image_size, 3),
         classes=len(class_names), width_multiplier=config['width_multiplier'])
-    model.compile(
-        optimizer=_optimizer(config, peak_lr, fn_args.train_steps),
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config['label_smoothing']),
-        metrics=[keras.metrics.CategoricalAccuracy(name='accuracy')],
-        jit_compile=config['xla'])
+    compile_model(model, config, peak_lr, fn_args.train_steps)
   log_dir = distribution.write_dir(fn_args.model_run_dir, strategy)
   every = min(50, config['checkpoint_every'])
   callbacks = [

@@ -27,7 +27,7 @@ def _save(model: keras.Model, export_dir: str) -> None:
   Trainer exports: a tf.Module, not a Keras SavedModel."""
   module = tf.Module()
   module.model_variables = list(model.variables)
-  serve = tf.function(lambda images: model(images, training=False), autograph=False,
+  serve = tf.function(lambda images: model(images, training=False),
                       input_signature=[tf.TensorSpec([None, *IMAGE_SHAPE], tf.float32)])
   tf.saved_model.save(module, export_dir, signatures=serve)
 
@@ -49,8 +49,7 @@ def main(export_dir: str) -> None:
         keras.layers.Dense(2),
     ])
     model.compile(optimizer=keras.optimizers.SGD(0.1),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                  run_eagerly=True)  # tracing a tf_keras train step takes ~10 s on 2 cores
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
   model.fit(dataset, epochs=1, steps_per_epoch=STEPS, verbose=0)
   written = distribution.write_dir(export_dir, strategy)
   _save(model, written)

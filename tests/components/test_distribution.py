@@ -155,13 +155,12 @@ def _batches(steps):
 
 
 def _keras_losses(build, initial_weights, strategy, batches):
-  """Per-step training losses of `train_on_batch` under `strategy`. Eager: tracing a tf_keras
-  train step costs about 10 s on 2 cores (TF 2.16's autograph converts tf_keras itself)."""
+  """Per-step training losses of `train_on_batch` under `strategy`."""
   with strategy.scope():
     model = build()
     model.set_weights(initial_weights)
     model.compile(optimizer=keras.optimizers.SGD(LEARNING_RATE),
-                  loss=keras.losses.SparseCategoricalCrossentropy(), run_eagerly=True)
+                  loss=keras.losses.SparseCategoricalCrossentropy())
   return [float(model.train_on_batch(images, labels)) for images, labels in batches]
 
 

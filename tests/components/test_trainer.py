@@ -77,3 +77,42 @@ def test_run_fn_restores_the_global_precision_policy(monkeypatch):
 def test_logging_epochs_divide_the_steps_exactly(train_steps, epochs):
   assert trainer.logging_epochs(train_steps) == epochs
   assert train_steps % epochs == 0
+
+
+_CONFIG = dict(lr_schedule='cosine', warmup_steps=0, lr_decay_fractions=(), weight_decay=1e-4,
+               label_smoothing=0.2, xla=False)
+
+
+def _compiled(policy, **overrides):
+  import tf_keras as keras  # pylint: disable=g-import-not-at-top
+  previous = keras.mixed_precision.global_policy()
+  keras.mixed_precision.set_global_policy(policy)
+  try:
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, keras.layers.Dense(3, activation='softmax', dtype='float32')(
+        keras.layers.Dense(5)(inputs)))
+    trainer.compile_model(model, {**_CONFIG, **overrides}, peak_lr=0.1, total_steps=10)
+    return model
+  finally:
+    keras.mixed_precision.set_global_policy(previous)
+
+
+def test_float16_training_scales_the_loss_and_bfloat16_does_not():
+  import tf_keras as keras  # pylint: disable=g-import-not-at-top
+  assert isinstance(_compiled('mixed_float16').optimizer, keras.mixed_precision.LossScaleOptimizer)
+  assert not isinstance(_compiled('mixed_bfloat16').optimizer,
+                        keras.mixed_precision.LossScaleOptimizer)
+
+
+def test_compile_applies_the_recipe():
+  import tf_keras as keras  # pylint: disable=g-import-not-at-top
+  model = _compiled('float32', xla=True)
+  assert model._jit_compile is True  # pylint: disable=protected-access
+  optimizer = model.optimizer
+  assert isinstance(optimizer, keras.optimizers.SGD) and optimizer.nesterov
+  assert float(optimizer.momentum) == pytest.approx(0.9)
+  assert optimizer.weight_decay == pytest.approx(1e-4)
+  assert model.loss.get_config()['label_smoothing'] == pytest.approx(0.2)
+  schedule = optimizer._learning_rate  # pylint: disable=protected-access
+  assert isinstance(schedule, schedules.WarmupCosine)
+  assert schedule.get_config() == {'peak': 0.1, 'warmup_steps': 0, 'total_steps': 10}
