@@ -38,6 +38,7 @@ import tensorflow as tf
 import tf_keras as keras
 
 from bench import model_throughput
+from bench import report
 from components import features
 from components import input_pipeline
 from components.example_gen import imagenet
@@ -173,11 +174,7 @@ def print_table(runs, args):
   print(f'\nmedian of {args.rounds} windows of {args.round_batches} batches (pipeline) and '
         f'{args.steps} steps (train); {args.images} images in {args.shards} shards; '
         'fed = training on the pipeline\'s batches')
-  table = [[header for _, header, _ in COLUMNS]] + [
-      [fmt.format(run[field]) for field, _, fmt in COLUMNS] for run in runs]
-  widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
-  for row in table:
-    print('  '.join(cell.rjust(w) for cell, w in zip(row, widths)))
+  report.print_table(COLUMNS, runs)
   for run in runs:
     if run['image_size'] == TARGET_SIZE:
       ratio = run['pipeline_over_model']

@@ -35,6 +35,7 @@ import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-posi
 import tf_keras as keras
 
 import ran_model
+from bench import report
 
 BASELINES = {'resnet50': keras.applications.ResNet50,
              'resnet152': keras.applications.ResNet152}
@@ -137,13 +138,7 @@ def print_table(runs, args):
   print(f'\nimage size {args.image_size}, batch {args.batch}, precision {args.precision}, '
         f'median of {args.steps} timed steps after {args.warmup} warm-up; '
         'train GMAC/s = train img/s x GMACs/img')
-  table = [[header for _, header, _ in COLUMNS]] + [
-      ['' if run[field] is None else fmt.format(run[field]) for field, _, fmt in COLUMNS]
-      for run in runs]
-  widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
-  for row in table:
-    print('  '.join(cell.ljust(w) if i < 2 else cell.rjust(w)
-                    for i, (cell, w) in enumerate(zip(row, widths))))
+  report.print_table(COLUMNS, runs, left_aligned=2)
   for run in runs:
     if run['variant'] == TARGET_MODEL and run['efficiency_vs_resnet152'] is not None:
       ratio = run['efficiency_vs_resnet152']

@@ -101,7 +101,7 @@ class TrainingLog(keras.callbacks.Callback):
 
   def on_train_begin(self, logs=None):
     self.start_step = self._step()
-    resumed = f', resumed from a checkpoint' if self.start_step else ''
+    resumed = ', resumed from a checkpoint' if self.start_step else ''
     print(f'Training steps {self.start_step}..{self._total_steps}{resumed}', flush=True)
     self._mark = (self.start_step, time.perf_counter())
 

@@ -2,7 +2,6 @@
 MirroredStrategy over two logical CPUs and MultiWorkerMirroredStrategy over two processes."""
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -13,6 +12,7 @@ import tf_keras as keras
 
 import ran_model
 from components import distribution
+import training_data
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -230,18 +230,8 @@ def test_mirrored_batchnorm_normalises_each_replicas_share(trajectories):
   assert abs(trajectories['ran_mirrored'][0] - trajectories['ran_one_device'][0]) > 1e-3
 
 
-def _free_ports(count):
-  sockets = [socket.socket() for _ in range(count)]
-  for s in sockets:
-    s.bind(('localhost', 0))
-  ports = [s.getsockname()[1] for s in sockets]
-  for s in sockets:
-    s.close()
-  return ports
-
-
 def test_two_workers_train_in_step_and_only_the_chief_exports(tmp_path):
-  cluster = {'worker': [f'localhost:{port}' for port in _free_ports(2)]}
+  cluster = {'worker': [f'localhost:{port}' for port in training_data.free_ports(2)]}
   export_dir = tmp_path / 'export'
   workers = [subprocess.Popen(
       [sys.executable, os.path.join(HERE, 'multi_worker_train.py'), str(export_dir)], cwd=ROOT,

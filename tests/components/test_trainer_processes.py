@@ -3,7 +3,6 @@ as two MultiWorkerMirroredStrategy workers it trains and only the chief exports.
 import json
 import re
 import signal
-import socket
 import time
 
 import numpy as np
@@ -56,20 +55,10 @@ def test_a_killed_training_process_resumes_from_its_last_checkpoint(fn_args_file
   assert list((run_dir / 'train').glob('events.*'))  # Keras' loss and accuracy
 
 
-def _free_ports(count):
-  sockets = [socket.socket() for _ in range(count)]
-  for s in sockets:
-    s.bind(('localhost', 0))
-  ports = [s.getsockname()[1] for s in sockets]
-  for s in sockets:
-    s.close()
-  return ports
-
-
 def test_two_workers_train_together_and_only_the_chief_exports(tmp_path):
   fn_args_file = training_data.trainer_fn_args_file(
       tmp_path, image_size=SIZE, train_steps=8, checkpoint_every=4, shards=2, strategy='auto')
-  cluster = {'worker': [f'localhost:{port}' for port in _free_ports(2)]}
+  cluster = {'worker': [f'localhost:{port}' for port in training_data.free_ports(2)]}
   workers = [training_data.start_trainer(fn_args_file, TF_CONFIG=json.dumps(
       {'cluster': cluster, 'task': {'type': 'worker', 'index': index}})) for index in (0, 1)]
   outputs = [worker.communicate(timeout=300)[0] for worker in workers]

@@ -5,6 +5,7 @@ import io
 import json
 import os
 import pathlib
+import socket
 import subprocess
 import sys
 from typing import Sequence
@@ -94,3 +95,14 @@ def start_trainer(fn_args_file: pathlib.Path, **env) -> subprocess.Popen:
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2',
                                'PYTHONWARNINGS': 'ignore', **env})
+
+
+def free_ports(count: int):
+  """`count` localhost ports free right now (for a TF_CONFIG cluster of local processes)."""
+  sockets = [socket.socket() for _ in range(count)]
+  for s in sockets:
+    s.bind(('localhost', 0))
+  ports = [s.getsockname()[1] for s in sockets]
+  for s in sockets:
+    s.close()
+  return ports
