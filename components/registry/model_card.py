@@ -1,0 +1,43 @@
+"""The model card stored beside each registered version: what it scored, on what, from where."""
+import dataclasses
+import json
+from typing import Any, Dict, List, Optional
+
+CARD_FILE = 'model_card.json'
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelCard:
+  """Lineage and evaluation of one registered model version.
+
+  Attributes:
+    metrics: overall metrics, name -> value (e.g. {'accuracy': 0.93}).
+    slice_metrics: per slice, slice key (e.g. 'scenario/weather=rain') -> name -> value.
+    eval_config: the evaluation config as a JSON-able dict (e.g. TFMA's EvalConfig as JSON).
+    blessed: whether the evaluation blessed the model.
+    blessing_reasons: why (thresholds passed or failed), human-readable.
+    examples_fingerprint: fingerprint of the examples it was trained and evaluated on.
+    pipeline_run_id: the pipeline run that produced it.
+    baseline_version: the registry version it was compared with, or None.
+    code_version: the code that trained it (e.g. a git commit or package version).
+    source_uri: where the model was copied from (publish fills in its source dir if empty).
+    created_at: when it was registered, UTC ISO 8601 (publish fills it in).
+  """
+  metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
+  slice_metrics: Dict[str, Dict[str, float]] = dataclasses.field(default_factory=dict)
+  eval_config: Dict[str, Any] = dataclasses.field(default_factory=dict)
+  blessed: bool = False
+  blessing_reasons: List[str] = dataclasses.field(default_factory=list)
+  examples_fingerprint: str = ''
+  pipeline_run_id: str = ''
+  baseline_version: Optional[int] = None
+  code_version: str = ''
+  source_uri: str = ''
+  created_at: str = ''
+
+  def to_json(self) -> str:
+    return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+  @classmethod
+  def from_json(cls, text: str) -> 'ModelCard':
+    return cls(**json.loads(text))
