@@ -1,34 +1,246 @@
-"""The TFMA evaluation config: accuracy overall and per scenario slice, with blessing gates."""
-from typing import Sequence
+"""The TFMA evaluation config: what the Evaluator measures on each slice, and what blesses a model.
 
+Metrics, by the names TFMA writes them under (sub keys in brackets):
+  example_count; sparse_categorical_accuracy (top-1); sparse_top_k_categorical_accuracy (top-k,
+  when there are more than k classes); precision and recall of the top-1 class [classId:<c>];
+  macro_recall (recall averaged over the classes present in the slice); gated_accuracy (the
+  gate on slices, see GatedAccuracy); expected_calibration_error (top-1 confidence, equal-width
+  bins). Plots: multi_class_confusion_matrix_plot and calibration_plot [k:1] (the top-1
+  confidence histogram: per bin its example count, sum of confidences and number correct).
+
+TFMA 0.47.1 computes the confusion matrix, the calibration histogram, the keras accuracies and
+the example count. The per-class metrics, macro recall, the calibration error and the slice gate
+are derived here: its own per-class route (binarize by class id with `top_k=1`) scores a class
+the model never predicts with recall 1.0, and it has no calibration error.
+"""
+import json
+from typing import Mapping, Optional, Sequence
+
+import numpy as np
 import tensorflow_model_analysis as tfma
+from tensorflow_model_analysis.metrics import calibration_histogram
+from tensorflow_model_analysis.metrics import metric_specs
+from tensorflow_model_analysis.metrics import metric_util
+from tensorflow_model_analysis.metrics import multi_class_confusion_matrix_metrics
+import tf_keras as keras
 
 from components import features
 from components import serving
 
+EXAMPLE_COUNT = 'example_count'
+ACCURACY = 'sparse_categorical_accuracy'
+TOP_K_ACCURACY = 'sparse_top_k_categorical_accuracy'
+PRECISION = 'precision'
+RECALL = 'recall'
+MACRO_RECALL = 'macro_recall'
+GATED_ACCURACY = 'gated_accuracy'
+CALIBRATION_ERROR = 'expected_calibration_error'
 
-def eval_config(*, slice_features: Sequence[str], eval_accuracy_threshold: float,
-                regression_tolerance: float) -> tfma.EvalConfig:
-  """Blessing needs overall accuracy >= `eval_accuracy_threshold` and, once a blessed
-  baseline exists, no drop below the baseline's accuracy by more than `regression_tolerance`.
-  Slices are reported, not gated (per-slice floors come with the evaluation issue).
+
+def _key(name: str, model_name: str, output_name: str, example_weighted: bool,
+         class_id: Optional[int] = None) -> tfma.metrics.MetricKey:
+  return tfma.metrics.MetricKey(
+      name=name, model_name=model_name, output_name=output_name,
+      sub_key=None if class_id is None else tfma.metrics.SubKey(class_id=class_id),
+      example_weighted=example_weighted)
+
+
+def _top_one_confusion(eval_config, model_name: str, output_name: str, example_weighted: bool):
+  """TFMA's top-1 confusion matrix computations (threshold 0.0: the ones its confusion-matrix
+  plot runs, so they run once) and the key of their result."""
+  computations = multi_class_confusion_matrix_metrics.multi_class_confusion_matrices(
+      thresholds=[0.0], eval_config=eval_config, model_name=model_name,
+      output_name=output_name, example_weighted=example_weighted)
+  return computations, computations[-1].keys[-1]
+
+
+def _ratios(numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
+  """Elementwise numerators / denominators, NaN where a denominator is 0."""
+  return np.divide(numerators, denominators, out=np.full(numerators.shape, np.nan),
+                   where=denominators > 0)
+
+
+class ClassMetrics(tfma.metrics.Metric):
+  """Precision and recall of the top-1 class for every class [classId:<c>] (NaN where the class
+  is never predicted, resp. absent), and `name`: recall averaged over the classes present in the
+  slice (balanced accuracy)."""
+
+  def __init__(self, num_classes: int, name: str = MACRO_RECALL):
+    super().__init__(metric_util.merge_per_key_computations(_class_metrics),
+                     num_classes=num_classes, name=name)
+
+
+def _class_metrics(num_classes: int, name: str, eval_config=None, model_name: str = '',
+                   output_name: str = '', example_weighted: bool = False):
+  computations, matrices_key = _top_one_confusion(eval_config, model_name, output_name,
+                                                  example_weighted)
+  macro_key = _key(name, model_name, output_name, example_weighted)
+  precision_keys = [_key(PRECISION, model_name, output_name, example_weighted, class_id)
+                    for class_id in range(num_classes)]
+  recall_keys = [_key(RECALL, model_name, output_name, example_weighted, class_id)
+                 for class_id in range(num_classes)]
+
+  def result(metrics):
+    # Rows: labels; columns: the top-1 class, the last one for no prediction (top probability 0).
+    confusion = np.zeros((num_classes, num_classes + 1))
+    for entry, weight in metrics[matrices_key][0.0].items():
+      if not 0 <= entry.actual_class_id < num_classes:
+        raise ValueError(f'Label {entry.actual_class_id} outside [0, {num_classes})')
+      confusion[entry.actual_class_id, entry.predicted_class_id] += weight  # -1: no prediction
+    correct = np.diag(confusion)
+    support = confusion.sum(axis=1)
+    recall = _ratios(correct, support)
+    precision = _ratios(correct, confusion[:, :num_classes].sum(axis=0))
+    macro_recall = recall[support > 0].mean() if support.any() else np.nan
+    return {macro_key: macro_recall, **dict(zip(precision_keys, precision)),
+            **dict(zip(recall_keys, recall))}
+
+  return computations + [tfma.metrics.DerivedMetricComputation(
+      keys=[macro_key, *precision_keys, *recall_keys], result=result)]
+
+
+class GatedAccuracy(tfma.metrics.Metric):
+  """Top-1 accuracy on a slice of at least `min_examples` examples; 1.0 on a smaller one, so that
+  no floor or regression threshold on it can fail (candidate and baseline see the same slice).
+
+  TFMA's own `Options.min_slice_size` does not serve: it replaces a small slice's metrics with an
+  error, and its validator then fails every threshold there as 'Metric not found'.
   """
-  accuracy_gate = tfma.MetricThreshold(
-      value_threshold=tfma.GenericValueThreshold(
-          lower_bound={'value': eval_accuracy_threshold}),
-      change_threshold=tfma.GenericChangeThreshold(
-          direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-          absolute={'value': -regression_tolerance}))
+
+  def __init__(self, min_examples: int, name: str = GATED_ACCURACY):
+    super().__init__(metric_util.merge_per_key_computations(_gated_accuracy),
+                     min_examples=min_examples, name=name)
+
+
+def _gated_accuracy(min_examples: int, name: str, eval_config=None, model_name: str = '',
+                    output_name: str = '', example_weighted: bool = False):
+  computations, matrices_key = _top_one_confusion(eval_config, model_name, output_name,
+                                                  example_weighted)
+  key = _key(name, model_name, output_name, example_weighted)
+
+  def result(metrics):
+    entries = metrics[matrices_key][0.0]
+    examples = sum(entries.values())
+    correct = sum(weight for entry, weight in entries.items()
+                  if entry.actual_class_id == entry.predicted_class_id)
+    return {key: correct / examples if examples >= min_examples else 1.0}
+
+  return computations + [tfma.metrics.DerivedMetricComputation(keys=[key], result=result)]
+
+
+class ExpectedCalibrationError(tfma.metrics.Metric):
+  """Top-1 expected calibration error: sum over `num_bins` equal-width confidence bins of
+  (examples in bin / examples) x |accuracy in bin - mean top probability in bin|.
+
+  Bins are [i / num_bins, (i + 1) / num_bins), the last one closed. Built on TFMA's calibration
+  histogram of (top probability, top-1 correct), the one calibration_plot [k:1] draws.
+  """
+
+  def __init__(self, num_bins: int = 10, name: str = CALIBRATION_ERROR):
+    super().__init__(metric_util.merge_per_key_computations(_calibration_error),
+                     num_bins=num_bins, name=name)
+
+
+def _calibration_error(num_bins: int, name: str, eval_config=None, model_name: str = '',
+                       output_name: str = '', example_weighted: bool = False):
+  histogram = calibration_histogram.calibration_histogram(
+      left=0.0, right=1.0, eval_config=eval_config, model_name=model_name,
+      output_name=output_name, sub_key=tfma.metrics.SubKey(k=1),
+      example_weighted=example_weighted)
+  histogram_key = histogram[-1].keys[-1]
+  key = _key(name, model_name, output_name, example_weighted)
+
+  def result(metrics):
+    bins = calibration_histogram.rebin([i / num_bins for i in range(num_bins)],
+                                       metrics[histogram_key])
+    examples = sum(b.weighted_examples for b in bins)
+    gaps = sum(abs(b.weighted_labels - b.weighted_predictions) for b in bins)
+    return {key: gaps / examples if examples else np.nan}
+
+  return histogram + [tfma.metrics.DerivedMetricComputation(keys=[key], result=result)]
+
+
+def _metric_config(metric, *thresholds: tfma.PerSliceMetricThreshold) -> tfma.MetricConfig:
+  """A tfma.metrics.Metric's config; a keras metric by its name in tf_keras.metrics."""
+  if isinstance(metric, keras.metrics.Metric):
+    config = tfma.MetricConfig(class_name=type(metric).__name__,
+                               config=json.dumps(metric.get_config()))
+  else:
+    config = metric_specs.config_from_metric(metric)
+    if type(metric).__module__ == __name__:
+      config.module = __name__
+  config.per_slice_thresholds.extend(thresholds)
+  return config
+
+
+def _floor(slicing_spec: tfma.SlicingSpec, value: float) -> tfma.PerSliceMetricThreshold:
+  """At least `value` on every slice `slicing_spec` matches."""
+  return tfma.PerSliceMetricThreshold(
+      slicing_specs=[slicing_spec], threshold=tfma.MetricThreshold(
+          value_threshold=tfma.GenericValueThreshold(lower_bound={'value': value})))
+
+
+def _no_regression(slicing_spec: tfma.SlicingSpec,
+                   tolerance: float) -> tfma.PerSliceMetricThreshold:
+  """At most `tolerance` below the baseline on every slice `slicing_spec` matches."""
+  return tfma.PerSliceMetricThreshold(
+      slicing_specs=[slicing_spec], threshold=tfma.MetricThreshold(
+          change_threshold=tfma.GenericChangeThreshold(
+              direction=tfma.MetricDirection.HIGHER_IS_BETTER, absolute={'value': -tolerance})))
+
+
+def eval_config(*, num_classes: int, slice_features: Sequence[str],
+                slice_crosses: Sequence[Sequence[str]] = (), class_slices: bool = True,
+                accuracy_floor: float, slice_floors: Optional[Mapping[str, float]] = None,
+                regression_tolerance: float, min_slice_size: int = 1, top_k: int = 5,
+                calibration_bins: int = 10) -> tfma.EvalConfig:
+  """The Evaluator's config for the serving model (`serving_default`: serialized tf.Examples ->
+  PROBABILITIES float32 [batch, num_classes]; label features.LABEL).
+
+  Slices: overall, each of `slice_features`, each cross in `slice_crosses` (feature tuples),
+  and each class (features.LABEL) when `class_slices`.
+  Blessing needs: overall accuracy >= `accuracy_floor`; gated_accuracy >= `slice_floors[f]` on
+  every slice of feature f (a key of `slice_features`, or features.LABEL); and, once a blessed
+  baseline exists, no drop of more than `regression_tolerance` below its accuracy overall and
+  its gated_accuracy on every slice of `slice_features`. Slices under `min_slice_size`
+  examples are reported, never gated (GatedAccuracy); the overall slice is always gated.
+  """
+  slice_floors = dict(slice_floors or {})
+  overall = tfma.SlicingSpec()
+  by_feature = {key: tfma.SlicingSpec(feature_keys=[key]) for key in slice_features}
+  if class_slices:
+    by_feature.setdefault(features.LABEL, tfma.SlicingSpec(feature_keys=[features.LABEL]))
+  unknown = sorted(set(slice_floors) - set(by_feature))
+  if unknown:
+    raise ValueError(f'slice_floors keys {unknown} are not sliced by (slice_features='
+                     f'{list(slice_features)}, class_slices={class_slices})')
+  slicing_specs = [overall, *by_feature.values()]
+  slicing_specs += [tfma.SlicingSpec(feature_keys=list(cross)) for cross in slice_crosses]
+  top_k_accuracy = (_metric_config(keras.metrics.SparseTopKCategoricalAccuracy(
+      k=top_k, name=TOP_K_ACCURACY)),) if num_classes > top_k else ()
+  metrics = [
+      _metric_config(tfma.metrics.ExampleCount(name=EXAMPLE_COUNT)),
+      _metric_config(keras.metrics.SparseCategoricalAccuracy(name=ACCURACY),
+                     _floor(overall, accuracy_floor),
+                     _no_regression(overall, regression_tolerance)),
+      *top_k_accuracy,
+      _metric_config(GatedAccuracy(min_slice_size),
+                     *(_floor(by_feature[key], floor) for key, floor in slice_floors.items()),
+                     *(_no_regression(by_feature[key], regression_tolerance)
+                       for key in slice_features)),
+      _metric_config(ClassMetrics(num_classes)),
+      _metric_config(ExpectedCalibrationError(calibration_bins)),
+      _metric_config(tfma.metrics.MultiClassConfusionMatrixPlot()),
+  ]
   return tfma.EvalConfig(
       model_specs=[tfma.ModelSpec(signature_name='serving_default', model_type='tf_generic',
                                   label_key=features.LABEL,
                                   prediction_key=serving.PROBABILITIES)],
-      slicing_specs=[tfma.SlicingSpec()] + [
-          tfma.SlicingSpec(feature_keys=[key]) for key in slice_features],
-      metrics_specs=[tfma.MetricsSpec(metrics=[
-          tfma.MetricConfig(class_name='ExampleCount'),
-          tfma.MetricConfig(
-              class_name='SparseCategoricalAccuracy',
-              per_slice_thresholds=[tfma.PerSliceMetricThreshold(
-                  slicing_specs=[tfma.SlicingSpec()], threshold=accuracy_gate)]),
-      ])])
+      slicing_specs=slicing_specs,
+      metrics_specs=[
+          tfma.MetricsSpec(metrics=metrics),
+          tfma.MetricsSpec(
+              metrics=[_metric_config(tfma.metrics.CalibrationPlot(
+                  num_buckets=calibration_bins, left=0.0, right=1.0))],
+              binarize=tfma.BinarizationOptions(k_list={'values': [1]})),
+      ])

@@ -1,6 +1,7 @@
 """Command-line flags generated from the profile dataclass: one flag per field, same name."""
 import argparse
 import dataclasses
+import json
 import typing
 
 from pipeline import configs
@@ -22,6 +23,8 @@ def _parser_for(field: dataclasses.Field):
   origin = typing.get_origin(hint)
   if origin is tuple:
     item = typing.get_args(hint)[0]
+    if typing.get_origin(item) is tuple:  # tuples of tuples, e.g. slice_floors: JSON lists
+      return lambda text: tuple(tuple(entry) for entry in json.loads(text))
     return lambda text: tuple(item(part) for part in text.split(',') if part)
   if origin is typing.Union:  # Optional[X]
     return typing.get_args(hint)[0]
@@ -29,6 +32,8 @@ def _parser_for(field: dataclasses.Field):
 
 
 def _show(value) -> str:
+  if isinstance(value, tuple) and value and isinstance(value[0], tuple):
+    return json.dumps(value)
   return ','.join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 

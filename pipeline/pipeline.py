@@ -88,6 +88,8 @@ def create_pipeline(
   examples = example_gen_component.outputs['examples']
   statistics_gen = tfx.components.StatisticsGen(examples=examples)
   schema_file = _schema_file(config)
+  schema = schemas.load_schema(schema_file)
+  num_classes = len(schemas.class_names(schema))
   schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_file)
   example_validator = tfx.components.ExampleValidator(
       statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
@@ -96,7 +98,7 @@ def create_pipeline(
       preprocessing_fn='components.transform.preprocessing_fn', materialize=False,
       custom_config={'image_size': config.image_size, 'recipe': config.recipe,
                      'code_version': version,
-                     'num_classes': len(schemas.class_names(schemas.load_schema(schema_file)))})
+                     'num_classes': num_classes})
   trainer_class = tfx.components.Trainer
   trainer_config = {name: getattr(config, name) for name in _TRAINER_FIELDS}
   trainer_config['code_version'] = version
@@ -119,10 +121,12 @@ def create_pipeline(
       examples=examples, model=trainer.outputs['model'],
       baseline_model=latest_blessed_model.outputs['model'],
       eval_config=evaluation.eval_config(
-          slice_features=(config.slice_features
-                          or schemas.scenario_features(schemas.load_schema(schema_file))),
-          eval_accuracy_threshold=config.eval_accuracy_threshold,
-          regression_tolerance=config.regression_tolerance))
+          num_classes=num_classes,
+          slice_features=config.slice_features or schemas.scenario_features(schema),
+          slice_crosses=config.slice_crosses, class_slices=config.class_slices,
+          accuracy_floor=config.accuracy_floor, slice_floors=dict(config.slice_floors),
+          regression_tolerance=config.regression_tolerance,
+          min_slice_size=config.min_slice_size))
   pusher = tfx.components.Pusher(
       model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
       push_destination=tfx.proto.PushDestination(

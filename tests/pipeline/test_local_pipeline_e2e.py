@@ -26,7 +26,7 @@ def pipeline_runs(tmp_path_factory):
   config = dataclasses.replace(
       configs.DEV, output_dir=str(root / 'out'), data_root=data_root,
       width_multiplier=0.25, batch_size=16, train_steps=12, warmup_steps=2,
-      eval_accuracy_threshold=0.0, regression_tolerance=1.0)
+      accuracy_floor=0.0, regression_tolerance=1.0)
   first = local.run_local(config)
   second = local.run_local(config)
   return config, first, second

@@ -1,0 +1,260 @@
+"""The evaluation config, run by TFMA as the Evaluator runs it, on models with known outputs."""
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_model_analysis as tfma
+
+from components import evaluation
+from components import features
+
+CLASSES = 6
+WEATHER = features.scenario_key('weather')
+LEVEL = features.scenario_key('level')
+# label, weather, level, candidate probabilities, baseline probabilities (None: as candidate).
+EXAMPLES = (
+    (0, 'sun', '1', (0.85, 0.03, 0.03, 0.03, 0.03, 0.03), None),
+    (0, 'sun', '1', (0.62, 0.18, 0.05, 0.05, 0.05, 0.05), None),
+    (1, 'sun', '5', (0.10, 0.45, 0.15, 0.10, 0.10, 0.10), None),
+    (1, 'rain', '5', (0.05, 0.20, 0.55, 0.10, 0.05, 0.05), (0.05, 0.55, 0.20, 0.10, 0.05, 0.05)),
+    (2, 'rain', '1', (0.05, 0.05, 0.75, 0.05, 0.05, 0.05), None),
+    # The label is the least probable class: a top-5 miss.
+    (3, 'rain', '5', (0.30, 0.25, 0.20, 0.01, 0.12, 0.12), (0.10, 0.10, 0.10, 0.50, 0.10, 0.10)),
+    (3, 'rain', '1', (0.05, 0.05, 0.05, 0.65, 0.15, 0.05), None),
+    # Class 4 is never predicted by the candidate; class 5 never occurs.
+    (4, 'fog', '1', (0.05, 0.05, 0.05, 0.05, 0.35, 0.45), (0.05, 0.05, 0.05, 0.05, 0.60, 0.20)),
+)
+LABELS = np.array([e[0] for e in EXAMPLES])
+CANDIDATE = np.array([e[3] for e in EXAMPLES], np.float32)
+MODEL_FEATURE = {'candidate': 'test/candidate_probabilities',
+                 'baseline': 'test/baseline_probabilities'}
+CONFIG = dict(num_classes=CLASSES, slice_features=(WEATHER, LEVEL),
+              slice_crosses=((WEATHER, LEVEL),), accuracy_floor=0.7,
+              slice_floors={LEVEL: 0.5, WEATHER: 0.4, features.LABEL: 0.6},
+              regression_tolerance=0.3, min_slice_size=2)
+CALIBRATION_BINS = 10
+FLOOR_FAILURES = {((), evaluation.ACCURACY, 'value'),
+                  (((LEVEL, '5'),), evaluation.GATED_ACCURACY, 'value'),
+                  (((features.LABEL, 1),), evaluation.GATED_ACCURACY, 'value'),
+                  (((features.LABEL, 3),), evaluation.GATED_ACCURACY, 'value')}
+
+
+def _write_examples(path):
+  with tf.io.TFRecordWriter(path) as writer:
+    for label, weather, level, candidate, baseline in EXAMPLES:
+      example = features.make_example(
+          encoded=b'', image_format='png', height=1, width=1, filename='x.png', label=label,
+          label_text=str(label), scenario={'weather': weather, 'level': level})
+      for name, probabilities in (('candidate', candidate), ('baseline', baseline or candidate)):
+        example.features.feature[MODEL_FEATURE[name]].float_list.value[:] = probabilities
+      writer.write(example.SerializeToString())
+
+
+def _save_model(path, probabilities_feature):
+  """A serving-like export whose probabilities are read from the example itself."""
+
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='examples')])
+  def serve(serialized):
+    parsed = tf.io.parse_example(
+        serialized, {probabilities_feature: tf.io.FixedLenFeature([CLASSES], tf.float32)})
+    return {'probabilities': parsed[probabilities_feature]}
+
+  tf.saved_model.save(tf.Module(), path, signatures={'serving_default': serve})
+
+
+def _evaluate(root, name, config, *, has_baseline):
+  """Runs TFMA on `config` as tfx.components.Evaluator does; returns its output directory."""
+  config = tfma.utils.update_eval_config_with_defaults(
+      config, has_baseline=has_baseline, rubber_stamp=True)
+  models = [tfma.default_eval_shared_model(  # a lone candidate is named ''
+      eval_saved_model_path=str(root / (spec.name or 'candidate')), model_name=spec.name,
+      eval_config=config) for spec in config.model_specs]
+  output = str(root / name)
+  tfma.run_model_analysis(eval_shared_model=models if has_baseline else models[0],
+                          eval_config=config, data_location=str(root / 'examples.tfrecord'),
+                          output_path=output)
+  return output
+
+
+@pytest.fixture(name='workspace', scope='module')
+def fixture_workspace(tmp_path_factory):
+  """A directory with examples.tfrecord and the candidate and baseline models."""
+  root = tmp_path_factory.mktemp('evaluation')
+  _write_examples(str(root / 'examples.tfrecord'))
+  for name, probabilities_feature in MODEL_FEATURE.items():
+    _save_model(str(root / name), probabilities_feature)
+  return root
+
+
+@pytest.fixture(name='evaluations', scope='module')
+def fixture_evaluations(workspace):
+  """(candidate alone, candidate against the baseline) output directories."""
+  return tuple(_evaluate(workspace, f'evaluation_{has_baseline}',
+                         evaluation.eval_config(**CONFIG), has_baseline=has_baseline)
+               for has_baseline in (False, True))
+
+
+def _metrics(evaluation_dir):
+  """{slice key: {(metric name, sub key): value}} of a lone candidate."""
+  result = {}
+  for slice_key, by_output in tfma.load_eval_result(evaluation_dir).slicing_metrics:
+    result[slice_key] = {(name, sub_key): float(value['doubleValue'])
+                         for sub_key, values in by_output[''].items()
+                         for name, value in values.items() if 'doubleValue' in value}
+  return result
+
+
+@pytest.fixture(name='metrics', scope='module')
+def fixture_metrics(evaluations):
+  return _metrics(evaluations[0])
+
+
+def _failures(evaluation_dir):
+  """{(slice key, metric name, 'diff' or 'value')} of every failed threshold."""
+  validation = tfma.load_validation_result(evaluation_dir)
+  assert not validation.missing_slices
+  assert validation.validation_ok == (not validation.metric_validations_per_slice)
+  return {(tfma.slicer.deserialize_slice_key(s.slice_key), f.metric_key.name,
+           'diff' if f.metric_key.is_diff else 'value')
+          for s in validation.metric_validations_per_slice for f in s.failures}
+
+
+def _calibration_error(probabilities, labels, bins):
+  """Top-1 ECE by its definition, with numpy."""
+  confidence = probabilities.max(axis=1)
+  correct = probabilities.argmax(axis=1) == labels
+  which = np.minimum((confidence * bins).astype(int), bins - 1)
+  return sum(abs(correct[which == b].sum() - confidence[which == b].sum())
+             for b in range(bins)) / len(labels)
+
+
+def test_overall_metrics_equal_their_definitions(metrics):
+  overall = metrics[()]
+  assert overall[('example_count', '')] == 8
+  assert overall[(evaluation.ACCURACY, '')] == pytest.approx(5 / 8)
+  assert overall[(evaluation.TOP_K_ACCURACY, '')] == pytest.approx(7 / 8)
+  assert overall[(evaluation.MACRO_RECALL, '')] == pytest.approx((1 + 0.5 + 1 + 0.5 + 0) / 5)
+  expected_ece = _calibration_error(CANDIDATE, LABELS, CALIBRATION_BINS)
+  assert expected_ece == pytest.approx(2.08 / 8, abs=1e-6)
+  assert overall[(evaluation.CALIBRATION_ERROR, '')] == pytest.approx(expected_ece, abs=1e-6)
+
+
+def test_per_class_precision_and_recall_of_the_top_class(metrics):
+  overall = metrics[()]
+  precision = [overall[(evaluation.PRECISION, f'classId:{c}')] for c in range(CLASSES)]
+  recall = [overall[(evaluation.RECALL, f'classId:{c}')] for c in range(CLASSES)]
+  # Never predicted: precision NaN; absent: recall NaN; class 4 is missed: recall 0.
+  np.testing.assert_allclose(precision, [2 / 3, 1, 0.5, 1, np.nan, 0])
+  np.testing.assert_allclose(recall, [1, 0.5, 1, 0.5, 0, np.nan])
+
+
+def test_slices_cover_scenarios_their_cross_and_classes(metrics):
+  counts = {key: values[('example_count', '')] for key, values in metrics.items()}
+  assert counts == {
+      (): 8, ((WEATHER, 'sun'),): 3, ((WEATHER, 'rain'),): 4, ((WEATHER, 'fog'),): 1,
+      ((LEVEL, '1'),): 5, ((LEVEL, '5'),): 3,
+      ((LEVEL, '1'), (WEATHER, 'sun')): 2, ((LEVEL, '5'), (WEATHER, 'sun')): 1,
+      ((LEVEL, '1'), (WEATHER, 'rain')): 2, ((LEVEL, '5'), (WEATHER, 'rain')): 2,
+      ((LEVEL, '1'), (WEATHER, 'fog')): 1,
+      **{((features.LABEL, c),): n for c, n in zip(range(5), (2, 2, 1, 2, 1))}}
+  rain_level5 = metrics[((LEVEL, '5'), (WEATHER, 'rain'))]  # TFMA sorts by feature
+  assert rain_level5[(evaluation.ACCURACY, '')] == 0
+  assert metrics[((features.LABEL, 3),)][(evaluation.ACCURACY, '')] == pytest.approx(0.5)
+
+
+def test_small_slices_are_reported_but_never_gated(metrics):
+  fog = metrics[((WEATHER, 'fog'),)]
+  assert fog[(evaluation.ACCURACY, '')] == 0
+  assert fog[(evaluation.GATED_ACCURACY, '')] == 1
+  level5 = metrics[((LEVEL, '5'),)]
+  assert level5[(evaluation.GATED_ACCURACY, '')] == pytest.approx(1 / 3)
+
+
+def test_plots_hold_the_top_one_calibration_histogram_and_confusion_matrix(evaluations):
+  [overall] = [plots for key, plots in tfma.load_eval_result(evaluations[0]).plots if key == ()]
+  buckets = overall['']['k:1']['calibrationHistogramBuckets']['buckets']
+  counts = {round(b.get('lowerThresholdInclusive', 0.0), 1): b['numWeightedExamples']
+            for b in buckets if b['numWeightedExamples']}
+  correct = {round(b.get('lowerThresholdInclusive', 0.0), 1): b['totalWeightedLabel']
+             for b in buckets if b['numWeightedExamples']}
+  assert counts == {0.3: 1, 0.4: 2, 0.5: 1, 0.6: 2, 0.7: 1, 0.8: 1}
+  assert correct == {0.3: 0, 0.4: 1, 0.5: 0, 0.6: 2, 0.7: 1, 0.8: 1}
+  matrix = overall['']['']['multiClassConfusionMatrixAtThresholds']['matrices'][0]['entries']
+  assert {(e.get('actualClassId', 0), e.get('predictedClassId', 0)): e['numWeightedExamples']
+          for e in matrix} == {(0, 0): 2, (1, 1): 1, (1, 2): 1, (2, 2): 1, (3, 0): 1, (3, 3): 1,
+                               (4, 5): 1}
+
+
+def test_without_a_baseline_only_the_floors_gate(evaluations):
+  failures = _failures(evaluations[0])
+  # Under min_slice_size (2), below their floors but not gated: fog and class 4 (1 example,
+  # accuracy 0). Classes 1 and 3 (2 examples, accuracy 0.5) are gated.
+  assert failures == FLOOR_FAILURES
+
+
+def test_regressions_against_the_baseline_fail_overall_and_per_scenario_slice(evaluations):
+  failures = _failures(evaluations[1])
+  # Baseline better: overall by 3/8, rain by 1/2, level 5 by 2/3 (tolerance 0.3); fog by 1
+  # (too small to gate); the rain x level-5 cross and classes 1, 3 and 4 (only scenario
+  # slices are regression-gated).
+  assert failures == FLOOR_FAILURES | {
+      ((), evaluation.ACCURACY, 'diff'),
+      (((WEATHER, 'rain'),), evaluation.GATED_ACCURACY, 'diff'),
+      (((LEVEL, '5'),), evaluation.GATED_ACCURACY, 'diff')}
+
+
+def test_config_slices_and_gates():
+  config = evaluation.eval_config(**CONFIG)
+  assert [list(s.feature_keys) for s in config.slicing_specs] == [
+      [], [WEATHER], [LEVEL], [features.LABEL], [WEATHER, LEVEL]]
+  gated = next(m for m in config.metrics_specs[0].metrics if m.class_name == 'GatedAccuracy')
+  gates = {(tuple(t.slicing_specs[0].feature_keys), t.threshold.WhichOneof('validate_absolute'),
+            t.threshold.WhichOneof('validate_relative')) for t in gated.per_slice_thresholds}
+  assert gates == {((LEVEL,), 'value_threshold', None), ((WEATHER,), 'value_threshold', None),
+                   ((features.LABEL,), 'value_threshold', None),
+                   ((LEVEL,), None, 'change_threshold'), ((WEATHER,), None, 'change_threshold')}
+  without_classes = evaluation.eval_config(**{**CONFIG, 'class_slices': False,
+                                              'slice_floors': {LEVEL: 0.5}})
+  assert [list(s.feature_keys) for s in without_classes.slicing_specs] == [
+      [], [WEATHER], [LEVEL], [WEATHER, LEVEL]]
+
+
+def test_top_k_accuracy_needs_more_classes_than_k():
+  names = {m.class_name for m in evaluation.eval_config(
+      **{**CONFIG, 'num_classes': 5}).metrics_specs[0].metrics}
+  assert 'SparseCategoricalAccuracy' in names
+  assert 'SparseTopKCategoricalAccuracy' not in names
+
+
+def test_a_floor_on_an_unsliced_feature_is_named():
+  with pytest.raises(ValueError, match='scenario/time'):
+    evaluation.eval_config(**{**CONFIG, 'slice_floors': {'scenario/time': 0.5}})
+  with pytest.raises(ValueError, match='image/class/label'):
+    evaluation.eval_config(**{**CONFIG, 'class_slices': False,
+                              'slice_floors': {features.LABEL: 0.5}})
+
+
+@pytest.fixture(name='tfma_own_routes', scope='module')
+def fixture_tfma_own_routes(workspace):
+  """The candidate alone with TFMA's own min_slice_size and its binarized per-class recall."""
+  config = evaluation.eval_config(**{**CONFIG, 'min_slice_size': 1})
+  config.options.min_slice_size.value = 2
+  config.metrics_specs.add(
+      metrics=[tfma.MetricConfig(class_name='Recall', config='{"top_k": 1}')],
+      binarize=tfma.BinarizationOptions(class_ids={'values': list(range(CLASSES))}))
+  return _evaluate(workspace, 'tfma_own_routes', config, has_baseline=False)
+
+
+def test_tfma_min_slice_size_fails_small_slices_instead_of_skipping_them(tfma_own_routes):
+  """Why GatedAccuracy: TFMA drops a small slice's metrics, then fails each threshold there."""
+  failures = _failures(tfma_own_routes)
+  fog = ((WEATHER, 'fog'),)
+  assert (fog, evaluation.GATED_ACCURACY, 'value') in failures
+  assert (fog, evaluation.ACCURACY, 'value') in failures  # even the overall-only floor
+  assert ((features.LABEL, 4),) in {slice_key for slice_key, _, _ in failures}
+  assert _metrics(tfma_own_routes)[fog] == {}  # no values: an error note only
+
+
+def test_tfma_binarized_recall_credits_a_never_predicted_class(tfma_own_routes, metrics):
+  """Why ClassMetrics: TFMA's recall [classId:4 topK:1] is 1.0 for a class never predicted."""
+  assert _metrics(tfma_own_routes)[()][('recall', 'classId:4 topK:1')] == 1.0
+  assert metrics[()][(evaluation.RECALL, 'classId:4')] == 0.0
