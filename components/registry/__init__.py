@@ -6,3 +6,5 @@ shows, promotes, rolls back and cleans up a filesystem registry.
 """
 from components.registry.filesystem import FilesystemRegistry, NotFoundError, Version
 from components.registry.model_card import ModelCard
+
+__all__ = ['FilesystemRegistry', 'ModelCard', 'NotFoundError', 'Version']
