@@ -30,9 +30,6 @@ from components.example_gen import ingest
 from components.example_gen import tfrecords
 from components.example_gen.layout import Layout
 
-_OUTPUT_URI = '_ran_output_uri'  # exec property the executor adds for its side outputs
-
-
 def _custom_config(values: Mapping[str, Any]) -> example_gen_pb2.CustomConfig:
   config = example_gen_pb2.CustomConfig()
   config.custom_config.Pack(struct_pb2.Struct(fields={
@@ -85,22 +82,27 @@ class Driver(example_gen_driver.Driver):
 
 
 class Executor(base_example_gen_executor.BaseExampleGenExecutor):
-  """Reads the whole layout once and partitions it into its splits."""
+  """Reads the whole layout once and partitions it into its splits.
+
+  `Do` builds the layout (label files read at launch) once, and names the output artifact's
+  folder for the quarantine and counts; `GenerateExamplesByBeam`, which the base `Do` calls,
+  uses both.
+  """
 
   def GetInputSourceToExamplePTransform(self):
     raise NotImplementedError('GenerateExamplesByBeam reads every split at once')
 
   def GenerateExamplesByBeam(self, pipeline, exec_properties):
-    layout = _layout(exec_properties)
-    examples, outcomes = ingest.read_dataset(pipeline, layout)
-    ingest.write_accounting(outcomes, exec_properties[_OUTPUT_URI])
+    examples, outcomes = ingest.read_dataset(pipeline, self._layout)
+    ingest.write_accounting(outcomes, self._output_uri)
     return examples
 
   def Do(self, input_dict, output_dict, exec_properties):
     examples = artifact_utils.get_single_instance(
         output_dict[standard_component_specs.EXAMPLES_KEY])
-    super().Do(input_dict, output_dict, {**exec_properties, _OUTPUT_URI: examples.uri})
-    report = ingest.make_report(_layout(exec_properties), examples.uri)
+    self._layout, self._output_uri = _layout(exec_properties), examples.uri
+    super().Do(input_dict, output_dict, exec_properties)
+    report = ingest.make_report(self._layout, examples.uri)
     examples.set_int_custom_property('found', report['found'])
     examples.set_int_custom_property('written', report['written'])
     examples.set_int_custom_property('quarantined', report['found'] - report['written'])

@@ -20,7 +20,6 @@ from components.example_gen.layout import stable_fraction
 
 REJECTED = 'rejected'
 SKIPPED = 'skipped'
-QUARANTINE_DIR = 'quarantine'
 COUNTS_FILE = 'ingest_counts.json'
 REPORT_FILE = 'ingest_report.json'
 _SPLIT, _REASON, _SKIP = 'split:', 'reason:', 'skip:'
@@ -136,13 +135,17 @@ def write_dataset(pipeline: beam.Pipeline, layout: Layout, directory: str,
       skipped=(items[SKIPPED], written[SKIPPED]) | 'AllSkipped' >> beam.Flatten())
 
 
+def quarantine_file(output_dir: str) -> str:
+  """Where the quarantine's JSON lines go under an output dir."""
+  return os.path.join(output_dir, 'quarantine', 'rejected.jsonl')
+
+
 def write_accounting(outcomes: Outcomes, output_dir: str):
   """Writes `quarantine/rejected.jsonl` and the counts `ingest_counts.json` under output_dir."""
   _ = (outcomes.rejected
        | 'QuarantineLines' >> beam.Map(lambda r: json.dumps(r._asdict(), sort_keys=True))
        | 'WriteQuarantine' >> beam.io.WriteToText(
-           os.path.join(output_dir, QUARANTINE_DIR, 'rejected'), file_name_suffix='.jsonl',
-           num_shards=1, shard_name_template=''))
+           quarantine_file(output_dir), num_shards=1, shard_name_template=''))
   _ = ((outcomes.written | 'KeyWritten' >> beam.Map(lambda split: _SPLIT + split),
         outcomes.rejected | 'KeyRejected' >> beam.Map(lambda r: _REASON + r.reason),
         outcomes.skipped | 'KeySkipped' >> beam.Map(lambda s: _SKIP + s.reason))
@@ -171,7 +174,7 @@ def make_report(layout: Layout, output_dir: str) -> Dict[str, Any]:
       'quarantined': quarantined,
       'quarantined_fraction': rejected / max(written + rejected, 1),
       'skipped': skipped,
-      'quarantine_file': os.path.join(output_dir, QUARANTINE_DIR, 'rejected.jsonl'),
+      'quarantine_file': quarantine_file(output_dir),
   }
   with tf.io.gfile.GFile(os.path.join(output_dir, REPORT_FILE), 'w') as f:
     f.write(json.dumps(report, indent=2, sort_keys=True) + '\n')

@@ -45,5 +45,5 @@ def read_examples(output_dir: str, split: str) -> List[tf.train.Example]:
 
 
 def read_quarantine(output_dir: str) -> List[Rejected]:
-  with tf.io.gfile.GFile(os.path.join(output_dir, ingest.QUARANTINE_DIR, 'rejected.jsonl')) as f:
+  with tf.io.gfile.GFile(ingest.quarantine_file(output_dir)) as f:
     return [Rejected(**json.loads(line)) for line in f if line.strip()]

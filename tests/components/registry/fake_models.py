@@ -1,7 +1,10 @@
 """Tiny stand-ins for exported models and their cards, for the registry tests."""
 import os
 import pathlib
+import time
 from typing import Dict
+
+import tensorflow as tf
 
 from components.registry import ModelCard
 
@@ -43,3 +46,18 @@ def version_dirs(model_dir) -> list:
   if not os.path.isdir(model_dir):
     return []
   return sorted(int(n) for n in os.listdir(model_dir) if n.isdigit())
+
+
+def racing_rename(real_rename, clashes: list):
+  """`tf.io.gfile.rename` slowed down, so that concurrent publishers collide, recording in
+  `clashes` every rename refused because its target was taken."""
+
+  def rename(source, target, overwrite=False):
+    time.sleep(0.005)  # widens the list-then-claim window
+    try:
+      real_rename(source, target, overwrite)
+    except tf.errors.OpError:
+      clashes.append(target)
+      raise
+
+  return rename

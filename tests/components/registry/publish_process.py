@@ -20,15 +20,7 @@ import fake_models
 
 
 def main(root, source, run_prefix, count, start_file, stall_marker=None):
-  real_rename, real_copy, clashes, copies = tf.io.gfile.rename, tf.io.gfile.copy, [], []
-
-  def slow_rename(src, dst, overwrite=False):
-    time.sleep(0.005)  # widens the list-then-claim window, so that publishers collide
-    try:
-      real_rename(src, dst, overwrite)
-    except tf.errors.OpError:
-      clashes.append(dst)
-      raise
+  real_copy, clashes, copies = tf.io.gfile.copy, [], []
 
   def stalling_copy(src, dst, overwrite=False):
     real_copy(src, dst, overwrite)
@@ -37,7 +29,7 @@ def main(root, source, run_prefix, count, start_file, stall_marker=None):
       pathlib.Path(stall_marker).write_text(os.path.dirname(dst))
       time.sleep(600)
 
-  tf.io.gfile.rename = slow_rename
+  tf.io.gfile.rename = fake_models.racing_rename(tf.io.gfile.rename, clashes)
   if stall_marker:
     tf.io.gfile.copy = stalling_copy
   pathlib.Path(f'{start_file}.ready-{run_prefix}').touch()

@@ -107,17 +107,9 @@ def test_a_number_taken_meanwhile_is_never_overwritten(registry, tmp_path, monke
 
 def test_concurrent_threads_publish_distinct_complete_versions(registry, model_dir, tmp_path,
                                                               monkeypatch):
-  real_rename, clashes = tf.io.gfile.rename, []
-
-  def slow_rename(source, target, overwrite=False):
-    time.sleep(0.005)  # widens the list-then-claim window, so that publishers collide
-    try:
-      real_rename(source, target, overwrite)
-    except tf.errors.OpError:
-      clashes.append(target)
-      raise
-
-  monkeypatch.setattr(tf.io.gfile, 'rename', slow_rename)
+  clashes = []
+  monkeypatch.setattr(tf.io.gfile, 'rename',
+                      fake_models.racing_rename(tf.io.gfile.rename, clashes))
   exports = [_export(tmp_path, f't{i}') for i in range(6)]
   start = threading.Barrier(len(exports))
 
