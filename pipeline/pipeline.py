@@ -9,6 +9,7 @@ import tensorflow as tf
 from tfx import v1 as tfx
 
 from components import evaluation
+from components import registry_pusher
 from components import schemas
 from components.example_gen import executor as example_gen
 from components.example_gen import formats
@@ -79,7 +80,7 @@ def create_pipeline(
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
 ) -> tfx.dsl.Pipeline:
   """ExampleGen -> statistics, schema, validation -> Transform -> Trainer -> Evaluator
-  (against the latest blessed model) -> Pusher into the filesystem registry.
+  (against the latest blessed model) -> RegistryPusher (blessed models only).
 
   `metadata_connection_config` is the runner's choice (sqlite locally, none on Kubeflow).
   """
@@ -127,11 +128,11 @@ def create_pipeline(
           accuracy_floor=config.accuracy_floor, slice_floors=dict(config.slice_floors),
           regression_tolerance=config.regression_tolerance,
           min_slice_size=config.min_slice_size))
-  pusher = tfx.components.Pusher(
+  pusher = registry_pusher.RegistryPusher(
       model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
-      push_destination=tfx.proto.PushDestination(
-          filesystem=tfx.proto.PushDestination.Filesystem(
-              base_directory=os.path.join(config.registry_dir, config.model_name))))
+      evaluation=evaluator.outputs['evaluation'], examples=examples,
+      baseline_model=latest_blessed_model.outputs['model'],
+      registry_root=config.registry_dir, model_name=config.model_name, code_version=version)
   return tfx.dsl.Pipeline(
       pipeline_name=config.pipeline_name,
       pipeline_root=config.pipeline_root,

@@ -4,16 +4,8 @@ from typing import Dict, List, Optional, Tuple
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
-import tensorflow_model_analysis as tfma
 
-_ACCURACY = 'sparse_categorical_accuracy'
-
-
-@dataclasses.dataclass(frozen=True)
-class SliceAccuracy:
-  name: str        # 'overall' or 'scenario/challenge=rain'
-  examples: int
-  accuracy: float
+from components import evaluation_results
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,10 +16,11 @@ class RunResults:
   examples_uri: str
   anomalies_uri: str
   evaluation_uri: str
-  slices: Tuple[SliceAccuracy, ...]
+  slices: Tuple[evaluation_results.SliceResult, ...]  # overall first
   blessed: bool
   failed_checks: Tuple[str, ...]       # why not blessed, one line per failed threshold
-  pushed_model: Optional[str]          # where the Pusher put the model, if it did
+  pushed_model: Optional[str]          # the registry version's folder, if it was pushed
+  pushed_version: Optional[int]        # its version number
 
   def accuracy(self, name: str) -> float:
     return next(s.accuracy for s in self.slices if s.name == name)
@@ -43,51 +36,13 @@ class RunResults:
     else:
       lines.append('NOT blessed:')
       lines += [f'  - {reason}' for reason in self.failed_checks]
-    lines.append(f'Pushed model: {self.pushed_model}' if self.pushed_model
-                 else 'Nothing pushed (the model was not blessed).')
+    lines.append(f'Registered as version {self.pushed_version}: {self.pushed_model}'
+                 if self.pushed_model else
+                 'Nothing pushed (the model was not blessed); the registry is unchanged.')
     if self.cached:
       lines.append(f'Reused cached outputs of: {", ".join(self.cached)}')
     lines.append(f'Evaluation: {self.evaluation_uri}')
     return '\n'.join(lines)
-
-
-def _slice_name(slice_key) -> str:
-  return ', '.join(f'{k}={v}' for k, v in slice_key) or 'overall'
-
-
-def read_slices(evaluation_uri: str) -> Tuple[SliceAccuracy, ...]:
-  """Accuracy and example count per slice: overall first, then sorted by name."""
-  result = tfma.load_eval_result(evaluation_uri)
-  slices = []
-  for slice_key, metrics in result.slicing_metrics:
-    values = metrics['']['']
-    slices.append(SliceAccuracy(_slice_name(slice_key),
-                                int(values['example_count']['doubleValue']),
-                                float(values[_ACCURACY]['doubleValue'])))
-  return tuple(sorted(slices, key=lambda s: (s.name != 'overall', s.name)))
-
-
-def failed_checks(evaluation_uri: str) -> Tuple[str, ...]:
-  """One line per failed metric threshold, e.g. 'overall: sparse_categorical_accuracy ...'."""
-  validation = tfma.load_validation_result(evaluation_uri)
-  reasons = []
-  for per_slice in validation.metric_validations_per_slice:
-    where = _slice_name(tfma.slicer.deserialize_slice_key(per_slice.slice_key))
-    for failure in per_slice.failures:
-      threshold = failure.metric_threshold
-      reasons.append(f'{where}: {failure.metric_key.name} = '
-                     f'{failure.metric_value.double_value.value:.4f} '
-                     f'fails {_describe(threshold, failure.metric_key.is_diff)}')
-  if validation.missing_slices:
-    reasons.append(f'missing slices: {list(validation.missing_slices)}')
-  return tuple(reasons)
-
-
-def _describe(threshold, is_diff: bool) -> str:
-  if is_diff:
-    return (f'change threshold (no drop beyond '
-            f'{-threshold.change_threshold.absolute.value:.4f} against the baseline)')
-  return f'value threshold (at least {threshold.value_threshold.lower_bound.value:.4f})'
 
 
 def _store(metadata_path: str) -> metadata_store.MetadataStore:
@@ -122,8 +77,9 @@ def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
                  if e.last_known_state == metadata_store_pb2.Execution.CACHED)
   evaluation = _only(outputs, 'Evaluator', 'ModelEvaluation')
   blessing = _only(outputs, 'Evaluator', 'ModelBlessing')
-  pushed = _only(outputs, 'Pusher', 'PushedModel')
+  pushed = _only(outputs, 'RegistryPusher', 'PushedModel')
   blessed = blessing.custom_properties['blessed'].int_value == 1
+  evaluated = evaluation_results.load_evaluation(evaluation.uri)
   was_pushed = pushed.custom_properties['pushed'].int_value == 1
   return RunResults(
       run_id=run.name,
@@ -132,11 +88,13 @@ def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
       examples_uri=_only(outputs, 'ExampleGen', 'Examples').uri,
       anomalies_uri=_only(outputs, 'ExampleValidator', 'ExampleAnomalies').uri,
       evaluation_uri=evaluation.uri,
-      slices=read_slices(evaluation.uri),
+      slices=evaluated.slices,
       blessed=blessed,
-      failed_checks=() if blessed else failed_checks(evaluation.uri),
+      failed_checks=evaluated.reasons,
       pushed_model=(pushed.custom_properties['pushed_destination'].string_value
-                    if was_pushed else None))
+                    if was_pushed else None),
+      pushed_version=(pushed.custom_properties['registry_version'].int_value
+                      if was_pushed else None))
 
 
 def _only(outputs, component: str, artifact_type: str) -> metadata_store_pb2.Artifact:

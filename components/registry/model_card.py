@@ -21,6 +21,7 @@ class ModelCard:
     baseline_version: the registry version it was compared with, or None.
     code_version: the code that trained it (e.g. a git commit or package version).
     source_uri: where the model was copied from (publish fills in its source dir if empty).
+    evaluation_uri: the evaluation it was blessed by (per-class metrics, plots).
     created_at: when it was registered, UTC ISO 8601 (publish fills it in).
   """
   metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
@@ -33,6 +34,7 @@ class ModelCard:
   baseline_version: Optional[int] = None
   code_version: str = ''
   source_uri: str = ''
+  evaluation_uri: str = ''
   created_at: str = ''
 
   def to_json(self) -> str:

@@ -20,7 +20,7 @@ _LABEL_LENGTH = 63
 _NOT_IN_LABELS = re.compile(r'[^a-z0-9_-]')
 _VERSION_ALIAS = re.compile(r'[a-z][a-zA-Z0-9-]{0,126}[a-z0-9]')  # Vertex's version alias format
 _DESCRIBED = ('metrics', 'blessed', 'blessing_reasons', 'examples_fingerprint', 'pipeline_run_id',
-              'baseline_version', 'code_version', 'source_uri', 'created_at')
+              'baseline_version', 'code_version', 'source_uri', 'evaluation_uri', 'created_at')
 
 
 def label_value(text: Any) -> str:

@@ -2,11 +2,14 @@
 import dataclasses
 import json
 import os
+import re
 
 import pytest
 import tensorflow as tf
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
+from components import evaluation
+from components import registry
 from components.example_gen import cure_tsr
 from components.example_gen import layout
 from pipeline import configs
@@ -18,7 +21,8 @@ LEVELS = (1, 5)
 
 @pytest.fixture(scope='module')
 def pipeline_runs(tmp_path_factory):
-  """Runs the pipeline twice on unchanged inputs; returns (config, first, second)."""
+  """Runs the pipeline twice on unchanged inputs, then with thresholds the same model cannot
+  pass; returns (config, first, second, gated)."""
   root = tmp_path_factory.mktemp('e2e')
   data_root = str(root / 'data')
   cure_tsr.write_sample(data_root, seed=3, train_per_class=1, test_per_class=1,
@@ -29,7 +33,10 @@ def pipeline_runs(tmp_path_factory):
       accuracy_floor=0.0, regression_tolerance=1.0)
   first = local.run_local(config)
   second = local.run_local(config)
-  return config, first, second
+  # A floor above 1 and a demand to beat the baseline (itself) by 0.01: both gates must fail.
+  gated = local.run_local(dataclasses.replace(config, accuracy_floor=1.01,
+                                              regression_tolerance=-0.01))
+  return config, first, second, gated
 
 
 def _count_records(pattern):
@@ -39,7 +46,7 @@ def _count_records(pattern):
 
 @pytest.mark.e2e
 def test_examples_written_equal_files_on_disk(pipeline_runs):
-  config, first, _ = pipeline_runs
+  config, first, *_ = pipeline_runs
   for split, suffix in cure_tsr.SPLIT_SUFFIXES.items():
     on_disk = len(tf.io.gfile.glob(os.path.join(config.data_root, f'*_{suffix}', '*', '*.bmp')))
     assert on_disk == 14 * 2 * (1 + len(CHALLENGES) * len(LEVELS))
@@ -51,7 +58,7 @@ def test_examples_written_equal_files_on_disk(pipeline_runs):
 
 @pytest.mark.e2e
 def test_no_schema_anomalies(pipeline_runs):
-  _, first, _ = pipeline_runs
+  _, first, *_ = pipeline_runs
   for split in cure_tsr.SPLIT_SUFFIXES:
     anomalies = anomalies_pb2.Anomalies()
     with open(os.path.join(first.anomalies_uri, f'Split-{split}', 'SchemaDiff.pb'), 'rb') as f:
@@ -62,7 +69,7 @@ def test_no_schema_anomalies(pipeline_runs):
 
 @pytest.mark.e2e
 def test_evaluation_has_a_slice_per_challenge_and_level(pipeline_runs):
-  _, first, _ = pipeline_runs
+  _, first, *_ = pipeline_runs
   names = {s.name: s for s in first.slices}
   assert names['overall'].examples == 14 * 2 * (1 + len(CHALLENGES) * len(LEVELS))
   for challenge in ('none',) + CHALLENGES:
@@ -76,9 +83,13 @@ def test_evaluation_has_a_slice_per_challenge_and_level(pipeline_runs):
 
 @pytest.mark.e2e
 def test_blessed_model_is_pushed_and_serves(pipeline_runs):
-  config, first, _ = pipeline_runs
+  config, first, *_ = pipeline_runs
   assert first.blessed and first.failed_checks == ()
-  assert first.pushed_model.startswith(os.path.join(config.registry_dir, config.model_name))
+  assert first.pushed_version == 1
+  assert first.pushed_model == os.path.join(config.registry_dir, config.model_name, '1')
+  card = registry.FilesystemRegistry(config.registry_dir).show(config.model_name, 1)
+  assert card.blessed and card.baseline_version is None and card.pipeline_run_id == first.run_id
+  assert card.metrics[evaluation.ACCURACY] == pytest.approx(first.accuracy('overall'))
   served = tf.saved_model.load(first.pushed_model)
   [example] = cure_tsr.CureTsr(config.data_root).read(layout.Item('eval', os.path.join(
       config.data_root, 'Real_Test', 'Haze-5', '01_08_12_05_0008.bmp')))
@@ -93,8 +104,29 @@ def test_blessed_model_is_pushed_and_serves(pipeline_runs):
 
 @pytest.mark.e2e
 def test_second_run_reuses_cached_outputs(pipeline_runs):
-  _, first, second = pipeline_runs
+  _, first, second, _ = pipeline_runs
   assert first.cached == ()
   assert {'ExampleGen', 'StatisticsGen', 'Transform', 'Trainer'} <= set(second.cached)
   assert second.examples_uri == first.examples_uri
   assert second.run_id != first.run_id
+
+
+@pytest.mark.e2e
+def test_the_same_model_is_registered_once(pipeline_runs):
+  config, first, second, _ = pipeline_runs
+  assert second.blessed and second.pushed_model == first.pushed_model
+  assert [v.number for v in registry.FilesystemRegistry(config.registry_dir).list_versions(
+      config.model_name)] == [1]
+
+
+@pytest.mark.e2e
+def test_a_model_failing_its_floor_or_the_regression_gate_is_not_pushed(pipeline_runs):
+  config, _, _, gated = pipeline_runs
+  assert not gated.blessed and gated.pushed_model is None
+  overall = sorted(r for r in gated.failed_checks if r.startswith('overall: '))
+  assert len(overall) == 2
+  assert overall[0].endswith('below its floor 1.0100')
+  assert re.fullmatch(r'overall: sparse_categorical_accuracy changed by [+-][.0-9]+ against the '
+                      r'baseline, less than the \+0\.0100 allowed', overall[1])
+  assert [v.number for v in registry.FilesystemRegistry(config.registry_dir).list_versions(
+      config.model_name)] == [1]

@@ -28,6 +28,7 @@ def _request(card, model_name='ran', **overrides):
 def test_the_request_adds_a_labelled_aliased_version_to_the_parent_model():
   card = fake_models.card('Run 2024-01-01T00:00:00 #7', code_version='v1.2.3+Local',
                           baseline_version=2, source_uri='gs://bucket/pipeline/Trainer/model/9',
+                          evaluation_uri='gs://bucket/pipeline/Evaluator/evaluation/10',
                           created_at='2024-01-01T01:00:00+00:00')
   request = _request(card)
   description = json.loads(request.pop('version_description'))
@@ -45,6 +46,7 @@ def test_the_request_adds_a_labelled_aliased_version_to_the_parent_model():
       'blessing_reasons': ['accuracy 0.9312 >= 0.5'], 'baseline_version': 2,
       'examples_fingerprint': card.examples_fingerprint, 'pipeline_run_id': card.pipeline_run_id,
       'code_version': 'v1.2.3+Local', 'source_uri': 'gs://bucket/pipeline/Trainer/model/9',
+      'evaluation_uri': 'gs://bucket/pipeline/Evaluator/evaluation/10',
       'created_at': '2024-01-01T01:00:00+00:00'}
   inspect.signature(aiplatform.Model.upload).bind(**_request(card))  # the SDK takes every key
 
