@@ -45,13 +45,18 @@ def _key(name: str, model_name: str, output_name: str, example_weighted: bool,
       example_weighted=example_weighted)
 
 
-def _top_one_confusion(eval_config, model_name: str, output_name: str, example_weighted: bool):
-  """TFMA's top-1 confusion matrix computations (threshold 0.0: the ones its confusion-matrix
-  plot runs, so they run once) and the key of their result."""
+def _from_top_one_confusion(keys, compute, *, eval_config, model_name: str, output_name: str,
+                            example_weighted: bool):
+  """Computations of metrics `keys` derived from TFMA's top-1 confusion matrix: `compute`
+  maps its entries ({entry: weight}, entries with actual_class_id and predicted_class_id) to
+  {key: value}. Threshold 0.0 makes them the matrices the confusion-matrix plot runs, so the
+  matrix is computed once for every metric derived from it."""
   computations = multi_class_confusion_matrix_metrics.multi_class_confusion_matrices(
       thresholds=[0.0], eval_config=eval_config, model_name=model_name,
       output_name=output_name, example_weighted=example_weighted)
-  return computations, computations[-1].keys[-1]
+  matrices_key = computations[-1].keys[-1]
+  return computations + [tfma.metrics.DerivedMetricComputation(
+      keys=keys, result=lambda metrics: compute(metrics[matrices_key][0.0]))]
 
 
 def _ratios(numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
@@ -72,18 +77,16 @@ class ClassMetrics(tfma.metrics.Metric):
 
 def _class_metrics(num_classes: int, name: str, eval_config=None, model_name: str = '',
                    output_name: str = '', example_weighted: bool = False):
-  computations, matrices_key = _top_one_confusion(eval_config, model_name, output_name,
-                                                  example_weighted)
   macro_key = _key(name, model_name, output_name, example_weighted)
   precision_keys = [_key(PRECISION, model_name, output_name, example_weighted, class_id)
                     for class_id in range(num_classes)]
   recall_keys = [_key(RECALL, model_name, output_name, example_weighted, class_id)
                  for class_id in range(num_classes)]
 
-  def result(metrics):
+  def compute(entries):
     # Rows: labels; columns: the top-1 class, the last one for no prediction (top probability 0).
     confusion = np.zeros((num_classes, num_classes + 1))
-    for entry, weight in metrics[matrices_key][0.0].items():
+    for entry, weight in entries.items():
       if not 0 <= entry.actual_class_id < num_classes:
         raise ValueError(f'Label {entry.actual_class_id} outside [0, {num_classes})')
       confusion[entry.actual_class_id, entry.predicted_class_id] += weight  # -1: no prediction
@@ -95,8 +98,9 @@ def _class_metrics(num_classes: int, name: str, eval_config=None, model_name: st
     return {macro_key: macro_recall, **dict(zip(precision_keys, precision)),
             **dict(zip(recall_keys, recall))}
 
-  return computations + [tfma.metrics.DerivedMetricComputation(
-      keys=[macro_key, *precision_keys, *recall_keys], result=result)]
+  return _from_top_one_confusion(
+      [macro_key, *precision_keys, *recall_keys], compute, eval_config=eval_config,
+      model_name=model_name, output_name=output_name, example_weighted=example_weighted)
 
 
 class GatedAccuracy(tfma.metrics.Metric):
@@ -114,18 +118,17 @@ class GatedAccuracy(tfma.metrics.Metric):
 
 def _gated_accuracy(min_examples: int, name: str, eval_config=None, model_name: str = '',
                     output_name: str = '', example_weighted: bool = False):
-  computations, matrices_key = _top_one_confusion(eval_config, model_name, output_name,
-                                                  example_weighted)
   key = _key(name, model_name, output_name, example_weighted)
 
-  def result(metrics):
-    entries = metrics[matrices_key][0.0]
+  def compute(entries):
     examples = sum(entries.values())
     correct = sum(weight for entry, weight in entries.items()
                   if entry.actual_class_id == entry.predicted_class_id)
     return {key: correct / examples if examples >= min_examples else 1.0}
 
-  return computations + [tfma.metrics.DerivedMetricComputation(keys=[key], result=result)]
+  return _from_top_one_confusion(
+      [key], compute, eval_config=eval_config, model_name=model_name,
+      output_name=output_name, example_weighted=example_weighted)
 
 
 class ExpectedCalibrationError(tfma.metrics.Metric):
