@@ -6,6 +6,7 @@ import tf_keras as keras
 
 from components import features
 from components import preprocessing
+from ran_model import attention_maps
 
 PROBABILITIES = 'probabilities'  # float32 [batch, classes]
 CLASS_IDS = 'class_ids'          # int64 [batch]: the most probable class
@@ -14,31 +15,49 @@ TOP_K_CLASS_IDS = 'top_k_class_ids'          # int32 [batch, k]: most probable f
 TOP_K_PROBABILITIES = 'top_k_probabilities'  # float32 [batch, k]
 TOP_K_CLASS_NAMES = 'top_k_class_names'      # string [batch, k]
 
+ATTENTION_MAPS = 'attention_maps'  # the signature name
+MODEL_INPUT = 'model_input'  # uint8 [batch, image_size, image_size, 3]: the pixels the model saw
+
 
 def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int,
                          mean, std, class_names: Sequence[str], recipe: str,
                          top_k: int = 5) -> None:
-  """Saves a SavedModel with `serving_default` (serialized tf.Examples) and `serve_images`.
+  """Saves a SavedModel with `serving_default` (serialized tf.Examples) and `serve_images`,
+  plus `attention_maps` when `model` has attention modules (a ran_model network).
 
-  Both take a string [batch] input and return PROBABILITIES, CLASS_IDS, CLASS_NAMES and the
-  TOP_K_* outputs (k = min(top_k, classes)). Images go through `recipe`'s evaluation
-  preprocessing (preprocessing.eval_images), the input pipeline's own.
-  The export is a plain tf.Module holding the model's variables and the two signatures,
-  not a Keras SavedModel: Keras would trace every layer (hundreds here) for revival, which
-  made saving and TFMA's loading several times slower, and serving needs only signatures.
+  Each takes a string [batch] input (`examples`: serialized canonical tf.Examples; `images`:
+  JPEG or PNG bytes) and returns PROBABILITIES, CLASS_IDS, CLASS_NAMES and the TOP_K_*
+  outputs (k = min(top_k, classes)).
+  `attention_maps` returns the same from the same forward pass, plus one float32
+  [batch, image_size, image_size] output per attention module, named by its address
+  (`stage1_attn1`, ...): the soft mask's mean over channels (ran_model.attention_maps),
+  bilinearly resized from the module's resolution to the model input's size, so it lies on
+  MODEL_INPUT, the preprocessed pixels (before mean/std), which it also returns.
+  All signatures share one path: `recipe`'s evaluation preprocessing
+  (preprocessing.eval_images), the input pipeline's own, then `normalize(mean, std)`.
+  The export is a plain tf.Module holding the model's variables once (every signature calls
+  the same layers) and the signatures, not a Keras SavedModel: Keras would trace every layer
+  (hundreds here) for revival, which made saving and TFMA's loading several times slower,
+  and serving needs only signatures.
   """
   names = tf.constant(list(class_names))
 
-  def predict(encoded):
-    pixels = preprocessing.normalize(
-        preprocessing.eval_images(encoded, image_size, recipe), mean, std)
-    probabilities = tf.cast(model(pixels, training=False), tf.float32)
+  def input_pixels(encoded):
+    """`encoded` string [batch] -> float32 [batch, image_size, image_size, 3] in [0, 1]."""
+    return preprocessing.eval_images(encoded, image_size, recipe)
+
+  def classification(outputs):
+    probabilities = tf.cast(outputs, tf.float32)
     class_ids = tf.argmax(probabilities, axis=-1)
     top = tf.math.top_k(probabilities, k=min(top_k, len(class_names)))
     return {PROBABILITIES: probabilities, CLASS_IDS: class_ids,
             CLASS_NAMES: tf.gather(names, class_ids),
             TOP_K_CLASS_IDS: top.indices, TOP_K_PROBABILITIES: top.values,
             TOP_K_CLASS_NAMES: tf.gather(names, top.indices)}
+
+  def predict(encoded):
+    pixels = preprocessing.normalize(input_pixels(encoded), mean, std)
+    return classification(model(pixels, training=False))
 
   @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='examples')])
   def serve_tf_examples(serialized):
@@ -50,7 +69,23 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
   def serve_images(encoded):
     return predict(encoded)
 
+  signatures = {'serving_default': serve_tf_examples, 'serve_images': serve_images}
+  if attention_maps.attention_mask_layers(model):
+    attention_model = attention_maps.AttentionMapModel(model)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='images')])
+    def serve_attention_maps(encoded):
+      pixels = input_pixels(encoded)
+      outputs, maps = attention_model(
+          preprocessing.normalize(pixels, mean, std), training=False)
+      served = classification(outputs)
+      for address, values in maps.items():
+        served[address] = tf.image.resize(
+            values[..., None], [image_size, image_size], method='bilinear')[..., 0]
+      served[MODEL_INPUT] = tf.cast(tf.round(pixels * 255.0), tf.uint8)
+      return served
+
+    signatures[ATTENTION_MAPS] = serve_attention_maps
   module = tf.Module()
   module.model_variables = list(model.variables)
-  tf.saved_model.save(module, export_dir, signatures={
-      'serving_default': serve_tf_examples, 'serve_images': serve_images})
+  tf.saved_model.save(module, export_dir, signatures=signatures)

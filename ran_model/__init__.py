@@ -2,7 +2,12 @@
 
 `build_model('attention_92', classes=1000)` returns an uncompiled `keras.Model`;
 `MODEL_NAMES` lists the variants and `count_macs(model)` counts multiply-adds.
+`compute_attention_maps(model, images)` gives the output and every attention module's mask.
 """
+from ran_model.attention_maps import AttentionMap
+from ran_model.attention_maps import AttentionMapModel
+from ran_model.attention_maps import attention_mask_layers
+from ran_model.attention_maps import compute_attention_maps
 from ran_model.builder import build_ran
 from ran_model.macs import count_macs
 from ran_model.variants import MODEL_NAMES
@@ -22,4 +27,6 @@ def build_model(name, /, **kwargs):
   return build_ran(VARIANTS[name], **kwargs)
 
 
-__all__ = ['MODEL_NAMES', 'Spec', 'VARIANTS', 'build_model', 'build_ran', 'count_macs']
+__all__ = ['AttentionMap', 'AttentionMapModel', 'MODEL_NAMES', 'Spec', 'VARIANTS',
+           'attention_mask_layers', 'build_model', 'build_ran', 'compute_attention_maps',
+           'count_macs']
