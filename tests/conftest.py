@@ -1,3 +1,21 @@
+"""Shared test set-up: one Keras (Keras 2) before TensorFlow loads, and the evaluation fixtures
+(tests/evaluation_data.py) used by the evaluation, registry-pusher and dashboard tests."""
 import os
 
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+
+import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+import evaluation_data  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+@pytest.fixture(scope='session')
+def evaluation_workspace(tmp_path_factory):
+  """evaluation_data's examples, candidate and baseline models, in a directory."""
+  return evaluation_data.make_workspace(tmp_path_factory.mktemp('evaluation'))
+
+
+@pytest.fixture(scope='session')
+def evaluations(evaluation_workspace):
+  """(candidate alone, candidate against the baseline) TFMA output directories."""
+  return evaluation_data.evaluate_both_ways(evaluation_workspace)

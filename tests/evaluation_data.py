@@ -1,6 +1,6 @@
 """A tiny evaluation with known outputs: eight examples, a candidate and a baseline whose
 probabilities are read from the examples themselves, and TFMA run on them as the Evaluator runs
-it. Shared by the evaluation, evaluation-results, registry-pusher and dashboard tests."""
+it. Shared by the evaluation, registry-pusher, dashboard and report tests (tests/conftest.py)."""
 import numpy as np
 import tensorflow as tf
 import tensorflow_model_analysis as tfma

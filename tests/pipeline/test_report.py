@@ -1,0 +1,133 @@
+"""`python runner.py report`: the dashboard of a named Evaluator output, or of the latest run
+in an ML Metadata store (built here through ml_metadata's API, as the local runner records a
+run), and clear errors when there is nothing to report."""
+import os
+import time
+
+from ml_metadata import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+import pytest
+
+from components import evaluation_results
+from pipeline import report
+
+
+PIPELINE = 'ran-report-test'
+# What latest_run_results reads of a run: component -> [(artifact type, custom properties)].
+RUN_OUTPUTS = {
+    'ExampleGen': [('Examples', {})],
+    'ExampleValidator': [('ExampleAnomalies', {})],
+    'Evaluator': [('ModelEvaluation', {}), ('ModelBlessing', {'blessed': 0})],
+    'RegistryPusher': [('PushedModel', {'pushed': 1, 'pushed_destination': 'registry/m/7'})],
+}
+
+
+def _store(path: str) -> metadata_store.MetadataStore:
+  config = metadata_store_pb2.ConnectionConfig()
+  config.sqlite.filename_uri = path
+  config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+  return metadata_store.MetadataStore(config)
+
+
+def record_run(store, pipeline: str, run: str, evaluation_uri: str) -> None:
+  """Records a completed run of `pipeline` whose Evaluator wrote `evaluation_uri`."""
+  def type_id(put, proto, name):
+    return put(proto(name=name))
+
+  context_type = {name: type_id(store.put_context_type, metadata_store_pb2.ContextType, name)
+                  for name in ('pipeline', 'pipeline_run', 'node')}
+  execution_type = type_id(store.put_execution_type, metadata_store_pb2.ExecutionType,
+                           'component')
+  pipeline_context = store.get_context_by_type_and_name('pipeline', pipeline)
+  if pipeline_context is None:
+    [pipeline_id] = store.put_contexts([metadata_store_pb2.Context(
+        type_id=context_type['pipeline'], name=pipeline)])
+  else:
+    pipeline_id = pipeline_context.id
+  [run_id] = store.put_contexts([metadata_store_pb2.Context(
+      type_id=context_type['pipeline_run'], name=run)])
+  store.put_parent_contexts([metadata_store_pb2.ParentContext(child_id=run_id,
+                                                              parent_id=pipeline_id)])
+  [run_context] = store.get_contexts_by_id([run_id])
+  for component, outputs in RUN_OUTPUTS.items():
+    node = store.get_context_by_type_and_name('node', f'{pipeline}.{component}')
+    if node is None:
+      node = metadata_store_pb2.Context(type_id=context_type['node'],
+                                        name=f'{pipeline}.{component}')
+    artifacts = []
+    for artifact_type, properties in outputs:
+      artifact = metadata_store_pb2.Artifact(
+          type_id=type_id(store.put_artifact_type, metadata_store_pb2.ArtifactType,
+                          artifact_type),
+          uri=evaluation_uri if artifact_type == 'ModelEvaluation' else f'/{run}/{component}')
+      for name, value in properties.items():
+        field = 'int_value' if isinstance(value, int) else 'string_value'
+        setattr(artifact.custom_properties[name], field, value)
+      artifacts.append((artifact, metadata_store_pb2.Event(
+          type=metadata_store_pb2.Event.OUTPUT)))
+    store.put_execution(
+        metadata_store_pb2.Execution(type_id=execution_type,
+                                     last_known_state=metadata_store_pb2.Execution.COMPLETE),
+        artifacts, [run_context, node])
+  time.sleep(0.01)  # the newest run is the one created last (millisecond times)
+
+
+def _read(path) -> str:
+  with open(path, encoding='utf-8') as f:
+    return f.read()
+
+
+def test_report_on_a_given_evaluation(evaluations, tmp_path, capsys):
+  output = tmp_path / 'dashboard.html'
+  assert report.main(['--evaluation', evaluations[1], '--output', str(output)]) == 0
+  out, err = capsys.readouterr()
+  assert out == f'Dashboard: {output}\n'
+  # The dev profile's dataset names 14 classes; this evaluation has 6.
+  assert "showing class ids: dataset 'cure_tsr' has 14 classes, the evaluation 6" in err
+  page = _read(output)
+  for result in evaluation_results.load_evaluation(evaluations[1]).slices:
+    assert f'data-slice="{result.name}"' in page
+  assert 'Compared with the last blessed model' in page and '<dt>evaluated</dt>' in page
+
+
+def test_report_on_the_latest_run_goes_to_the_output_dir(evaluations, tmp_path, capsys):
+  store = _store(str(tmp_path / 'metadata.sqlite'))
+  record_run(store, PIPELINE, 'run-older', evaluations[0])
+  record_run(store, PIPELINE, 'run-newer', evaluations[1])
+  record_run(store, 'another-pipeline', 'run-elsewhere', evaluations[0])
+  del store
+  assert report.main(['--output_dir', str(tmp_path), '--pipeline_name', PIPELINE]) == 0
+  path = tmp_path / 'report' / 'index.html'
+  assert capsys.readouterr().out == f'Dashboard: {path}\n'
+  page = _read(path)
+  assert '<dt>run</dt><dd>run-newer</dd>' in page and 'run-older' not in page
+  assert '<dt>pushed to</dt><dd>registry/m/7</dd>' in page
+  assert f'<dt>evaluation</dt><dd>{evaluations[1]}</dd>' in page
+
+
+@pytest.mark.parametrize('arguments, message', [
+    (['--output_dir', '{tmp}'], 'No ML Metadata store at {tmp}/metadata.sqlite: run the '
+     'pipeline first'),
+    (['--evaluation', '{tmp}'], '{tmp} is not an Evaluator output directory'),
+    (['--output_dir', '{tmp}', '--pipeline_name', 'none-such'],
+     "No run of pipeline 'none-such' in {tmp}/metadata.sqlite"),
+])
+def test_nothing_to_report_exits_2_saying_why(arguments, message, tmp_path, capsys):
+  if 'none-such' in arguments:
+    _store(str(tmp_path / 'metadata.sqlite')).put_context_type(
+        metadata_store_pb2.ContextType(name='pipeline_run'))
+  code = report.main([a.format(tmp=tmp_path) for a in arguments])
+  out, err = capsys.readouterr()
+  assert code == 2 and out == ''
+  assert err.startswith('error: ' + message.format(tmp=tmp_path))
+  assert not os.path.exists(tmp_path / 'report')
+
+
+def test_class_names_come_from_the_dataset_schema(capsys):
+  names = report.dataset_class_names('cure_tsr', 14)
+  assert len(names) == 14 and all(isinstance(n, str) and n for n in names)
+  assert report.dataset_class_names('cure_tsr', 6) is None
+  assert report.dataset_class_names('no_such_dataset', 6) is None
+  err = capsys.readouterr().err
+  assert "dataset 'cure_tsr' has 14 classes, the evaluation 6" in err
+  assert "No curated schema for dataset 'no_such_dataset'" in err
