@@ -4,22 +4,30 @@ VENV := .venv
 PY := $(VENV)/bin/python
 LOCK := requirements.lock
 STAMP := $(VENV)/.installed
+# The container image every Kubeflow / Vertex step runs: PipelineConfig.container_image's default.
+IMAGE ?= ran-tfx:latest
 export TF_USE_LEGACY_KERAS := 1
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 export PYTHONHASHSEED ?= 0
 
-.PHONY: run test bench lock clean venv
+.PHONY: run test bench lock clean venv image
 
 run: $(STAMP)
 	$(PY) runner.py --runner=local $(ARGS)
 
+# .ci/ensure_chromium installs Debian's chromium for the dashboard's browser tests when it can.
 test: $(STAMP)
+	.ci/ensure_chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/model_throughput.py
 
 venv: $(STAMP)
+
+# Builds the image (Dockerfile) and tags it $(IMAGE); push it with `docker push $(IMAGE)`.
+image:
+	docker build --tag $(IMAGE) .
 
 # Reinstalls only when the lock file changes (make compares the stamp's time with the lock's).
 $(STAMP): $(LOCK)

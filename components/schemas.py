@@ -3,6 +3,7 @@ import os
 from typing import Tuple
 
 from google.protobuf import text_format
+import tensorflow as tf
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from components import features
@@ -20,7 +21,8 @@ def schema_path(dataset: str) -> str:
 
 
 def load_schema(path: str) -> schema_pb2.Schema:
-  with open(path) as f:
+  """The schema at `path` (local or gs://)."""
+  with tf.io.gfile.GFile(path) as f:
     return text_format.Parse(f.read(), schema_pb2.Schema())
 
 

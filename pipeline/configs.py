@@ -7,7 +7,16 @@ Variants are made with `dataclasses.replace(DEV, train_steps=10)` or runner flag
 import dataclasses
 import json
 import os
+import posixpath
+import re
 from typing import Any, Dict, Optional, Tuple
+
+PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BEAM_RUNNERS = ('DirectRunner', 'DataflowRunner')
+DIRECT_RUNNER_ARGS = ('--direct_running_mode=in_memory', '--direct_num_workers=1')
+_DATAFLOW_FIELDS = ('dataflow_project', 'dataflow_region', 'dataflow_temp_location',
+                    'dataflow_machine_type', 'dataflow_max_workers',
+                    'dataflow_sdk_container_image')
 
 
 class ConfigError(ValueError):
@@ -42,6 +51,12 @@ class PipelineConfig:
   label_offset: int = _field(
       0, 'Added to imported labels: -1 for TF/TPU ImageNet shards (labels 1..1000).')
   output_dir: str = _field('outputs', 'Root of pipeline artifacts, ML Metadata and the registry.')
+  pipeline_root: Optional[str] = _field(
+      None, 'Root of every artifact the pipeline writes; Kubeflow and Vertex runs need a remote '
+      'one (gs://...). Default: <output_dir>/pipeline/<pipeline_name>.')
+  project_root: Optional[str] = _field(
+      None, 'Where the running steps find this project\'s files (data_schemas/). Default: this '
+      'checkout; Kubeflow and Vertex runs default to the container image\'s copy (/ran-tfx).')
   sample_train_per_class: int = _field(
       20, 'Embedded sample: base sign images per class and sequence type in the train split.')
   sample_test_per_class: int = _field(
@@ -111,16 +126,35 @@ class PipelineConfig:
   vertex_accelerator_count: int = _field(8, 'Accelerators (GPUs or TPU cores) per worker.')
   vertex_worker_count: int = _field(
       0, 'Workers besides the chief (multi-worker training); 0 trains on one machine.')
+  vertex_scheduling_strategy: str = _field(
+      'STANDARD', 'How Vertex provisions training machines: STANDARD (on demand), SPOT '
+      '(preemptible and much cheaper: a preempted job restarts and the Trainer resumes from its '
+      'last checkpoint) or FLEX_START (queues for scarce accelerators).')
   container_image: str = _field(
       'ran-tfx:latest', 'Container image with this project installed, run by every Vertex '
       'and Kubeflow step.')
+  beam_runner: str = _field(
+      'DirectRunner', 'Runner of the Beam-powered steps (ExampleGen, StatisticsGen, Transform, '
+      'Evaluator): DirectRunner (inside the step\'s own process) or DataflowRunner.')
+  dataflow_project: Optional[str] = _field(
+      None, 'Google Cloud project of Dataflow jobs. Default: --vertex_project.')
+  dataflow_region: Optional[str] = _field(
+      None, 'Region of Dataflow jobs. Default: --vertex_region.')
+  dataflow_temp_location: Optional[str] = _field(
+      None, 'gs:// folder for Dataflow\'s temporary and staged files (needed by DataflowRunner).')
+  dataflow_machine_type: Optional[str] = _field(
+      None, 'Dataflow worker machine, e.g. n2-standard-8. Default: Dataflow\'s.')
+  dataflow_max_workers: int = _field(
+      0, 'Most workers Dataflow\'s autoscaling may start per job; 0: Dataflow\'s own limit.')
+  dataflow_sdk_container_image: Optional[str] = _field(
+      None, 'Dataflow worker container, with this project installed. Default: --container_image.')
   beam_pipeline_args: Tuple[str, ...] = _field(
-      ('--direct_running_mode=in_memory', '--direct_num_workers=1'),
-      'Apache Beam options for every Beam-powered component.')
+      (), 'More Apache Beam options for every Beam-powered step, after those beam_runner and the '
+      'dataflow_* fields give (a repeated option wins), e.g. --flexrs_goal=COST_OPTIMIZED.')
 
   @property
-  def pipeline_root(self) -> str:
-    return os.path.join(self.output_dir, 'pipeline', self.pipeline_name)
+  def resolved_pipeline_root(self) -> str:
+    return self.pipeline_root or os.path.join(self.output_dir, 'pipeline', self.pipeline_name)
 
   @property
   def metadata_path(self) -> str:
@@ -144,6 +178,75 @@ class PipelineConfig:
     if not isinstance(options, dict):
       raise ConfigError(f'--ingest_options {self.ingest_options!r} is not a JSON object')
     return {'seed': self.seed, **options}
+
+  @property
+  def resolved_beam_pipeline_args(self) -> Tuple[str, ...]:
+    """The Beam options of every Beam-powered step: those of `beam_runner` and the dataflow_*
+    fields (translated here, and only here), then `beam_pipeline_args`."""
+    if self.beam_runner not in BEAM_RUNNERS:
+      raise ConfigError(f'--beam_runner {self.beam_runner!r}: choose from {list(BEAM_RUNNERS)}')
+    if self.beam_runner == 'DataflowRunner':
+      return _dataflow_args(self) + self.beam_pipeline_args
+    given = [f'--{name}' for name in _DATAFLOW_FIELDS if getattr(self, name) != _DEFAULTS[name]]
+    if given:
+      raise ConfigError(f'{", ".join(given)} {"applies" if len(given) == 1 else "apply"} to '
+                        f'--beam_runner DataflowRunner, not {self.beam_runner}')
+    return DIRECT_RUNNER_ARGS + self.beam_pipeline_args
+
+  def project_path(self, path: str) -> str:
+    """`path`, a file of this checkout, as the running steps see it: under `project_root` when
+    that is set (e.g. the container image's copy of the project); other paths are unchanged."""
+    if self.project_root is None or is_remote(path):
+      return path
+    relative = os.path.relpath(path, PROJECT_ROOT)
+    if relative.startswith(os.pardir):
+      return path
+    return posixpath.join(self.project_root, *relative.split(os.sep))
+
+
+_DEFAULTS = {field.name: field.default for field in dataclasses.fields(PipelineConfig)}
+
+
+def is_remote(path: str) -> bool:
+  """Whether `path` is a URL such as gs://bucket/folder, not a path on this machine."""
+  return re.match(r'[a-z][a-z0-9+.-]*://', path) is not None
+
+
+def names_registry(image: str) -> bool:
+  """Whether a container image name starts with a registry host (europe-docker.pkg.dev/...),
+  Docker's rule: a first path part with a dot or a port, or localhost."""
+  host = image.split('/', 1)[0]
+  return '/' in image and ('.' in host or ':' in host or host == 'localhost')
+
+
+def _dataflow_args(config: PipelineConfig) -> Tuple[str, ...]:
+  """DataflowRunner options from the dataflow_* fields; ConfigError naming what is missing."""
+  project = config.dataflow_project or config.vertex_project
+  region = config.dataflow_region or config.vertex_region
+  image = config.dataflow_sdk_container_image or config.container_image
+  problems = []
+  if not project:
+    problems.append('--dataflow_project (or --vertex_project)')
+  if not region:
+    problems.append('--dataflow_region (or --vertex_region)')
+  if not config.dataflow_temp_location:
+    problems.append('--dataflow_temp_location (a gs:// folder)')
+  elif not is_remote(config.dataflow_temp_location):
+    problems.append(f'--dataflow_temp_location as a gs:// folder, not '
+                    f'{config.dataflow_temp_location}')
+  if not names_registry(image):
+    problems.append(f'--dataflow_sdk_container_image or --container_image in a registry Dataflow '
+                    f'can pull from, e.g. europe-docker.pkg.dev/PROJECT/REPO/ran-tfx (got {image})')
+  if problems:
+    raise ConfigError(f'--beam_runner DataflowRunner needs {"; ".join(problems)}')
+  args = ('--runner=DataflowRunner', f'--project={project}', f'--region={region}',
+          f'--temp_location={config.dataflow_temp_location}', f'--sdk_container_image={image}',
+          '--sdk_location=container', '--experiments=use_runner_v2')
+  if config.dataflow_machine_type:
+    args += (f'--machine_type={config.dataflow_machine_type}',)
+  if config.dataflow_max_workers:
+    args += (f'--max_num_workers={config.dataflow_max_workers}',)
+  return args
 
 
 # The paper's step schedules as fractions of the run (Wang et al. 2017, section 4).

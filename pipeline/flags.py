@@ -7,7 +7,8 @@ import typing
 from pipeline import configs
 
 
-def _bool(text: str) -> bool:
+def parse_bool(text: str) -> bool:
+  """`true`/`false` (also 1/0, yes/no, any case) as a bool; ArgumentTypeError otherwise."""
   if text.lower() in ('true', '1', 'yes'):
     return True
   if text.lower() in ('false', '0', 'no'):
@@ -19,7 +20,7 @@ def _parser_for(field: dataclasses.Field):
   """A function turning the flag's text into the field's type."""
   hint = field.type
   if hint is bool:
-    return _bool
+    return parse_bool
   origin = typing.get_origin(hint)
   if origin is tuple:
     item = typing.get_args(hint)[0]

@@ -16,10 +16,10 @@ from components.example_gen import formats
 from components.example_gen import manifest
 from components.example_gen import tfrecords
 from pipeline.configs import ConfigError
+from pipeline.configs import PROJECT_ROOT
 from pipeline import vertex_training
 from pipeline.configs import PipelineConfig
 
-PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IMPORT_SPLIT_PATTERNS = {'job': tfrecords.DEFAULT_SPLIT_PATTERNS,
                          'tf_tpu': tfrecords.TPU_SPLIT_PATTERNS}
 _CODE_PACKAGES = ('components', 'ran_model')
@@ -51,7 +51,7 @@ def _schema_file(config: PipelineConfig) -> str:
   if config.dataset != manifest.Manifest.dataset:
     return schemas.schema_path(config.dataset)
   layout = formats.make_layout(config.dataset, config.resolved_data_root, config.layout_options)
-  path = os.path.join(config.pipeline_root, 'schema', 'manifest.pbtxt')
+  path = os.path.join(config.resolved_pipeline_root, 'schema', 'manifest.pbtxt')
   tf.io.gfile.makedirs(os.path.dirname(path))
   with tf.io.gfile.GFile(path, 'w') as f:
     f.write(text_format.MessageToString(manifest.schema(layout)))
@@ -91,7 +91,7 @@ def create_pipeline(
   schema_file = _schema_file(config)
   schema = schemas.load_schema(schema_file)
   num_classes = len(schemas.class_names(schema))
-  schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_file)
+  schema_gen = tfx.components.ImportSchemaGen(schema_file=config.project_path(schema_file))
   example_validator = tfx.components.ExampleValidator(
       statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
   transform = tfx.components.Transform(
@@ -135,9 +135,9 @@ def create_pipeline(
       registry_root=config.registry_dir, model_name=config.model_name, code_version=version)
   return tfx.dsl.Pipeline(
       pipeline_name=config.pipeline_name,
-      pipeline_root=config.pipeline_root,
+      pipeline_root=config.resolved_pipeline_root,
       components=[example_gen_component, statistics_gen, schema_gen, example_validator,
                   transform, trainer, latest_blessed_model, evaluator, pusher],
       enable_cache=True,
       metadata_connection_config=metadata_connection_config,
-      beam_pipeline_args=list(config.beam_pipeline_args))
+      beam_pipeline_args=list(config.resolved_beam_pipeline_args))

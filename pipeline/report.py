@@ -17,6 +17,9 @@ import tensorflow as tf
 from components import dashboard
 from components import evaluation_results
 from components import schemas
+from components.attention_maps import served
+from components.dashboard import attention
+from components.dashboard.formatting import escape
 from pipeline import configs
 from pipeline import results
 
@@ -50,20 +53,38 @@ def _evaluated_at(evaluation_uri: str) -> str:
   return written.strftime('%Y-%m-%d %H:%M UTC')
 
 
+def _attention_section(loaded: evaluation_results.Evaluation,
+                       examples_uri: Optional[str]) -> Optional[dashboard.Section]:
+  """Attention maps of the evaluated model on `examples_uri`'s evaluation images; a note
+  instead when there are no examples to draw or the model has no attention_maps signature."""
+  if not examples_uri:
+    return dashboard.Section(attention.TITLE, '<p class="note">No attention maps: the '
+                             'examples evaluated are unknown (give --examples).</p>')
+  locations = loaded.eval_config.get('modelLocations', {})
+  model_dir = locations.get(evaluation_results.CANDIDATE) or locations.get('')
+  try:
+    return attention.attention_section(loaded, model_dir=model_dir, examples_uri=examples_uri)
+  except served.NoAttentionMapsError as error:
+    return dashboard.Section(attention.TITLE,
+                             f'<p class="note">No attention maps: {escape(str(error))}</p>')
+
+
 def write_report(evaluation_uri: str, output_path: str, *, dataset: str,
-                 title: str = 'Model evaluation',
+                 examples_uri: Optional[str] = None, title: str = 'Model evaluation',
                  details: Sequence[Tuple[str, str]] = ()) -> str:
   """Writes the dashboard of the Evaluator output `evaluation_uri` to `output_path`, class
-  names from `dataset`'s schema; returns the path. ConfigError when `evaluation_uri` is not
-  an Evaluator output directory."""
+  names from `dataset`'s schema, attention maps on `examples_uri`'s evaluation split; returns
+  the path. ConfigError when `evaluation_uri` is not an Evaluator output directory."""
   if not tf.io.gfile.exists(os.path.join(evaluation_uri, 'eval_config.json')):
     raise configs.ConfigError(f'{evaluation_uri} is not an Evaluator output directory (no '
                               'eval_config.json in it)')
   loaded = evaluation_results.load_evaluation(evaluation_uri)
   names = dataset_class_names(dataset, loaded.confusion.shape[0])
+  maps = _attention_section(loaded, examples_uri)
   return dashboard.write_dashboard(
       output_path, loaded, class_names=names, title=title,
-      details=[*details, ('evaluated', _evaluated_at(evaluation_uri))])
+      details=[*details, ('evaluated', _evaluated_at(evaluation_uri))],
+      sections=[maps] if maps else [])
 
 
 def write_run_report(config: configs.PipelineConfig, run: results.RunResults, *,
@@ -76,7 +97,8 @@ def write_run_report(config: configs.PipelineConfig, run: results.RunResults, *,
   details.append(('pushed to', run.pushed_model or 'nothing pushed'))
   title = f'Evaluation of {model_name}' if model_name else 'Model evaluation'
   return write_report(run.evaluation_uri, output_path or report_path(config.output_dir),
-                      dataset=config.dataset, title=title, details=details)
+                      dataset=config.dataset, examples_uri=run.examples_uri, title=title,
+                      details=details)
 
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
@@ -89,6 +111,9 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument('--evaluation', default=None, metavar='URI',
                       help='An Evaluator output directory to report on; default: the '
                       'evaluation of the latest run of the pipeline in ML Metadata.')
+  parser.add_argument('--examples', default=None, metavar='URI',
+                      help='With --evaluation: the Examples artifact it evaluated, whose '
+                      'evaluation split the attention maps are drawn from.')
   parser.add_argument('--profile', default='dev', choices=sorted(configs.PROFILES),
                       help='Profile whose pipeline name and dataset (class names) apply.')
   parser.add_argument('--pipeline_name', default=None,
@@ -109,7 +134,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   output_path = args.output or report_path(config.output_dir)
   try:
     if args.evaluation:
-      path = write_report(args.evaluation, output_path, dataset=config.dataset)
+      path = write_report(args.evaluation, output_path, dataset=config.dataset,
+                          examples_uri=args.examples)
     else:
       if not os.path.isfile(config.metadata_path):
         raise configs.ConfigError(

@@ -10,8 +10,8 @@ Three shapes, one function:
                                 8 cores (TPUStrategy; the job's TPU is found through its
                                 environment).
 Every pool runs this project's container (`container_image`), so the module code imports.
-Jobs restart on worker restart (spot or preempted machines); the Trainer then resumes from the
-checkpoint in its model run directory.
+Jobs restart on worker restart, so also when a spot machine (vertex_scheduling_strategy SPOT) is
+preempted; the Trainer then resumes from the checkpoint in its model run directory.
 """
 from typing import Any, Dict
 
@@ -20,6 +20,9 @@ from pipeline.configs import PipelineConfig
 
 TPU_TYPES = ('TPU_V2', 'TPU_V3')
 TPU_MACHINE = 'cloud-tpu'
+# Vertex's Scheduling.Strategy names; STANDARD (on demand) is its default, so a job names only
+# the others.
+SCHEDULING_STRATEGIES = ('STANDARD', 'SPOT', 'FLEX_START')
 
 
 def _machine(config: PipelineConfig) -> Dict[str, Any]:
@@ -37,16 +40,22 @@ def custom_job(config: PipelineConfig) -> Dict[str, Any]:
     raise ConfigError('Vertex training needs --vertex_project and --vertex_region')
   if config.vertex_worker_count and config.vertex_accelerator_type in TPU_TYPES:
     raise ConfigError('--vertex_worker_count applies to GPU or CPU workers, not to a TPU')
+  if config.vertex_scheduling_strategy not in SCHEDULING_STRATEGIES:
+    raise ConfigError(f'--vertex_scheduling_strategy {config.vertex_scheduling_strategy!r}: '
+                      f'choose from {list(SCHEDULING_STRATEGIES)}')
   pool = {'machine_spec': _machine(config), 'replica_count': 1,
           'container_spec': {'image_uri': config.container_image}}
   pools = [pool]
   if config.vertex_worker_count:
     pools.append({**pool, 'replica_count': config.vertex_worker_count})
+  scheduling = {'restart_job_on_worker_restart': True}
+  if config.vertex_scheduling_strategy != 'STANDARD':
+    scheduling['strategy'] = config.vertex_scheduling_strategy
   return {
       'display_name': f'{config.pipeline_name}-trainer',
       'job_spec': {
           'worker_pool_specs': pools,
-          'scheduling': {'restart_job_on_worker_restart': True},
+          'scheduling': scheduling,
       },
       'labels': {'pipeline': config.pipeline_name, 'model': config.model_name.replace('_', '-')},
   }

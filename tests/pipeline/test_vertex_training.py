@@ -95,3 +95,18 @@ def test_the_pipeline_trainer_becomes_the_vertex_trainer_and_builds_the_job(tmp_
     command = pool['container_spec']['command']
     assert command[:3] == ['python', '-m', 'tfx.scripts.run_executor']
     assert 'tfx.components.trainer.executor.GenericExecutor' in command
+
+
+def test_spot_machines_keep_the_restart_that_resumes_training():
+  from google.cloud import aiplatform_v1  # pylint: disable=g-import-not-at-top (slow import)
+  job = vertex_training.custom_job(_config(vertex_scheduling_strategy='SPOT'))
+  assert job['job_spec']['scheduling'] == {'restart_job_on_worker_restart': True,
+                                           'strategy': 'SPOT'}
+  request = aiplatform_v1.CustomJob(job)  # what Vertex receives: the strategy is its enum
+  assert request.job_spec.scheduling.strategy == aiplatform_v1.Scheduling.Strategy.SPOT
+  assert request.job_spec.scheduling.restart_job_on_worker_restart
+
+
+def test_an_unknown_scheduling_strategy_is_a_config_error():
+  with pytest.raises(configs.ConfigError, match="--vertex_scheduling_strategy 'CHEAP': choose"):
+    vertex_training.custom_job(_config(vertex_scheduling_strategy='CHEAP'))
