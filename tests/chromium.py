@@ -1,7 +1,7 @@
 """Headless Chromium driven over the DevTools protocol (websocket-client), for tests that open
 the dashboard: console errors and exceptions, script evaluation, clicks, full-page screenshots.
 
-Also a command: `python tests/components/chromium.py PAGE.html SHOT.png [WIDTH]` saves a
+Also a command: `python tests/chromium.py PAGE.html SHOT.png [WIDTH]` saves a
 full-page screenshot of PAGE.html (used for docs/dashboard.png).
 """
 import base64

@@ -1,4 +1,5 @@
 """End to end: the real TFX components on a tiny CURE-TSR-layout sample with a narrow model."""
+import base64
 import dataclasses
 import io
 import json
@@ -15,10 +16,14 @@ from components import evaluation
 from components import registry
 from components.attention_maps import __main__ as attention_maps_cli
 from components.attention_maps import served
+from components.dashboard import attention
 from components.example_gen import cure_tsr
 from components.example_gen import layout
 from pipeline import configs
 from pipeline import local
+from pipeline import report
+
+import chromium
 
 CHALLENGES = ('rain', 'haze')
 LEVELS = (1, 5)
@@ -170,3 +175,56 @@ def test_attention_maps_of_signs_differ_from_those_of_blank_images(pipeline_runs
                                   blank_file, '--output_dir', str(output_dir)]) == 0
   assert sorted(os.listdir(output_dir)) == sorted(
       ['blank.png', os.path.basename(signs[0]).replace('.bmp', '.png')])
+
+
+@pytest.fixture(name='dashboard_page', scope='module')
+def fixture_dashboard_page(pipeline_runs, tmp_path_factory):
+  """The first run's dashboard, as the local runner writes it."""
+  config, first, *_ = pipeline_runs
+  return report.write_run_report(
+      config, first, output_path=str(tmp_path_factory.mktemp('report') / 'index.html'),
+      model_name=config.model_name)
+
+
+def _attention_section(page_path):
+  with open(page_path, encoding='utf-8') as f:
+    page = f.read()
+  start = page.index(f'<h2>{attention.TITLE}</h2>')
+  return page[start:page.index('</section>', start)]
+
+
+@pytest.mark.e2e
+def test_the_dashboard_shows_attention_maps_of_the_worst_scenario_slices(pipeline_runs,
+                                                                         dashboard_page):
+  _, first, *_ = pipeline_runs
+  section = _attention_section(dashboard_page)
+  scenario = [s for s in first.slices if len(s.key) == 1 and s.key[0][0].startswith('scenario/')]
+  worst = sorted(scenario, key=lambda s: (s.accuracy, s.name))[:6]
+  assert re.findall(r'<h3>([^:<]+): accuracy', section) == [s.name for s in worst]
+  pngs = [base64.b64decode(data) for data in re.findall(r'src="data:image/png;base64,([^"]+)"',
+                                                         section)]
+  assert len(worst) <= len(pngs) <= 4 * len(worst)
+  assert sum(map(len, pngs)) < 3 * 2**20
+  for png in pngs:
+    image = Image.open(io.BytesIO(png))
+    image.load()
+    assert image.format == 'PNG' and image.width > 96 * 2  # the input and one panel per stage
+  assert section.count('correct</span>') + section.count('misclassified</span>') == len(pngs)
+  again = report.write_run_report(*pipeline_runs[:2], output_path=dashboard_page + '.again',
+                                  model_name=pipeline_runs[0].model_name)
+  assert _attention_section(again) == section  # the same images: sampling is seeded
+
+
+@pytest.mark.e2e
+def test_the_attention_maps_decode_in_chromium(dashboard_page):
+  binary, reason = chromium.ensure_chromium()
+  if binary is None:
+    pytest.skip(reason)
+  with chromium.Browser(binary) as browser:
+    browser.open(dashboard_page)
+    assert browser.errors() == []
+    images = browser.evaluate(
+        'Array.from(document.querySelectorAll("figure.attention-figure img"))'
+        '.map(i => [i.complete, i.naturalWidth, i.naturalHeight])')
+  assert images and all(complete and width > 0 and height > 0
+                        for complete, width, height in images)

@@ -1,0 +1,150 @@
+"""The dashboard's "Where the model looks" section: for the worst scenario slices, a few
+evaluation images, correct and misclassified, with each stage's soft mask overlaid.
+
+Images come from the evaluation split, chosen by a seeded hash of their file name (the same
+seed and data give the same images), and are run through the evaluated model's
+`attention_maps` signature (components/serving.py). Counts and bytes are bounded: at most
+`max_slices` slices, `per_slice` images each, and `max_bytes` of embedded PNGs in all.
+"""
+import base64
+import dataclasses
+import hashlib
+import heapq
+import os
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+import tensorflow as tf
+
+from components import evaluation_results
+from components import features
+from components.attention_maps import served
+from components.dashboard.formatting import escape, percent
+from components.dashboard.page import Section
+from ran_model import attention_maps
+
+TITLE = 'Where the model looks'
+EVAL_SPLIT = 'Split-eval'
+
+
+@dataclasses.dataclass(frozen=True)
+class _Example:
+  filename: str
+  label_text: str  # the true class's name
+  encoded: bytes
+
+
+def _scenario_slices(evaluated: evaluation_results.Evaluation, max_slices: int):
+  """Single-feature scenario slices, lowest accuracy first (then by name)."""
+  scenario = [s for s in evaluated.slices if len(s.key) == 1
+              and s.key[0][0].startswith(features.SCENARIO_PREFIX)]
+  return sorted(scenario, key=lambda s: (s.accuracy, s.name))[:max_slices]
+
+
+def _read_examples(examples_uri: str) -> Iterator[Tuple[Dict[str, str], _Example]]:
+  """(scenario values, example) of every record of the evaluation split."""
+  files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, EVAL_SPLIT, '*')))
+  if not files:
+    raise ValueError(f'No evaluation split under {examples_uri} (expected {EVAL_SPLIT}/*)')
+  for path in files:
+    compression = 'GZIP' if path.endswith('.gz') else ''
+    for record in tf.data.TFRecordDataset(path, compression_type=compression):
+      example = tf.train.Example.FromString(record.numpy())
+      values = example.features.feature
+      scenario = {key: values[key].bytes_list.value[0].decode('utf-8')
+                  for key in values if key.startswith(features.SCENARIO_PREFIX)}
+      yield scenario, _Example(
+          values[features.IMAGE_FILENAME].bytes_list.value[0].decode('utf-8'),
+          values[features.LABEL_TEXT].bytes_list.value[0].decode('utf-8'),
+          values[features.IMAGE_ENCODED].bytes_list.value[0])
+
+
+def _candidates(examples_uri: str, chosen, count: int, seed: int) -> Dict[str, List[_Example]]:
+  """Per slice name, its `count` examples of lowest seeded hash of the file name, lowest
+  first, in one pass over the split (a bounded max-heap per slice)."""
+  heaps: Dict[str, List] = {s.name: [] for s in chosen}
+  for scenario, example in _read_examples(examples_uri):
+    rank = int(hashlib.sha256(f'{seed}:{example.filename}'.encode()).hexdigest()[:16], 16)
+    for result in chosen:
+      (feature, value), = result.key
+      if scenario.get(feature) == str(value):
+        heap = heaps[result.name]
+        item = (-rank, example.filename, example)  # heapq's smallest: the highest rank
+        if len(heap) < count:
+          heapq.heappush(heap, item)
+        elif -rank > heap[0][0]:
+          heapq.heapreplace(heap, item)
+  return {name: [item[2] for item in sorted(heap, reverse=True)]
+          for name, heap in heaps.items()}
+
+
+def _one_map_per_stage(explanation: served.Explanation) -> served.Explanation:
+  """Keeps the last module's map of each stage (the mask nearest the stage's output)."""
+  last = {}
+  for address, values in explanation.maps:
+    stage, _ = attention_maps.parse_module_address(address)
+    last[stage] = (address, values)
+  return dataclasses.replace(explanation, maps=tuple(last[s] for s in sorted(last)))
+
+
+def _pick(explained: Sequence[Tuple[_Example, served.Explanation]], count: int):
+  """Up to `count`, half of them misclassified when there are that many, in hash order."""
+  wrong = [i for i, (e, x) in enumerate(explained) if x.class_name != e.label_text]
+  right = [i for i in range(len(explained)) if i not in wrong]
+  take_wrong = min(len(wrong), max(count - len(right), count // 2))
+  return [explained[i] for i in sorted(wrong[:take_wrong] + right[:count - take_wrong])]
+
+
+def _figure(example: _Example, explanation: served.Explanation,
+            display_size: int) -> Tuple[str, int]:
+  """An embedded PNG figure and its size in bytes."""
+  status = 'correct' if explanation.class_name == example.label_text else 'misclassified'
+  png = served.render(explanation, size=display_size)
+  caption = (f'<span class="{status}">{status}</span>: {escape(example.label_text)} predicted '
+             f'as {escape(explanation.class_name)} (p={explanation.probability:.2f})'
+             f'<br><code>{escape(example.filename)}</code>')
+  return (f'<figure class="attention-figure"><img alt="{escape(example.filename)}" '
+          f'src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+          f'<figcaption>{caption}</figcaption></figure>'), len(png)
+
+
+def attention_section(evaluated: evaluation_results.Evaluation, *, model_dir: str,
+                      examples_uri: str, seed: int = 0,
+                      max_slices: int = 6, per_slice: int = 4, candidates: int = 16,
+                      display_size: int = 96,
+                      max_bytes: int = 3 * 2**20) -> Optional[Section]:
+  """The section, or None when the evaluation has no scenario slice.
+
+  `model_dir`: the evaluated SavedModel (with the `attention_maps` signature);
+  `examples_uri`: the Examples artifact it was evaluated on.
+  Per slice, the `candidates` examples of lowest seeded hash are classified, and `per_slice`
+  of them drawn, half misclassified when there are that many.
+  """
+  chosen = _scenario_slices(evaluated, max_slices)
+  if not chosen:
+    return None
+  signature = served.load_attention_signature(model_dir)
+  pools = _candidates(examples_uri, chosen, candidates, seed)
+  parts, total, left_out = [], 0, 0
+  for result in chosen:
+    explained = [(example, _one_map_per_stage(served.explain(signature, example.encoded)))
+                 for example in pools[result.name]]
+    figures = []
+    for example, explanation in _pick(explained, per_slice):
+      html, size = _figure(example, explanation, display_size)
+      if total + size > max_bytes:
+        left_out += 1
+        continue
+      total += size
+      figures.append(html)
+    parts.append(f'<h3>{escape(result.name)}: accuracy {percent(result.accuracy)} on '
+                 f'{result.examples} examples</h3>'
+                 f'<div class="attention-grid">{"".join(figures)}</div>')
+  note = (f'<p>Slices by scenario, lowest accuracy first ({len(chosen)} shown); per slice '
+          f'up to {per_slice} evaluation images chosen by a hash of their file name seeded '
+          f'with {seed}, misclassified ones first. Each figure shows the image as the model '
+          'saw it and, per stage, the last attention module\'s soft mask (mean over '
+          'channels; bright: amplified) over it.</p>')
+  if left_out:
+    note += (f'<p class="note">{left_out} images left out to keep the embedded images under '
+             f'{max_bytes / 2**20:.1f} MiB.</p>')
+  return Section(TITLE, note + ''.join(parts))
