@@ -115,6 +115,18 @@ class PipelineConfig:
       'every slice of slice_features.')
   min_slice_size: int = _field(
       30, 'Slices with fewer examples are reported but not gated (the overall slice always is).')
+  promote_to: Optional[str] = _field(
+      None, 'Registry alias (e.g. staging) moved to each newly pushed version; none: aliases '
+      'move only by `python -m components.registry promote`.')
+  vertex_model_registry: bool = _field(
+      False, 'Also upload each pushed version to the Vertex AI Model Registry (the registry '
+      'under --output_dir must then be on gs://).')
+  vertex_parent_model: Optional[str] = _field(
+      None, 'Vertex model the uploads become versions of (resource name or ID); none: the '
+      'first upload creates it.')
+  vertex_serving_image: str = _field(
+      'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest',
+      'Prediction container of the models uploaded to Vertex.')
   vertex_training: bool = _field(
       False, 'Run the Trainer as a Vertex AI custom job (pipeline/vertex_training.py).')
   vertex_project: Optional[str] = _field(None, 'Google Cloud project of Vertex jobs.')

@@ -1,7 +1,7 @@
 """The DAG, defined once: every runner (local, Kubeflow, Vertex) compiles `create_pipeline`."""
 import hashlib
 import os
-from typing import Optional
+from typing import Any, Dict, Optional
 
 from google.protobuf import text_format
 from ml_metadata.proto import metadata_store_pb2
@@ -75,6 +75,16 @@ def _example_gen(config: PipelineConfig, version: str):
   return component.with_id('ExampleGen')
 
 
+def _vertex_upload(config: PipelineConfig) -> Optional[Dict[str, Any]]:
+  """The RegistryPusher's Vertex Model Registry settings, if it uploads there."""
+  if not config.vertex_model_registry:
+    return None
+  return {'serving_container_image_uri': config.vertex_serving_image,
+          'parent_model': config.vertex_parent_model,
+          'version_aliases': [config.promote_to] if config.promote_to else [],
+          'project': config.vertex_project, 'location': config.vertex_region}
+
+
 def create_pipeline(
     config: PipelineConfig, *,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
@@ -132,7 +142,8 @@ def create_pipeline(
       model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
       evaluation=evaluator.outputs['evaluation'], examples=examples,
       baseline_model=latest_blessed_model.outputs['model'],
-      registry_root=config.registry_dir, model_name=config.model_name, code_version=version)
+      registry_root=config.registry_dir, model_name=config.model_name, code_version=version,
+      promote_to=config.promote_to, vertex_upload=_vertex_upload(config))
   return tfx.dsl.Pipeline(
       pipeline_name=config.pipeline_name,
       pipeline_root=config.resolved_pipeline_root,

@@ -1,6 +1,8 @@
 """create_pipeline's choices from the config: which ExampleGen, which schema, which slices."""
 import dataclasses
+import json
 
+import pytest
 from tfx import v1 as tfx
 
 from components import schemas
@@ -38,3 +40,24 @@ def test_examples_dir_imports_through_import_example_gen(tmp_path):
   options = executor.config_of(example_gen.exec_properties)['options']
   assert options == {'dataset': 'cure_tsr', 'label_offset': -1,
                      'split_patterns': tfrecords.TPU_SPLIT_PATTERNS}
+
+
+def test_the_registry_pusher_takes_the_registry_settings(tmp_path):
+  config = dataclasses.replace(
+      configs.DEV, output_dir='gs://bucket/ran', promote_to='staging',
+      vertex_model_registry=True, vertex_project='p', vertex_region='europe-west4',
+      vertex_parent_model='projects/p/locations/europe-west4/models/7')
+  pusher = pipeline_lib.create_pipeline(config).components[-1]
+  assert pusher.id == 'RegistryPusher'
+  properties = pusher.exec_properties
+  assert (properties['registry_root'], properties['model_name'], properties['promote_to']) == (
+      'gs://bucket/ran/registry', config.model_name, 'staging')
+  assert json.loads(properties['vertex_upload']) == {
+      'serving_container_image_uri': config.vertex_serving_image,
+      'parent_model': 'projects/p/locations/europe-west4/models/7',
+      'version_aliases': ['staging'], 'project': 'p', 'location': 'europe-west4'}
+  local = pipeline_lib.create_pipeline(
+      dataclasses.replace(configs.DEV, output_dir=str(tmp_path))).components[-1]
+  assert local.exec_properties['vertex_upload'] is None
+  with pytest.raises(ValueError, match='gs://'):  # Vertex reads models from Cloud Storage
+    pipeline_lib.create_pipeline(dataclasses.replace(config, output_dir=str(tmp_path)))
