@@ -6,6 +6,7 @@ os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 
+from components import evaluation_results  # pylint: disable=g-import-not-at-top,wrong-import-position
 import evaluation_data  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 
@@ -19,3 +20,15 @@ def evaluation_workspace(tmp_path_factory):
 def evaluations(evaluation_workspace):
   """(candidate alone, candidate against the baseline) TFMA output directories."""
   return evaluation_data.evaluate_both_ways(evaluation_workspace)
+
+
+@pytest.fixture(scope='session')
+def alone(evaluations):
+  """The candidate-alone evaluation, read back (components.evaluation_results)."""
+  return evaluation_results.load_evaluation(evaluations[0])
+
+
+@pytest.fixture(scope='session')
+def against_baseline(evaluations):
+  """The candidate-against-baseline evaluation, read back."""
+  return evaluation_results.load_evaluation(evaluations[1])

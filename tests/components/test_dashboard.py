@@ -97,16 +97,6 @@ def slice_table(tree: Node):
   return {row.attrs['data-slice']: dict(zip(headers, row.find_all('td'))) for row in rows}, names
 
 
-@pytest.fixture(name='alone', scope='module')
-def fixture_alone(evaluations):
-  return evaluation_results.load_evaluation(evaluations[0])
-
-
-@pytest.fixture(name='against_baseline', scope='module')
-def fixture_against_baseline(evaluations):
-  return evaluation_results.load_evaluation(evaluations[1])
-
-
 @pytest.fixture(name='alone_page', scope='module')
 def fixture_alone_page(alone):
   return dashboard.render_dashboard(alone)

@@ -11,16 +11,6 @@ ACCURACY = evaluation.ACCURACY
 GATED = evaluation.GATED_ACCURACY
 
 
-@pytest.fixture(name='alone', scope='module')
-def fixture_alone(evaluations):
-  return evaluation_results.load_evaluation(evaluations[0])
-
-
-@pytest.fixture(name='against_baseline', scope='module')
-def fixture_against_baseline(evaluations):
-  return evaluation_results.load_evaluation(evaluations[1])
-
-
 def test_slices_are_named_overall_first(alone):
   names = [s.name for s in alone.slices]
   assert names[0] == 'overall' and names[1:] == sorted(names[1:])
