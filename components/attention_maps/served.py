@@ -4,7 +4,7 @@ Works on any SavedModel with the `attention_maps` signature of components/servin
 needs only the signature, not Keras or ran_model.
 """
 import dataclasses
-from typing import Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -62,24 +62,32 @@ def model_ready_bytes(data: bytes) -> bytes:
     raise ValueError(str(error)) from error
 
 
-def explain(signature, encoded: bytes) -> Explanation:
-  """Runs `signature` (from `load_attention_signature`) on one image's JPEG/PNG bytes.
+def explain_all(signature, encoded: Sequence[bytes]) -> List[Explanation]:
+  """Runs `signature` (from `load_attention_signature`) on a batch of JPEG/PNG images.
 
-  Raises ValueError when the model cannot decode the bytes.
+  Raises ValueError when the model cannot decode one of them.
   """
   try:
-    outputs = signature(images=tf.constant([encoded]))
+    outputs = signature(images=tf.constant(list(encoded)))
   except tf.errors.InvalidArgumentError as error:
     raise ValueError(f'the model could not decode the image ({error.message})') from error
   ordered = sorted((attention_maps.parse_module_address(key), key) for key in outputs
                    if attention_maps.parse_module_address(key))
-  probabilities = outputs[serving.PROBABILITIES][0].numpy()
-  class_id = int(outputs[serving.CLASS_IDS][0])
-  return Explanation(
-      model_input=outputs[serving.MODEL_INPUT][0].numpy(),
-      class_name=outputs[serving.CLASS_NAMES][0].numpy().decode('utf-8'),
-      probability=float(probabilities[class_id]),
-      maps=tuple((key, outputs[key][0].numpy()) for _, key in ordered))
+  outputs = {key: value.numpy() for key, value in outputs.items()}
+  explanations = []
+  for i in range(len(encoded)):
+    class_id = int(outputs[serving.CLASS_IDS][i])
+    explanations.append(Explanation(
+        model_input=outputs[serving.MODEL_INPUT][i],
+        class_name=outputs[serving.CLASS_NAMES][i].decode('utf-8'),
+        probability=float(outputs[serving.PROBABILITIES][i, class_id]),
+        maps=tuple((key, outputs[key][i]) for _, key in ordered)))
+  return explanations
+
+
+def explain(signature, encoded: bytes) -> Explanation:
+  """`explain_all` of one image."""
+  return explain_all(signature, [encoded])[0]
 
 
 def map_title(address: str) -> str:

@@ -17,12 +17,14 @@ import tensorflow as tf
 
 from components import evaluation_results
 from components import features
+from components.attention_maps import overlay
 from components.attention_maps import served
 from components.dashboard.formatting import escape, percent
 from components.dashboard.page import Section
 from ran_model import attention_maps
 
 TITLE = 'Where the model looks'
+_BATCH = 32  # images per call of the signature
 EVAL_SPLIT = 'Split-eval'
 
 
@@ -98,7 +100,11 @@ def _figure(example: _Example, explanation: served.Explanation,
             display_size: int) -> Tuple[str, int]:
   """An embedded PNG figure and its size in bytes."""
   status = 'correct' if explanation.class_name == example.label_text else 'misclassified'
-  png = served.render(explanation, size=display_size)
+  png = overlay.render_overlays(
+      explanation.model_input, [values for _, values in explanation.maps],
+      titles=[f'stage {attention_maps.parse_module_address(address)[0]}'
+              for address, _ in explanation.maps],
+      caption=explanation.caption(), size=display_size)
   caption = (f'<span class="{status}">{status}</span>: {escape(example.label_text)} predicted '
              f'as {escape(explanation.class_name)} (p={explanation.probability:.2f})'
              f'<br><code>{escape(example.filename)}</code>')
@@ -109,15 +115,15 @@ def _figure(example: _Example, explanation: served.Explanation,
 
 def attention_section(evaluated: evaluation_results.Evaluation, *, model_dir: str,
                       examples_uri: str, seed: int = 0,
-                      max_slices: int = 6, per_slice: int = 4, candidates: int = 16,
-                      display_size: int = 96,
+                      max_slices: int = 6, per_slice: int = 4, candidates: int = 128,
+                      display_size: int = 120,
                       max_bytes: int = 3 * 2**20) -> Optional[Section]:
   """The section, or None when the evaluation has no scenario slice.
 
   `model_dir`: the evaluated SavedModel (with the `attention_maps` signature);
   `examples_uri`: the Examples artifact it was evaluated on.
-  Per slice, the `candidates` examples of lowest seeded hash are classified, and `per_slice`
-  of them drawn, half misclassified when there are that many.
+  Per slice, the `candidates` examples of lowest seeded hash are classified (in batches), and
+  `per_slice` of them drawn: half misclassified when there are that many among them.
   """
   chosen = _scenario_slices(evaluated, max_slices)
   if not chosen:
@@ -126,8 +132,12 @@ def attention_section(evaluated: evaluation_results.Evaluation, *, model_dir: st
   pools = _candidates(examples_uri, chosen, candidates, seed)
   parts, total, left_out = [], 0, 0
   for result in chosen:
-    explained = [(example, _one_map_per_stage(served.explain(signature, example.encoded)))
-                 for example in pools[result.name]]
+    pool = pools[result.name]
+    explained = []
+    for start in range(0, len(pool), _BATCH):
+      batch = pool[start:start + _BATCH]
+      explained += zip(batch, map(_one_map_per_stage,
+                                  served.explain_all(signature, [e.encoded for e in batch])))
     figures = []
     for example, explanation in _pick(explained, per_slice):
       html, size = _figure(example, explanation, display_size)
