@@ -23,8 +23,9 @@ class ConfigError(ValueError):
   """A profile or flag value that cannot work (e.g. a data root that does not exist)."""
 
 
-def _field(default, help_text: str):
-  return dataclasses.field(default=default, metadata={'help': help_text})
+def _field(default, help_text: str, *, aliases=()):
+  """A field with its flag's help text and any shorter flag names (e.g. '--project')."""
+  return dataclasses.field(default=default, metadata={'help': help_text, 'aliases': aliases})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,8 +130,10 @@ class PipelineConfig:
       'Prediction container of the models uploaded to Vertex.')
   vertex_training: bool = _field(
       False, 'Run the Trainer as a Vertex AI custom job (pipeline/vertex_training.py).')
-  vertex_project: Optional[str] = _field(None, 'Google Cloud project of Vertex jobs.')
-  vertex_region: Optional[str] = _field(None, 'Region of Vertex jobs, e.g. us-central1.')
+  vertex_project: Optional[str] = _field(None, 'Google Cloud project of Vertex jobs.',
+                                         aliases=('--project',))
+  vertex_region: Optional[str] = _field(None, 'Region of Vertex jobs, e.g. us-central1.',
+                                        aliases=('--region',))
   vertex_machine_type: str = _field('a2-highgpu-8g', 'Machine of each training worker.')
   vertex_accelerator_type: str = _field(
       'NVIDIA_TESLA_A100', 'Accelerator per worker: a Vertex GPU type, TPU_V2 / TPU_V3 (a TPU '

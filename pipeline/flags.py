@@ -45,7 +45,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
   group = parser.add_argument_group('profile overrides (default: the profile\'s value)')
   for field in dataclasses.fields(configs.PipelineConfig):
     group.add_argument(
-        f'--{field.name}', type=_parser_for(field), default=None,
+        f'--{field.name}', *field.metadata['aliases'], dest=field.name,
+        type=_parser_for(field), default=None,
         help=f'{field.metadata["help"]} [dev: {_show(getattr(configs.DEV, field.name))}]')
 
 

@@ -103,3 +103,9 @@ def test_missing_examples_dir_is_a_clear_error(tmp_path, capsys):
   assert runner.main(['--examples_dir', str(tmp_path / 'x'),
                       '--output_dir', str(tmp_path / 'o')]) == 2
   assert f'--examples_dir {tmp_path / "x"} does not exist' in capsys.readouterr().err
+
+
+def test_vertex_project_and_region_take_the_short_names_too():
+  args = runner.parse_args(['--runner=vertex', '--project', 'p', '--region', 'europe-west4'])
+  config = flags.config_from_flags(args)
+  assert (config.vertex_project, config.vertex_region) == ('p', 'europe-west4')
