@@ -86,13 +86,17 @@ def test_pip_pins_in_the_image_are_the_lock_s():
 
 def test_make_image_tags_the_image_the_runner_names_by_default():
   default = configs.PipelineConfig().container_image
-  dry = subprocess.run(['make', '-n', 'image'], cwd=ROOT, capture_output=True, text=True,
-                       check=True).stdout
-  assert dry.strip() == f'docker build --tag {default} .'
+  assert _dry_make('image') == f'docker build --tag {default} .'
   pushed = 'europe-docker.pkg.dev/proj/ran/ran-tfx:7'
-  dry = subprocess.run(['make', '-n', 'image', f'IMAGE={pushed}'], cwd=ROOT,
-                       capture_output=True, text=True, check=True).stdout
-  assert dry.strip() == f'docker build --tag {pushed} .'
+  assert _dry_make('image', f'IMAGE={pushed}') == f'docker build --tag {pushed} .'
+
+
+def _dry_make(*args):
+  """What `make -n ARGS` would run, as a top-level make: under `make test` the
+  inherited MAKELEVEL/MAKEFLAGS would add 'Entering directory' lines and flags."""
+  env = {k: v for k, v in os.environ.items() if k not in ('MAKELEVEL', 'MAKEFLAGS', 'MFLAGS')}
+  return subprocess.run(['make', '--no-print-directory', '-n', *args], cwd=ROOT, env=env,
+                        capture_output=True, text=True, check=True).stdout.strip()
 
 
 def _modules_named_in(pipeline_job):
