@@ -1,10 +1,11 @@
-"""The dashboard's "Where the model looks" section: for the worst scenario slices, a few
-evaluation images, correct and misclassified, with each stage's soft mask overlaid.
+"""The dashboard's "Where the model looks" section: for every scenario slice, worst first, a
+few evaluation images, correct and misclassified, with each stage's soft mask overlaid.
 
 Images come from the evaluation split, chosen by a seeded hash of their file name (the same
 seed and data give the same images), and are run through the evaluated model's
 `attention_maps` signature (components/serving.py). Counts and bytes are bounded: at most
-`max_slices` slices, `per_slice` images each, and `max_bytes` of embedded PNGs in all.
+`per_slice` images a slice and `max_bytes` of embedded JPEGs in all; the slices past the byte
+bound are named, with their accuracy, and left undrawn (and unclassified).
 """
 import base64
 import dataclasses
@@ -19,7 +20,7 @@ from components import evaluation_results
 from components import features
 from components.attention_maps import overlay
 from components.attention_maps import served
-from components.dashboard.formatting import escape, percent
+from components.dashboard.formatting import escape, percent, size
 from components.dashboard.page import Section
 from ran_model import attention_maps
 
@@ -35,11 +36,11 @@ class _Example:
   encoded: bytes
 
 
-def _scenario_slices(evaluated: evaluation_results.Evaluation, max_slices: int):
+def _scenario_slices(evaluated: evaluation_results.Evaluation):
   """Single-feature scenario slices, lowest accuracy first (then by name)."""
   scenario = [s for s in evaluated.slices if len(s.key) == 1
               and s.key[0][0].startswith(features.SCENARIO_PREFIX)]
-  return sorted(scenario, key=lambda s: (s.accuracy, s.name))[:max_slices]
+  return sorted(scenario, key=lambda s: (s.accuracy, s.name))
 
 
 def _read_examples(examples_uri: str) -> Iterator[Tuple[Dict[str, str], _Example]]:
@@ -98,40 +99,49 @@ def _pick(explained: Sequence[Tuple[_Example, served.Explanation]], count: int):
 
 def _figure(example: _Example, explanation: served.Explanation,
             display_size: int) -> Tuple[str, int]:
-  """An embedded PNG figure and its size in bytes."""
+  """An embedded JPEG figure and its size in bytes."""
   status = 'correct' if explanation.class_name == example.label_text else 'misclassified'
-  png = overlay.render_overlays(
+  jpeg = overlay.render_overlays(
       explanation.model_input, [values for _, values in explanation.maps],
       titles=[f'stage {attention_maps.parse_module_address(address)[0]}'
               for address, _ in explanation.maps],
-      caption=explanation.caption(), size=display_size)
+      caption=explanation.caption(), size=display_size, image_format='JPEG')
   caption = (f'<span class="{status}">{status}</span>: {escape(example.label_text)} predicted '
              f'as {escape(explanation.class_name)} (p={explanation.probability:.2f})'
              f'<br><code>{escape(example.filename)}</code>')
   return (f'<figure class="attention-figure"><img alt="{escape(example.filename)}" '
-          f'src="data:image/png;base64,{base64.b64encode(png).decode()}">'
-          f'<figcaption>{caption}</figcaption></figure>'), len(png)
+          f'src="data:image/jpeg;base64,{base64.b64encode(jpeg).decode()}">'
+          f'<figcaption>{caption}</figcaption></figure>'), len(jpeg)
+
+
+def _heading(result: evaluation_results.SliceResult) -> str:
+  return (f'<h3>{escape(result.name)}: accuracy {percent(result.accuracy)} on '
+          f'{result.examples} examples</h3>')
 
 
 def attention_section(evaluated: evaluation_results.Evaluation, *, model_dir: str,
-                      examples_uri: str, seed: int = 0,
-                      max_slices: int = 6, per_slice: int = 4, candidates: int = 128,
-                      display_size: int = 120,
+                      examples_uri: str, seed: int = 0, per_slice: int = 4,
+                      candidates: int = 128, display_size: int = 120,
                       max_bytes: int = 3 * 2**20) -> Optional[Section]:
   """The section, or None when the evaluation has no scenario slice.
 
   `model_dir`: the evaluated SavedModel (with the `attention_maps` signature);
   `examples_uri`: the Examples artifact it was evaluated on.
   Per slice, the `candidates` examples of lowest seeded hash are classified (in batches), and
-  `per_slice` of them drawn: half misclassified when there are that many among them.
+  `per_slice` of them drawn: half misclassified when there are that many among them. Once a
+  figure would take the embedded JPEGs past `max_bytes`, drawing stops: the remaining slices
+  are listed without images.
   """
-  chosen = _scenario_slices(evaluated, max_slices)
+  chosen = _scenario_slices(evaluated)
   if not chosen:
     return None
   signature = served.load_attention_signature(model_dir)
   pools = _candidates(examples_uri, chosen, candidates, seed)
-  parts, total, left_out = [], 0, 0
+  parts, total, full = [], 0, False
   for result in chosen:
+    if full:
+      parts.append(_heading(result))
+      continue
     pool = pools[result.name]
     explained = []
     for start in range(0, len(pool), _BATCH):
@@ -140,21 +150,20 @@ def attention_section(evaluated: evaluation_results.Evaluation, *, model_dir: st
                                   served.explain_all(signature, [e.encoded for e in batch])))
     figures = []
     for example, explanation in _pick(explained, per_slice):
-      html, size = _figure(example, explanation, display_size)
-      if total + size > max_bytes:
-        left_out += 1
-        continue
-      total += size
+      html, jpeg_bytes = _figure(example, explanation, display_size)
+      if total + jpeg_bytes > max_bytes:
+        full = True
+        break
+      total += jpeg_bytes
       figures.append(html)
-    parts.append(f'<h3>{escape(result.name)}: accuracy {percent(result.accuracy)} on '
-                 f'{result.examples} examples</h3>'
-                 f'<div class="attention-grid">{"".join(figures)}</div>')
-  note = (f'<p>Slices by scenario, lowest accuracy first ({len(chosen)} shown); per slice '
-          f'up to {per_slice} evaluation images chosen by a hash of their file name seeded '
-          f'with {seed}, misclassified ones first. Each figure shows the image as the model '
-          'saw it and, per stage, the last attention module\'s soft mask (mean over '
-          'channels; bright: amplified) over it.</p>')
-  if left_out:
-    note += (f'<p class="note">{left_out} images left out to keep the embedded images under '
-             f'{max_bytes / 2**20:.1f} MiB.</p>')
+    parts.append(_heading(result) + f'<div class="attention-grid">{"".join(figures)}</div>')
+  note = (f'<p>Every scenario slice, lowest accuracy first; per slice up to {per_slice} '
+          f'evaluation images chosen by a hash of their file name seeded with {seed}, half of '
+          f'them misclassified when the slice\'s {candidates} sampled images hold that many. '
+          'Each figure shows the image as the model saw it and, per stage, the last attention '
+          'module\'s soft mask (mean over channels; bright: amplified) over it.</p>')
+  if full:
+    note += (f'<p class="note">Images stop where they would take the page past '
+             f'{size(max_bytes)} of embedded images; the slices after that point are listed '
+             'without them.</p>')
   return Section(TITLE, note + ''.join(parts))

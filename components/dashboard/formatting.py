@@ -46,6 +46,13 @@ def count(value: Optional[float]) -> str:
   return MISSING if _missing(value) else f'{round(value):,d}'
 
 
+def size(num_bytes: int) -> str:
+  """A size in bytes, binary units: 3145728 -> '3.0 MiB', 163840 -> '160 KiB', 900 -> '900 B'."""
+  if num_bytes >= 2**20:
+    return f'{num_bytes / 2**20:.1f} MiB'
+  return f'{num_bytes / 2**10:.0f} KiB' if num_bytes >= 2**10 else f'{num_bytes} B'
+
+
 def sort_value(value: Optional[float]) -> str:
   """A table cell's `data-value` for sorting: the number, '' (sorted last) when missing."""
   return '' if _missing(value) else repr(float(value))

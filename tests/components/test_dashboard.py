@@ -349,6 +349,8 @@ def test_number_formats():
   assert formatting.points(0.3, sign=False) == '30.0 pp'
   assert formatting.decimal(0.26000000536) == '0.260' and formatting.signed(-0.11874) == '-0.119'
   assert formatting.signed(0.0001) == '0.000' and formatting.count(14112.0) == '14,112'
+  assert formatting.size(3 * 2**20) == '3.0 MiB' and formatting.size(163840) == '160 KiB'
+  assert formatting.size(900) == '900 B'
   assert formatting.sort_value(math.nan) == '' and formatting.sort_value(0.5) == '0.5'
   assert formatting.escape('a<b & "c"') == 'a&lt;b &amp; &quot;c&quot;'
   assert re.fullmatch(r'section-[a-z-]+', dashboard.Section('Attention maps', '').anchor)

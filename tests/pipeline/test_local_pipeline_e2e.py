@@ -13,10 +13,12 @@ import tensorflow as tf
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 from components import evaluation
+from components import evaluation_results
 from components import registry
 from components.attention_maps import __main__ as attention_maps_cli
 from components.attention_maps import served
 from components.dashboard import attention
+from components.dashboard import formatting
 from components.example_gen import cure_tsr
 from components.example_gen import layout
 from pipeline import configs
@@ -193,26 +195,44 @@ def _attention_section(page_path):
   return page[start:page.index('</section>', start)]
 
 
+def _figures_per_slice(section):
+  """(slice name, [JPEG bytes]) per slice heading of the section, in order."""
+  parts = re.split(r'<h3>([^:<]+): accuracy', section)[1:]
+  return [(name, [base64.b64decode(data)
+                  for data in re.findall(r'src="data:image/jpeg;base64,([^"]+)"', body)])
+          for name, body in zip(parts[::2], parts[1::2])]
+
+
 @pytest.mark.e2e
-def test_the_dashboard_shows_attention_maps_of_the_worst_scenario_slices(pipeline_runs,
-                                                                         dashboard_page):
+def test_the_dashboard_shows_attention_maps_of_every_scenario_slice_worst_first(
+    pipeline_runs, dashboard_page):
   _, first, *_ = pipeline_runs
   section = _attention_section(dashboard_page)
   scenario = [s for s in first.slices if len(s.key) == 1 and s.key[0][0].startswith('scenario/')]
-  worst = sorted(scenario, key=lambda s: (s.accuracy, s.name))[:6]
-  assert re.findall(r'<h3>([^:<]+): accuracy', section) == [s.name for s in worst]
-  pngs = [base64.b64decode(data) for data in re.findall(r'src="data:image/png;base64,([^"]+)"',
-                                                         section)]
-  assert len(worst) <= len(pngs) <= 4 * len(worst)
-  assert sum(map(len, pngs)) < 3 * 2**20
-  for png in pngs:
-    image = Image.open(io.BytesIO(png))
+  worst_first = sorted(scenario, key=lambda s: (s.accuracy, s.name))
+  drawn = _figures_per_slice(section)
+  assert [name for name, _ in drawn] == [s.name for s in worst_first]
+  assert len(drawn) == 8  # challenge none/rain/haze, level 0/1/5, sequence real/unreal
+  assert 'Images stop where' not in section  # 8 slices of 4 figures fit under 3 MiB
+  assert all(1 <= len(jpegs) <= 4 for _, jpegs in drawn)
+  jpegs = [jpeg for _, slice_jpegs in drawn for jpeg in slice_jpegs]
+  assert sum(map(len, jpegs)) < 3 * 2**20
+  for jpeg in jpegs:
+    image = Image.open(io.BytesIO(jpeg))
     image.load()
-    assert image.format == 'PNG' and image.width > 96 * 2  # the input and one panel per stage
-  assert section.count('correct</span>') + section.count('misclassified</span>') == len(pngs)
+    assert image.format == 'JPEG' and image.width > 96 * 2  # the input and one panel per stage
+  assert section.count('correct</span>') + section.count('misclassified</span>') == len(jpegs)
   again = report.write_run_report(*pipeline_runs[:2], output_path=dashboard_page + '.again',
                                   model_name=pipeline_runs[0].model_name)
   assert _attention_section(again) == section  # the same images: sampling is seeded
+
+  # With room for the worst slice's figures only, the others are listed without images.
+  room = sum(map(len, drawn[0][1]))
+  bounded = attention.attention_section(
+      evaluation_results.load_evaluation(first.evaluation_uri), model_dir=first.pushed_model,
+      examples_uri=first.examples_uri, max_bytes=room + 1).html
+  assert _figures_per_slice(bounded) == [drawn[0]] + [(name, []) for name, _ in drawn[1:]]
+  assert f'Images stop where they would take the page past {formatting.size(room + 1)}' in bounded
 
 
 @pytest.mark.e2e

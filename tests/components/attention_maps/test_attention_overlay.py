@@ -73,6 +73,23 @@ def test_figure_shows_the_image_and_each_overlay_with_labels():
   assert (figure[:20] != 255).any()
 
 
+def test_a_jpeg_figure_is_the_png_figure_smaller():
+  rng = np.random.default_rng(1)
+  image = np.asarray(Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8))
+                     .resize((32, 32), Image.BILINEAR))  # smooth, like a real photo
+  maps = [rng.random((4, 4)), rng.random((2, 2)), rng.random((8, 8))]
+  args = dict(titles=['a', 'b', 'c'], caption='stop (p=0.9)', size=120)
+  png = overlay.render_overlays(image, maps, **args)
+  jpeg = overlay.render_overlays(image, maps, **args, image_format='JPEG')
+  decoded = Image.open(io.BytesIO(jpeg))
+  assert decoded.format == 'JPEG'
+  assert np.asarray(decoded).shape == _decode(png).shape
+  assert np.abs(np.asarray(decoded, np.float32) - _decode(png)).mean() < 3
+  assert len(jpeg) < len(png) / 2
+  with pytest.raises(ValueError, match="image_format must be one of.*Received 'GIF'"):
+    overlay.render_overlays(image, maps, **args, image_format='GIF')
+
+
 @pytest.mark.parametrize('image, maps, titles, message', [
     (np.zeros((8, 8, 3), np.float32), [np.zeros((2, 2))], ['a'], 'dtype=float32'),
     (np.zeros((8, 8), np.uint8), [np.zeros((2, 2))], ['a'], r'shape=\(8, 8\)'),
