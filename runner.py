@@ -99,11 +99,8 @@ def _run_local(config: configs.PipelineConfig, args: argparse.Namespace) -> int:
   del args  # local takes no orchestrator flags
   from pipeline import local  # pylint: disable=g-import-not-at-top (TFX import is slow)
   started = time.monotonic()
-  from pipeline import report  # pylint: disable=g-import-not-at-top
   run = local.run_local(config)
   print(run.report(wall_seconds=time.monotonic() - started))
-  page = report.write_run_report(config, run, model_name=config.model_name)
-  print(f'Dashboard: {os.path.abspath(page)}')
   return 0
 
 

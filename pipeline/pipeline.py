@@ -9,6 +9,7 @@ import tensorflow as tf
 from tfx import v1 as tfx
 
 from components import evaluation
+from components import evaluation_dashboard
 from components import registry_pusher
 from components import schemas
 from components.example_gen import executor as example_gen
@@ -90,7 +91,8 @@ def create_pipeline(
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
 ) -> tfx.dsl.Pipeline:
   """ExampleGen -> statistics, schema, validation -> Transform -> Trainer -> Evaluator
-  (against the latest blessed model) -> RegistryPusher (blessed models only).
+  (against the latest blessed model) -> RegistryPusher (blessed models only) ->
+  EvaluationDashboard (the evaluation as one HTML page).
 
   `metadata_connection_config` is the runner's choice (sqlite locally, none on Kubeflow).
   """
@@ -144,11 +146,15 @@ def create_pipeline(
       baseline_model=latest_blessed_model.outputs['model'],
       registry_root=config.registry_dir, model_name=config.model_name, code_version=version,
       promote_to=config.promote_to, vertex_upload=_vertex_upload(config))
+  dashboard = evaluation_dashboard.EvaluationDashboard(
+      evaluation=evaluator.outputs['evaluation'], examples=examples,
+      schema=schema_gen.outputs['schema'], pushed_model=pusher.outputs['pushed_model'],
+      model_name=config.model_name)
   return tfx.dsl.Pipeline(
       pipeline_name=config.pipeline_name,
       pipeline_root=config.resolved_pipeline_root,
       components=[example_gen_component, statistics_gen, schema_gen, example_validator,
-                  transform, trainer, latest_blessed_model, evaluator, pusher],
+                  transform, trainer, latest_blessed_model, evaluator, pusher, dashboard],
       enable_cache=True,
       metadata_connection_config=metadata_connection_config,
       beam_pipeline_args=list(config.resolved_beam_pipeline_args))

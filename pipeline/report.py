@@ -7,19 +7,12 @@ replaces the last one; --output names another).
 """
 import argparse
 import dataclasses
-import datetime
 import os
 import sys
 from typing import Optional, Sequence, Tuple
 
-import tensorflow as tf
-
-from components import dashboard
-from components import evaluation_results
 from components import schemas
-from components.attention_maps import served
-from components.dashboard import attention
-from components.dashboard.formatting import escape
+from components.dashboard import evaluation_report
 from pipeline import configs
 from pipeline import results
 
@@ -31,60 +24,14 @@ def report_path(output_dir: str) -> str:
   return os.path.join(output_dir, REPORT_FILE)
 
 
-def dataset_class_names(dataset: str, num_classes: int) -> Optional[Tuple[str, ...]]:
-  """The class names of `dataset`'s curated schema; None, with a note on stderr, when it has
-  none or they do not number `num_classes` (the dashboard then shows class ids)."""
-  try:
-    names = schemas.class_names(schemas.load_schema(schemas.schema_path(dataset)))
-  except ValueError as error:
-    print(f'note: showing class ids: {error}', file=sys.stderr)
-    return None
-  if len(names) != num_classes:
-    print(f'note: showing class ids: dataset {dataset!r} has {len(names)} classes, the '
-          f'evaluation {num_classes}', file=sys.stderr)
-    return None
-  return names
-
-
-def _evaluated_at(evaluation_uri: str) -> str:
-  """When the Evaluator wrote its output (its eval_config.json), UTC to the minute."""
-  stat = tf.io.gfile.stat(os.path.join(evaluation_uri, 'eval_config.json'))
-  written = datetime.datetime.fromtimestamp(stat.mtime_nsec / 1e9, datetime.timezone.utc)
-  return written.strftime('%Y-%m-%d %H:%M UTC')
-
-
-def _attention_section(loaded: evaluation_results.Evaluation,
-                       examples_uri: Optional[str]) -> Optional[dashboard.Section]:
-  """Attention maps of the evaluated model on `examples_uri`'s evaluation images; a note
-  instead when there are no examples to draw or the model has no attention_maps signature."""
-  if not examples_uri:
-    return dashboard.Section(attention.TITLE, '<p class="note">No attention maps: the '
-                             'examples evaluated are unknown (give --examples).</p>')
-  locations = loaded.eval_config.get('modelLocations', {})
-  model_dir = locations.get(evaluation_results.CANDIDATE) or locations.get('')
-  try:
-    return attention.attention_section(loaded, model_dir=model_dir, examples_uri=examples_uri)
-  except served.NoAttentionMapsError as error:
-    return dashboard.Section(attention.TITLE,
-                             f'<p class="note">No attention maps: {escape(str(error))}</p>')
-
-
 def write_report(evaluation_uri: str, output_path: str, *, dataset: str,
                  examples_uri: Optional[str] = None, title: str = 'Model evaluation',
                  details: Sequence[Tuple[str, str]] = ()) -> str:
-  """Writes the dashboard of the Evaluator output `evaluation_uri` to `output_path`, class
-  names from `dataset`'s schema, attention maps on `examples_uri`'s evaluation split; returns
-  the path. ConfigError when `evaluation_uri` is not an Evaluator output directory."""
-  if not tf.io.gfile.exists(os.path.join(evaluation_uri, 'eval_config.json')):
-    raise configs.ConfigError(f'{evaluation_uri} is not an Evaluator output directory (no '
-                              'eval_config.json in it)')
-  loaded = evaluation_results.load_evaluation(evaluation_uri)
-  names = dataset_class_names(dataset, loaded.confusion.shape[0])
-  maps = _attention_section(loaded, examples_uri)
-  return dashboard.write_dashboard(
-      output_path, loaded, class_names=names, title=title,
-      details=[*details, ('evaluated', _evaluated_at(evaluation_uri))],
-      sections=[maps] if maps else [])
+  """evaluation_report.write_evaluation_report with the class names of `dataset`'s curated
+  schema; ValueError when the dataset has none or `evaluation_uri` is no Evaluator output."""
+  return evaluation_report.write_evaluation_report(
+      evaluation_uri, output_path, schema_path=schemas.schema_path(dataset),
+      examples_uri=examples_uri, title=title, details=details)
 
 
 def write_run_report(config: configs.PipelineConfig, run: results.RunResults, *,

@@ -1,10 +1,12 @@
 """What a pipeline run produced, read back from ML Metadata and TFMA, and its text report."""
 import dataclasses
+import os
 from typing import Dict, List, Optional, Tuple
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from components import evaluation_dashboard
 from components import evaluation_results
 
 
@@ -21,6 +23,7 @@ class RunResults:
   failed_checks: Tuple[str, ...]       # why not blessed, one line per failed threshold
   pushed_model: Optional[str]          # the registry version's folder, if it was pushed
   pushed_version: Optional[int]        # its version number
+  dashboard_path: Optional[str] = None  # the EvaluationDashboard's page, if the run wrote one
 
   def accuracy(self, name: str) -> float:
     return next(s.accuracy for s in self.slices if s.name == name)
@@ -42,6 +45,8 @@ class RunResults:
     if self.cached:
       lines.append(f'Reused cached outputs of: {", ".join(self.cached)}')
     lines.append(f'Evaluation: {self.evaluation_uri}')
+    if self.dashboard_path:
+      lines.append(f'Dashboard: {os.path.abspath(self.dashboard_path)}')
     return '\n'.join(lines)
 
 
@@ -81,6 +86,7 @@ def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
   blessed = blessing.custom_properties['blessed'].int_value == 1
   evaluated = evaluation_results.load_evaluation(evaluation.uri)
   was_pushed = pushed.custom_properties['pushed'].int_value == 1
+  dashboards = [a for a in outputs.get('EvaluationDashboard', []) if a.type == 'File']
   return RunResults(
       run_id=run.name,
       component_seconds=seconds,
@@ -94,7 +100,9 @@ def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
       pushed_model=(pushed.custom_properties['pushed_destination'].string_value
                     if was_pushed else None),
       pushed_version=(pushed.custom_properties['registry_version'].int_value
-                      if was_pushed else None))
+                      if was_pushed else None),
+      dashboard_path=(os.path.join(dashboards[0].uri, evaluation_dashboard.PAGE)
+                      if dashboards else None))
 
 
 def _only(outputs, component: str, artifact_type: str) -> metadata_store_pb2.Artifact:

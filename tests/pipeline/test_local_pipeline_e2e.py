@@ -180,12 +180,33 @@ def test_attention_maps_of_signs_differ_from_those_of_blank_images(pipeline_runs
 
 
 @pytest.fixture(name='dashboard_page', scope='module')
-def fixture_dashboard_page(pipeline_runs, tmp_path_factory):
-  """The first run's dashboard, as the local runner writes it."""
-  config, first, *_ = pipeline_runs
-  return report.write_run_report(
-      config, first, output_path=str(tmp_path_factory.mktemp('report') / 'index.html'),
-      model_name=config.model_name)
+def fixture_dashboard_page(pipeline_runs):
+  """The first run's dashboard, as its EvaluationDashboard step wrote it."""
+  _, first, *_ = pipeline_runs
+  return first.dashboard_path
+
+
+@pytest.mark.e2e
+def test_every_run_writes_its_dashboard_in_the_pipeline(pipeline_runs):
+  config, *runs = pipeline_runs
+  pages = [run.dashboard_path for run in runs]
+  assert len(set(pages)) == 3 and all(p.endswith('index.html') for p in pages)
+  assert all(p.startswith(config.resolved_pipeline_root) for p in pages)
+  for run, page in zip(runs, pages):
+    with open(page, encoding='utf-8') as f:
+      html = f.read()
+    assert f'<dt>run</dt><dd>{run.run_id}</dd>' in html
+    assert f'<dt>evaluation</dt><dd>{run.evaluation_uri}</dd>' in html
+    assert f'<h2>{attention.TITLE}</h2>' in html and 'stop</td>' in html  # class names
+    for result in run.slices:
+      assert f'data-slice="{result.name}"' in html
+  first, gated = runs[0], runs[-1]
+  with open(first.dashboard_path, encoding='utf-8') as f:
+    assert f'<dt>pushed to</dt><dd>{first.pushed_model}</dd>' in f.read()
+  with open(gated.dashboard_path, encoding='utf-8') as f:
+    html = f.read()
+  assert '<dt>pushed to</dt><dd>nothing pushed</dd>' in html
+  assert 'below its floor 1.0100' in html
 
 
 def _attention_section(page_path):

@@ -47,8 +47,7 @@ def test_the_registry_pusher_takes_the_registry_settings(tmp_path):
       configs.DEV, output_dir='gs://bucket/ran', promote_to='staging',
       vertex_model_registry=True, vertex_project='p', vertex_region='europe-west4',
       vertex_parent_model='projects/p/locations/europe-west4/models/7')
-  pusher = pipeline_lib.create_pipeline(config).components[-1]
-  assert pusher.id == 'RegistryPusher'
+  pusher = _components(config)['RegistryPusher']
   properties = pusher.exec_properties
   assert (properties['registry_root'], properties['model_name'], properties['promote_to']) == (
       'gs://bucket/ran/registry', config.model_name, 'staging')
@@ -56,8 +55,19 @@ def test_the_registry_pusher_takes_the_registry_settings(tmp_path):
       'serving_container_image_uri': config.vertex_serving_image,
       'parent_model': 'projects/p/locations/europe-west4/models/7',
       'version_aliases': ['staging'], 'project': 'p', 'location': 'europe-west4'}
-  local = pipeline_lib.create_pipeline(
-      dataclasses.replace(configs.DEV, output_dir=str(tmp_path))).components[-1]
+  local = _components(dataclasses.replace(configs.DEV, output_dir=str(tmp_path)))[
+      'RegistryPusher']
   assert local.exec_properties['vertex_upload'] is None
   with pytest.raises(ValueError, match='gs://'):  # Vertex reads models from Cloud Storage
     pipeline_lib.create_pipeline(dataclasses.replace(config, output_dir=str(tmp_path)))
+
+
+def test_the_dashboard_is_drawn_last_from_the_evaluation_and_the_push(tmp_path):
+  config = dataclasses.replace(configs.DEV, output_dir=str(tmp_path))
+  components = pipeline_lib.create_pipeline(config).components
+  dashboard = components[-1]
+  assert dashboard.id == 'EvaluationDashboard'
+  producers = {key: channel.producer_component_id for key, channel in dashboard.inputs.items()}
+  assert producers == {'evaluation': 'Evaluator', 'examples': 'ExampleGen',
+                       'schema': 'ImportSchemaGen', 'pushed_model': 'RegistryPusher'}
+  assert dashboard.exec_properties == {'model_name': config.model_name}

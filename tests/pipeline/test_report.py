@@ -9,6 +9,8 @@ from ml_metadata.proto import metadata_store_pb2
 import pytest
 
 from components import evaluation_results
+from components import schemas
+from components.dashboard import evaluation_report
 from pipeline import report
 
 
@@ -83,7 +85,7 @@ def test_report_on_a_given_evaluation(evaluations, tmp_path, capsys):
   out, err = capsys.readouterr()
   assert out == f'Dashboard: {output}\n'
   # The dev profile's dataset names 14 classes; this evaluation has 6.
-  assert "showing class ids: dataset 'cure_tsr' has 14 classes, the evaluation 6" in err
+  assert 'cure_tsr.pbtxt has 14 classes, the evaluation 6' in err
   page = _read(output)
   for result in evaluation_results.load_evaluation(evaluations[1]).slices:
     assert f'data-slice="{result.name}"' in page
@@ -123,11 +125,19 @@ def test_nothing_to_report_exits_2_saying_why(arguments, message, tmp_path, caps
   assert not os.path.exists(tmp_path / 'report')
 
 
-def test_class_names_come_from_the_dataset_schema(capsys):
-  names = report.dataset_class_names('cure_tsr', 14)
-  assert len(names) == 14 and all(isinstance(n, str) and n for n in names)
-  assert report.dataset_class_names('cure_tsr', 6) is None
-  assert report.dataset_class_names('no_such_dataset', 6) is None
+def test_class_names_come_from_the_schema(tmp_path, capsys):
+  path = schemas.schema_path('cure_tsr')
+  names = evaluation_report.schema_class_names(path, 14)
+  assert len(names) == 14 and names[:2] == ('speed_limit', 'goods_vehicles')
+  assert evaluation_report.schema_class_names(path, 6) is None
+  assert evaluation_report.schema_class_names(str(tmp_path / 'none.pbtxt'), 6) is None
   err = capsys.readouterr().err
-  assert "dataset 'cure_tsr' has 14 classes, the evaluation 6" in err
-  assert "No curated schema for dataset 'no_such_dataset'" in err
+  assert f'showing class ids: the schema {path} has 14 classes, the evaluation 6' in err
+  assert f'showing class ids: {tmp_path}/none.pbtxt' in err
+
+
+def test_a_dataset_without_a_curated_schema_is_an_error(evaluations, tmp_path, capsys):
+  assert report.main(['--evaluation', evaluations[1], '--dataset', 'no_such_dataset',
+                      '--output', str(tmp_path / 'page.html')]) == 2
+  assert "error: No curated schema for dataset 'no_such_dataset'" in capsys.readouterr().err
+  assert not os.path.exists(tmp_path / 'page.html')

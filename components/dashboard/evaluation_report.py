@@ -1,0 +1,73 @@
+"""The dashboard of one Evaluator output, with its class names and attention maps: what the
+EvaluationDashboard component writes in every run and `python runner.py report` re-renders."""
+import datetime
+import os
+import sys
+from typing import Optional, Sequence, Tuple
+
+import tensorflow as tf
+
+from components import evaluation_results
+from components import schemas
+from components.attention_maps import served
+from components.dashboard import attention
+from components.dashboard.formatting import escape
+from components.dashboard.page import Section
+from components.dashboard.page import write_dashboard
+
+
+def schema_class_names(schema_path: str, num_classes: int) -> Optional[Tuple[str, ...]]:
+  """The class names of the schema at `schema_path`; None, with a note on stderr, when it has
+  none or they do not number `num_classes` (the dashboard then shows class ids)."""
+  try:
+    names = schemas.class_names(schemas.load_schema(schema_path))
+  except (ValueError, tf.errors.NotFoundError) as error:
+    print(f'note: showing class ids: {error}', file=sys.stderr)
+    return None
+  if len(names) != num_classes:
+    print(f'note: showing class ids: the schema {schema_path} has {len(names)} classes, the '
+          f'evaluation {num_classes}', file=sys.stderr)
+    return None
+  return names
+
+
+def _evaluated_at(evaluation_uri: str) -> str:
+  """When the Evaluator wrote its output (its eval_config.json), UTC to the minute."""
+  stat = tf.io.gfile.stat(os.path.join(evaluation_uri, 'eval_config.json'))
+  written = datetime.datetime.fromtimestamp(stat.mtime_nsec / 1e9, datetime.timezone.utc)
+  return written.strftime('%Y-%m-%d %H:%M UTC')
+
+
+def _attention_section(loaded: evaluation_results.Evaluation,
+                       examples_uri: Optional[str]) -> Optional[Section]:
+  """Attention maps of the evaluated model on `examples_uri`'s evaluation images; a note
+  instead when there are no examples to draw or the model has no attention_maps signature."""
+  if not examples_uri:
+    return Section(attention.TITLE, '<p class="note">No attention maps: the examples '
+                   'evaluated are unknown (give --examples).</p>')
+  locations = loaded.eval_config.get('modelLocations', {})
+  model_dir = locations.get(evaluation_results.CANDIDATE) or locations.get('')
+  try:
+    return attention.attention_section(loaded, model_dir=model_dir, examples_uri=examples_uri)
+  except served.NoAttentionMapsError as error:
+    return Section(attention.TITLE, f'<p class="note">No attention maps: {escape(str(error))}</p>')
+
+
+def write_evaluation_report(evaluation_uri: str, output_path: str, *, schema_path: str,
+                            examples_uri: Optional[str] = None,
+                            title: str = 'Model evaluation',
+                            details: Sequence[Tuple[str, str]] = ()) -> str:
+  """Writes the dashboard of the Evaluator output `evaluation_uri` to `output_path` (local or
+  gs://), class names from the schema at `schema_path`, attention maps on `examples_uri`'s
+  evaluation split; returns the path. ValueError when `evaluation_uri` is not an Evaluator
+  output directory."""
+  if not tf.io.gfile.exists(os.path.join(evaluation_uri, 'eval_config.json')):
+    raise ValueError(f'{evaluation_uri} is not an Evaluator output directory (no '
+                     'eval_config.json in it)')
+  loaded = evaluation_results.load_evaluation(evaluation_uri)
+  names = schema_class_names(schema_path, loaded.confusion.shape[0])
+  maps = _attention_section(loaded, examples_uri)
+  return write_dashboard(
+      output_path, loaded, class_names=names, title=title,
+      details=[*details, ('evaluated', _evaluated_at(evaluation_uri))],
+      sections=[maps] if maps else [])

@@ -1,0 +1,91 @@
+"""EvaluationDashboard: the last step of every run writes the evaluation's dashboard.
+
+It renders components/dashboard over the Evaluator's output (verdict and reasons, slices,
+charts with thresholds, confusion matrix, calibration, attention maps of the evaluated model on
+the evaluation split) as `index.html` in its output artifact, so a Kubeflow or Vertex run
+leaves one next to its other artifacts, on gs:// like them. Class names come from the
+pipeline's schema; the page names the run and where the RegistryPusher put the model.
+
+The output is a `File` artifact (tfx.types.experimental.simple_artifacts): KubeflowV2DagRunner
+compiles only TFX's own artifact types reliably, and a folder with one HTML file is all this is.
+"""
+import os
+from typing import Any, Dict, List
+
+from tfx import types
+from tfx.dsl.components.base import base_component
+from tfx.dsl.components.base import base_executor
+from tfx.dsl.components.base import executor_spec
+from tfx.types import artifact_utils
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter
+from tfx.types.component_spec import ExecutionParameter
+from tfx.types.experimental import simple_artifacts
+from tfx.utils import io_utils
+
+from components.dashboard import evaluation_report
+
+PAGE = 'index.html'
+
+
+class EvaluationDashboardSpec(types.ComponentSpec):
+  """Inputs: the evaluation, the examples it ran on, the schema, the push that followed."""
+  PARAMETERS = {'model_name': ExecutionParameter(type=str)}
+  INPUTS = {
+      'evaluation': ChannelParameter(type=standard_artifacts.ModelEvaluation),
+      'examples': ChannelParameter(type=standard_artifacts.Examples),
+      'schema': ChannelParameter(type=standard_artifacts.Schema),
+      'pushed_model': ChannelParameter(type=standard_artifacts.PushedModel),
+  }
+  OUTPUTS = {'dashboard': ChannelParameter(type=simple_artifacts.File)}
+
+
+def page_path(dashboard: types.Artifact) -> str:
+  """The HTML file inside a dashboard artifact."""
+  return os.path.join(dashboard.uri, PAGE)
+
+
+class Executor(base_executor.BaseExecutor):
+  """Writes the dashboard; see the module doc."""
+
+  def Do(self, input_dict: Dict[str, List[types.Artifact]],
+         output_dict: Dict[str, List[types.Artifact]],
+         exec_properties: Dict[str, Any]) -> None:
+    self._log_startup(input_dict, output_dict, exec_properties)
+    pushed = artifact_utils.get_single_instance(input_dict['pushed_model'])
+    model_name = exec_properties['model_name']
+    info = self._context and self._context.pipeline_info
+    run_id = self._context and self._context.pipeline_run_id
+    details = [('pipeline', info.id)] if info else []
+    details += [('run', run_id)] if run_id else []
+    details += [('model', model_name),
+                ('pushed to', (pushed.get_string_custom_property('pushed_destination')
+                               if pushed.get_int_custom_property('pushed') else
+                               'nothing pushed'))]
+    evaluation_report.write_evaluation_report(
+        artifact_utils.get_single_uri(input_dict['evaluation']),
+        page_path(artifact_utils.get_single_instance(output_dict['dashboard'])),
+        schema_path=io_utils.get_only_uri_in_dir(
+            artifact_utils.get_single_uri(input_dict['schema'])),
+        examples_uri=artifact_utils.get_single_uri(input_dict['examples']),
+        title=f'Evaluation of {model_name}', details=details)
+
+
+class EvaluationDashboard(base_component.BaseComponent):
+  """Writes the evaluation's dashboard (see the module doc).
+
+  Args:
+    evaluation: the Evaluator's evaluation.
+    examples: the examples it evaluated (attention maps are drawn from their eval split).
+    schema: the pipeline's schema (class names).
+    pushed_model: the RegistryPusher's output (where the model went, if anywhere).
+    model_name: the model's name, for the title.
+  """
+  SPEC_CLASS = EvaluationDashboardSpec
+  EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
+
+  def __init__(self, *, evaluation: types.BaseChannel, examples: types.BaseChannel,
+               schema: types.BaseChannel, pushed_model: types.BaseChannel, model_name: str):
+    super().__init__(spec=EvaluationDashboardSpec(
+        evaluation=evaluation, examples=examples, schema=schema, pushed_model=pushed_model,
+        model_name=model_name, dashboard=types.Channel(type=simple_artifacts.File)))
