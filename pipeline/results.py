@@ -86,7 +86,7 @@ def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
   blessed = blessing.custom_properties['blessed'].int_value == 1
   evaluated = evaluation_results.load_evaluation(evaluation.uri)
   was_pushed = pushed.custom_properties['pushed'].int_value == 1
-  dashboards = [a for a in outputs.get('EvaluationDashboard', []) if a.type == 'File']
+  dashboards = _outputs_of(outputs, 'EvaluationDashboard', 'File')  # none in older runs
   return RunResults(
       run_id=run.name,
       component_seconds=seconds,
@@ -105,8 +105,12 @@ def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
                       if dashboards else None))
 
 
+def _outputs_of(outputs, component: str, artifact_type: str) -> List[metadata_store_pb2.Artifact]:
+  return [a for a in outputs.get(component, []) if a.type == artifact_type]
+
+
 def _only(outputs, component: str, artifact_type: str) -> metadata_store_pb2.Artifact:
-  matches = [a for a in outputs.get(component, []) if a.type == artifact_type]
+  matches = _outputs_of(outputs, component, artifact_type)
   if len(matches) != 1:
     raise ValueError(f'Expected one {artifact_type} output of {component}, found {len(matches)}')
   return matches[0]

@@ -11,6 +11,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from pipeline import configs
 from pipeline import kubeflow
+from pipeline import vertex_training
 from pipeline.configs import ConfigError
 from pipeline.configs import PipelineConfig
 
@@ -42,10 +43,10 @@ def check_config(config: PipelineConfig) -> None:
 
 def job_labels(config: PipelineConfig, options: SubmitOptions) -> Dict[str, str]:
   """The job's labels: pipeline, model and dataset, spelt as the Vertex Trainer's custom job
-  spells them ('_' as '-'), then the user's."""
+  spells them (vertex_training.resource_label), then the user's."""
   labels = {'pipeline': config.pipeline_name, 'model': config.model_name,
             'dataset': config.dataset}
-  labels = {key: value.lower().replace('_', '-') for key, value in labels.items()}
+  labels = {key: vertex_training.resource_label(value) for key, value in labels.items()}
   return {**labels, **dict(options.labels)}
 
 

@@ -25,6 +25,12 @@ TPU_MACHINE = 'cloud-tpu'
 SCHEDULING_STRATEGIES = ('STANDARD', 'SPOT', 'FLEX_START')
 
 
+def resource_label(text: str) -> str:
+  """A name as a label value of the project's Vertex jobs: lowercase, '_' as '-'
+  ('attention_56_cifar' -> 'attention-56-cifar')."""
+  return text.lower().replace('_', '-')
+
+
 def _machine(config: PipelineConfig) -> Dict[str, Any]:
   tpu = config.vertex_accelerator_type in TPU_TYPES
   machine = {'machine_type': TPU_MACHINE if tpu else config.vertex_machine_type}
@@ -57,7 +63,8 @@ def custom_job(config: PipelineConfig) -> Dict[str, Any]:
           'worker_pool_specs': pools,
           'scheduling': scheduling,
       },
-      'labels': {'pipeline': config.pipeline_name, 'model': config.model_name.replace('_', '-')},
+      'labels': {'pipeline': resource_label(config.pipeline_name),
+                 'model': resource_label(config.model_name)},
   }
 
 

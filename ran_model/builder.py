@@ -17,6 +17,7 @@ import os
 import tensorflow as tf
 import tf_keras as keras
 
+from ran_model import attention_maps
 from ran_model import blocks
 from ran_model import layers as ran_layers
 from ran_model.variants import Spec
@@ -110,7 +111,7 @@ def _stages(x, spec, *, attention_type, residual_attention):
           pre_post_units=spec.pre_post_units, trunk_units=spec.trunk_units,
           mask_levels=spec.mask_levels[stage - 1], mask_units_per_level=spec.mask_units,
           attention_type=attention_type, residual_attention=residual_attention,
-          name=f'stage{stage}_attn{k}')
+          name=attention_maps.module_address(stage, k))
   for i in range(1, spec.final_units + 1):
     x = blocks.residual_unit(
         x, width=spec.widths[3], channels=spec.channels[3],

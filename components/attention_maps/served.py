@@ -4,7 +4,7 @@ Works on any SavedModel with the `attention_maps` signature of components/servin
 needs only the signature, not Keras or ran_model.
 """
 import dataclasses
-from typing import List, Sequence, Tuple
+from typing import Callable, List, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -96,10 +96,12 @@ def map_title(address: str) -> str:
   return f'stage {stage}, module {module}'
 
 
-def render(explanation: Explanation, **kwargs) -> bytes:
-  """PNG bytes: the model input and one overlay per module, captioned with the prediction.
-  `kwargs` go to overlay.render_overlays (size, columns, alpha)."""
+def render(explanation: Explanation, *, title: Callable[[str], str] = map_title,
+           **kwargs) -> bytes:
+  """The figure's bytes: the model input and one overlay per map, each titled `title(address)`,
+  captioned with the prediction. `kwargs` go to overlay.render_overlays (size, columns, alpha,
+  image_format: PNG by default)."""
   return overlay.render_overlays(
       explanation.model_input, [values for _, values in explanation.maps],
-      titles=[map_title(address) for address, _ in explanation.maps],
+      titles=[title(address) for address, _ in explanation.maps],
       caption=explanation.caption(), **kwargs)

@@ -9,7 +9,6 @@ bound are named, with their accuracy, and left undrawn (and unclassified).
 """
 import base64
 import dataclasses
-import hashlib
 import heapq
 import os
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
@@ -18,10 +17,11 @@ import tensorflow as tf
 
 from components import evaluation_results
 from components import features
-from components.attention_maps import overlay
+from components import input_pipeline
 from components.attention_maps import served
 from components.dashboard.formatting import escape, percent, size
 from components.dashboard.page import Section
+from components.example_gen import layout
 from ran_model import attention_maps
 
 TITLE = 'Where the model looks'
@@ -45,10 +45,7 @@ def _scenario_slices(evaluated: evaluation_results.Evaluation):
 
 def _read_examples(examples_uri: str) -> Iterator[Tuple[Dict[str, str], _Example]]:
   """(scenario values, example) of every record of the evaluation split."""
-  files = sorted(tf.io.gfile.glob(os.path.join(examples_uri, EVAL_SPLIT, '*')))
-  if not files:
-    raise ValueError(f'No evaluation split under {examples_uri} (expected {EVAL_SPLIT}/*)')
-  for path in files:
+  for path in input_pipeline.tfrecord_files([os.path.join(examples_uri, EVAL_SPLIT, '*')]):
     compression = 'GZIP' if path.endswith('.gz') else ''
     for record in tf.data.TFRecordDataset(path, compression_type=compression):
       example = tf.train.Example.FromString(record.numpy())
@@ -66,7 +63,7 @@ def _candidates(examples_uri: str, chosen, count: int, seed: int) -> Dict[str, L
   first, in one pass over the split (a bounded max-heap per slice)."""
   heaps: Dict[str, List] = {s.name: [] for s in chosen}
   for scenario, example in _read_examples(examples_uri):
-    rank = int(hashlib.sha256(f'{seed}:{example.filename}'.encode()).hexdigest()[:16], 16)
+    rank = layout.stable_fraction(example.filename, seed)
     for result in chosen:
       (feature, value), = result.key
       if scenario.get(feature) == str(value):
@@ -97,15 +94,16 @@ def _pick(explained: Sequence[Tuple[_Example, served.Explanation]], count: int):
   return [explained[i] for i in sorted(wrong[:take_wrong] + right[:count - take_wrong])]
 
 
+def _stage_title(address: str) -> str:
+  """'stage2_attn1' -> 'stage 2' (the section draws one map per stage)."""
+  return f'stage {attention_maps.parse_module_address(address)[0]}'
+
+
 def _figure(example: _Example, explanation: served.Explanation,
             display_size: int) -> Tuple[str, int]:
   """An embedded JPEG figure and its size in bytes."""
   status = 'correct' if explanation.class_name == example.label_text else 'misclassified'
-  jpeg = overlay.render_overlays(
-      explanation.model_input, [values for _, values in explanation.maps],
-      titles=[f'stage {attention_maps.parse_module_address(address)[0]}'
-              for address, _ in explanation.maps],
-      caption=explanation.caption(), size=display_size, image_format='JPEG')
+  jpeg = served.render(explanation, title=_stage_title, size=display_size, image_format='JPEG')
   caption = (f'<span class="{status}">{status}</span>: {escape(example.label_text)} predicted '
              f'as {escape(explanation.class_name)} (p={explanation.probability:.2f})'
              f'<br><code>{escape(example.filename)}</code>')
