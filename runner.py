@@ -1,5 +1,5 @@
 """The one entry point: `python runner.py --runner=local|kubeflow|vertex [--profile dev]
-[--<field> VALUE ...]`, and `python runner.py report [...]` for the evaluation dashboard.
+[--<field> VALUE ...]`, and `python runner.py dashboard [...]` for the evaluation dashboard.
 
 Picks a profile (pipeline/configs.py), applies flag overrides, and hands the one DAG
 (pipeline/pipeline.py) to the chosen orchestrator: run here (local), compiled for Kubeflow
@@ -100,7 +100,7 @@ def _run_local(config: configs.PipelineConfig, args: argparse.Namespace) -> int:
   from pipeline import local  # pylint: disable=g-import-not-at-top (TFX import is slow)
   started = time.monotonic()
   run = local.run_local(config)
-  print(run.report(wall_seconds=time.monotonic() - started))
+  print(run.summary(wall_seconds=time.monotonic() - started))
   return 0
 
 
@@ -122,9 +122,9 @@ _RUN = {'local': _run_local, 'kubeflow': _run_kubeflow, 'vertex': _run_vertex}
 
 def main(argv=None) -> int:
   argv = sys.argv[1:] if argv is None else list(argv)
-  if argv[:1] == ['report']:
-    from pipeline import report  # pylint: disable=g-import-not-at-top
-    return report.main(argv[1:])
+  if argv[:1] == ['dashboard']:
+    from pipeline import dashboard  # pylint: disable=g-import-not-at-top
+    return dashboard.main(argv[1:])
   args = parse_args(argv)
   config = flags.config_from_flags(args)
   try:

@@ -65,14 +65,26 @@ def _ratios(numerators: np.ndarray, denominators: np.ndarray) -> np.ndarray:
                    where=denominators > 0)
 
 
-class ClassMetrics(tfma.metrics.Metric):
+class _Metric(tfma.metrics.Metric):
+  """A metric defined in this module. Its config carries `code_version`, the key of this
+  module's code (pipeline/code_versions.py), only so that the Evaluator's cache key, which
+  covers the eval config but not code named by a module path, changes with this code."""
+
+  def __init__(self, create_computations_fn, *, code_version: str = '', **kwargs):
+    super().__init__(metric_util.merge_per_key_computations(create_computations_fn), **kwargs)
+    self.code_version = code_version
+
+  def get_config(self):
+    return {**super().get_config(), 'code_version': self.code_version}
+
+
+class ClassMetrics(_Metric):
   """Precision and recall of the top-1 class for every class [classId:<c>] (NaN where the class
   is never predicted, resp. absent), and `name`: recall averaged over the classes present in the
   slice (balanced accuracy)."""
 
-  def __init__(self, num_classes: int, name: str = MACRO_RECALL):
-    super().__init__(metric_util.merge_per_key_computations(_class_metrics),
-                     num_classes=num_classes, name=name)
+  def __init__(self, num_classes: int, name: str = MACRO_RECALL, **kwargs):
+    super().__init__(_class_metrics, num_classes=num_classes, name=name, **kwargs)
 
 
 def _class_metrics(num_classes: int, name: str, eval_config=None, model_name: str = '',
@@ -103,7 +115,7 @@ def _class_metrics(num_classes: int, name: str, eval_config=None, model_name: st
       model_name=model_name, output_name=output_name, example_weighted=example_weighted)
 
 
-class GatedAccuracy(tfma.metrics.Metric):
+class GatedAccuracy(_Metric):
   """Top-1 accuracy on a slice of at least `min_examples` examples; 1.0 on a smaller one, so that
   no floor or regression threshold on it can fail (candidate and baseline see the same slice).
 
@@ -111,9 +123,8 @@ class GatedAccuracy(tfma.metrics.Metric):
   error, and its validator then fails every threshold there as 'Metric not found'.
   """
 
-  def __init__(self, min_examples: int, name: str = GATED_ACCURACY):
-    super().__init__(metric_util.merge_per_key_computations(_gated_accuracy),
-                     min_examples=min_examples, name=name)
+  def __init__(self, min_examples: int, name: str = GATED_ACCURACY, **kwargs):
+    super().__init__(_gated_accuracy, min_examples=min_examples, name=name, **kwargs)
 
 
 def _gated_accuracy(min_examples: int, name: str, eval_config=None, model_name: str = '',
@@ -131,7 +142,7 @@ def _gated_accuracy(min_examples: int, name: str, eval_config=None, model_name: 
       output_name=output_name, example_weighted=example_weighted)
 
 
-class ExpectedCalibrationError(tfma.metrics.Metric):
+class ExpectedCalibrationError(_Metric):
   """Top-1 expected calibration error: sum over `num_bins` equal-width confidence bins of
   (examples in bin / examples) x |accuracy in bin - mean top probability in bin|.
 
@@ -139,9 +150,8 @@ class ExpectedCalibrationError(tfma.metrics.Metric):
   histogram of (top probability, top-1 correct), the one calibration_plot [k:1] draws.
   """
 
-  def __init__(self, num_bins: int = 10, name: str = CALIBRATION_ERROR):
-    super().__init__(metric_util.merge_per_key_computations(_calibration_error),
-                     num_bins=num_bins, name=name)
+  def __init__(self, num_bins: int = 10, name: str = CALIBRATION_ERROR, **kwargs):
+    super().__init__(_calibration_error, num_bins=num_bins, name=name, **kwargs)
 
 
 def _calibration_error(num_bins: int, name: str, eval_config=None, model_name: str = '',
@@ -196,7 +206,7 @@ def eval_config(*, num_classes: int, slice_features: Sequence[str],
                 slice_crosses: Sequence[Sequence[str]] = (), class_slices: bool = True,
                 accuracy_floor: float, slice_floors: Optional[Mapping[str, float]] = None,
                 regression_tolerance: float, min_slice_size: int = 1, top_k: int = 5,
-                calibration_bins: int = 10) -> tfma.EvalConfig:
+                calibration_bins: int = 10, code_version: str = '') -> tfma.EvalConfig:
   """The Evaluator's config for the serving model (`serving_default`: serialized tf.Examples ->
   PROBABILITIES float32 [batch, num_classes]; label features.LABEL).
 
@@ -207,6 +217,7 @@ def eval_config(*, num_classes: int, slice_features: Sequence[str],
   baseline exists, no drop of more than `regression_tolerance` below its accuracy overall and
   its gated_accuracy on every slice of `slice_features`. Slices under `min_slice_size`
   examples are reported, never gated (GatedAccuracy); the overall slice is always gated.
+  `code_version`: this module's code key, carried in its metrics' configs (see _Metric).
   """
   slice_floors = dict(slice_floors or {})
   overall = tfma.SlicingSpec()
@@ -227,12 +238,12 @@ def eval_config(*, num_classes: int, slice_features: Sequence[str],
                      _floor(overall, accuracy_floor),
                      _no_regression(overall, regression_tolerance)),
       *top_k_accuracy,
-      _metric_config(GatedAccuracy(min_slice_size),
+      _metric_config(GatedAccuracy(min_slice_size, code_version=code_version),
                      *(_floor(by_feature[key], floor) for key, floor in slice_floors.items()),
                      *(_no_regression(by_feature[key], regression_tolerance)
                        for key in slice_features)),
-      _metric_config(ClassMetrics(num_classes)),
-      _metric_config(ExpectedCalibrationError(calibration_bins)),
+      _metric_config(ClassMetrics(num_classes, code_version=code_version)),
+      _metric_config(ExpectedCalibrationError(calibration_bins, code_version=code_version)),
       _metric_config(tfma.metrics.MultiClassConfusionMatrixPlot()),
   ]
   return tfma.EvalConfig(

@@ -23,14 +23,15 @@ from tfx.types.component_spec import ExecutionParameter
 from tfx.types.experimental import simple_artifacts
 from tfx.utils import io_utils
 
-from components.dashboard import evaluation_report
+from components.dashboard import evaluation_page
 
 PAGE = 'index.html'
 
 
 class EvaluationDashboardSpec(types.ComponentSpec):
   """Inputs: the evaluation, the examples it ran on, the schema, the push that followed."""
-  PARAMETERS = {'model_name': ExecutionParameter(type=str)}
+  PARAMETERS = {'model_name': ExecutionParameter(type=str),
+                'code_version': ExecutionParameter(type=str, optional=True)}
   INPUTS = {
       'evaluation': ChannelParameter(type=standard_artifacts.ModelEvaluation),
       'examples': ChannelParameter(type=standard_artifacts.Examples),
@@ -40,8 +41,8 @@ class EvaluationDashboardSpec(types.ComponentSpec):
   OUTPUTS = {'dashboard': ChannelParameter(type=simple_artifacts.File)}
 
 
-def page_path(dashboard: types.Artifact) -> str:
-  """The HTML file inside a dashboard artifact."""
+def page_path(dashboard) -> str:
+  """The HTML file inside a dashboard artifact (TFX's, or ML Metadata's record of one)."""
   return os.path.join(dashboard.uri, PAGE)
 
 
@@ -53,22 +54,19 @@ class Executor(base_executor.BaseExecutor):
          exec_properties: Dict[str, Any]) -> None:
     self._log_startup(input_dict, output_dict, exec_properties)
     pushed = artifact_utils.get_single_instance(input_dict['pushed_model'])
-    model_name = exec_properties['model_name']
     info = self._context and self._context.pipeline_info
-    run_id = self._context and self._context.pipeline_run_id
-    details = [('pipeline', info.id)] if info else []
-    details += [('run', run_id)] if run_id else []
-    details += [('model', model_name),
-                ('pushed to', (pushed.get_string_custom_property('pushed_destination')
-                               if pushed.get_int_custom_property('pushed') else
-                               'nothing pushed'))]
-    evaluation_report.write_evaluation_report(
+    title, details = evaluation_page.run_heading(
+        pipeline=info and info.id, run_id=self._context and self._context.pipeline_run_id,
+        model_name=exec_properties['model_name'],
+        pushed_to=(pushed.get_string_custom_property('pushed_destination')
+                   if pushed.get_int_custom_property('pushed') else None))
+    evaluation_page.write_evaluation_page(
         artifact_utils.get_single_uri(input_dict['evaluation']),
         page_path(artifact_utils.get_single_instance(output_dict['dashboard'])),
         schema_path=io_utils.get_only_uri_in_dir(
             artifact_utils.get_single_uri(input_dict['schema'])),
         examples_uri=artifact_utils.get_single_uri(input_dict['examples']),
-        title=f'Evaluation of {model_name}', details=details)
+        title=title, details=details)
 
 
 class EvaluationDashboard(base_component.BaseComponent):
@@ -80,12 +78,16 @@ class EvaluationDashboard(base_component.BaseComponent):
     schema: the pipeline's schema (class names).
     pushed_model: the RegistryPusher's output (where the model went, if anywhere).
     model_name: the model's name, for the title.
+    code_version: the key of this step's code (pipeline/code_versions.py), so that new
+      dashboard code renders again instead of reusing a cached page.
   """
   SPEC_CLASS = EvaluationDashboardSpec
   EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
 
   def __init__(self, *, evaluation: types.BaseChannel, examples: types.BaseChannel,
-               schema: types.BaseChannel, pushed_model: types.BaseChannel, model_name: str):
+               schema: types.BaseChannel, pushed_model: types.BaseChannel, model_name: str,
+               code_version: str = ''):
     super().__init__(spec=EvaluationDashboardSpec(
         evaluation=evaluation, examples=examples, schema=schema, pushed_model=pushed_model,
-        model_name=model_name, dashboard=types.Channel(type=simple_artifacts.File)))
+        model_name=model_name, code_version=code_version,
+        dashboard=types.Channel(type=simple_artifacts.File)))

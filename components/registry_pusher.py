@@ -48,6 +48,7 @@ class RegistryPusherSpec(types.ComponentSpec):
       'registry_root': ExecutionParameter(type=str),
       'model_name': ExecutionParameter(type=str),
       'code_version': ExecutionParameter(type=str, optional=True),
+      'model_code_version': ExecutionParameter(type=str, optional=True),
       'promote_to': ExecutionParameter(type=str, optional=True),
       'vertex_upload': ExecutionParameter(type=str, optional=True),  # JSON, see the component
   }
@@ -111,7 +112,7 @@ class Executor(base_executor.BaseExecutor):
           pipeline_run_id=(self._context and self._context.pipeline_run_id) or '',
           baseline_version=_baseline_version(registry, model_name,
                                              input_dict.get('baseline_model', [])),
-          code_version=exec_properties.get('code_version') or '',
+          code_version=exec_properties.get('model_code_version') or '',
           source_uri=source)
       version = registry.publish(model_name, source, card)
       logging.info('Published %s version %d at %s', model_name, version.number, version.uri)
@@ -169,7 +170,9 @@ class RegistryPusher(base_component.BaseComponent):
     model_name: the registered model's name (letters, digits, '.', '_', '-').
     examples: the examples it was trained and evaluated on (their fingerprint goes in the card).
     baseline_model: the model it was compared with (the latest blessed model), if any.
-    code_version: recorded in the card.
+    code_version: the key of this step's code (pipeline/code_versions.py), so that new code
+      pushes again instead of reusing a cached push.
+    model_code_version: the key of the code that trained the model, recorded in the card.
     promote_to: an alias (e.g. 'staging') to move to the new version; None leaves aliases.
     vertex_upload: keyword arguments of `vertex.build_upload_request` besides the model name,
       card and artifact URI (serving_container_image_uri, parent_model, version_aliases,
@@ -183,6 +186,7 @@ class RegistryPusher(base_component.BaseComponent):
                evaluation: types.BaseChannel, registry_root: str, model_name: str,
                examples: Optional[types.BaseChannel] = None,
                baseline_model: Optional[types.BaseChannel] = None, code_version: str = '',
+               model_code_version: str = '',
                promote_to: Optional[str] = None,
                vertex_upload: Optional[Dict[str, Any]] = None):
     names.check_name(model_name)  # fail when the pipeline is built, not at its end
@@ -194,6 +198,6 @@ class RegistryPusher(base_component.BaseComponent):
     super().__init__(spec=RegistryPusherSpec(
         model=model, model_blessing=model_blessing, evaluation=evaluation, examples=examples,
         baseline_model=baseline_model, registry_root=registry_root, model_name=model_name,
-        code_version=code_version, promote_to=promote_to,
+        code_version=code_version, model_code_version=model_code_version, promote_to=promote_to,
         vertex_upload=json.dumps(vertex_upload, sort_keys=True) if vertex_upload else None,
         pushed_model=types.Channel(type=standard_artifacts.PushedModel)))

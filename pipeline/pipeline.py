@@ -1,5 +1,4 @@
 """The DAG, defined once: every runner (local, Kubeflow, Vertex) compiles `create_pipeline`."""
-import hashlib
 import os
 from typing import Any, Dict, Optional
 
@@ -16,6 +15,7 @@ from components.example_gen import executor as example_gen
 from components.example_gen import formats
 from components.example_gen import manifest
 from components.example_gen import tfrecords
+from pipeline import code_versions
 from pipeline.configs import ConfigError
 from pipeline.configs import PROJECT_ROOT
 from pipeline import vertex_training
@@ -23,27 +23,11 @@ from pipeline.configs import PipelineConfig
 
 IMPORT_SPLIT_PATTERNS = {'job': tfrecords.DEFAULT_SPLIT_PATTERNS,
                          'tf_tpu': tfrecords.TPU_SPLIT_PATTERNS}
-_CODE_PACKAGES = ('components', 'ran_model')
 _TRAINER_FIELDS = ('model_name', 'width_multiplier', 'image_size', 'strategy', 'batch_size',
                    'learning_rate', 'lr_reference_batch', 'lr_schedule', 'warmup_steps',
                    'lr_decay_fractions', 'weight_decay', 'label_smoothing', 'class_weighting',
                    'recipe', 'deterministic_input', 'mixed_precision', 'xla',
                    'checkpoint_every', 'seed')
-
-
-def code_version() -> str:
-  """A digest of the component and model code: part of each custom component's config, so
-  editing that code invalidates cached outputs (code named by a module path is not hashed
-  by TFX itself)."""
-  digest = hashlib.sha256()
-  for package in _CODE_PACKAGES:
-    for folder, _, files in sorted(os.walk(os.path.join(PROJECT_ROOT, package))):
-      for name in sorted(f for f in files if f.endswith('.py')):
-        path = os.path.join(folder, name)
-        digest.update(os.path.relpath(path, PROJECT_ROOT).encode())
-        with open(path, 'rb') as f:
-          digest.update(f.read())
-  return digest.hexdigest()[:16]
 
 
 def _schema_file(config: PipelineConfig) -> str:
@@ -96,8 +80,8 @@ def create_pipeline(
 
   `metadata_connection_config` is the runner's choice (sqlite locally, none on Kubeflow).
   """
-  version = code_version()
-  example_gen_component = _example_gen(config, version)
+  versions = code_versions.step_code_versions()
+  example_gen_component = _example_gen(config, versions['ExampleGen'])
   examples = example_gen_component.outputs['examples']
   statistics_gen = tfx.components.StatisticsGen(examples=examples)
   schema_file = _schema_file(config)
@@ -110,11 +94,11 @@ def create_pipeline(
       examples=examples, schema=schema_gen.outputs['schema'],
       preprocessing_fn='components.transform.preprocessing_fn', materialize=False,
       custom_config={'image_size': config.image_size, 'recipe': config.recipe,
-                     'code_version': version,
+                     'code_version': versions['Transform'],
                      'num_classes': num_classes})
   trainer_class = tfx.components.Trainer
   trainer_config = {name: getattr(config, name) for name in _TRAINER_FIELDS}
-  trainer_config['code_version'] = version
+  trainer_config['code_version'] = versions['Trainer']
   if config.vertex_training:
     trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
     trainer_config.update(vertex_training.trainer_custom_config(config))
@@ -139,17 +123,18 @@ def create_pipeline(
           slice_crosses=config.slice_crosses, class_slices=config.class_slices,
           accuracy_floor=config.accuracy_floor, slice_floors=dict(config.slice_floors),
           regression_tolerance=config.regression_tolerance,
-          min_slice_size=config.min_slice_size))
+          min_slice_size=config.min_slice_size, code_version=versions['Evaluator']))
   pusher = registry_pusher.RegistryPusher(
       model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
       evaluation=evaluator.outputs['evaluation'], examples=examples,
       baseline_model=latest_blessed_model.outputs['model'],
-      registry_root=config.registry_dir, model_name=config.model_name, code_version=version,
+      registry_root=config.registry_dir, model_name=config.model_name,
+      code_version=versions['RegistryPusher'], model_code_version=versions['Trainer'],
       promote_to=config.promote_to, vertex_upload=_vertex_upload(config))
   dashboard = evaluation_dashboard.EvaluationDashboard(
       evaluation=evaluator.outputs['evaluation'], examples=examples,
       schema=schema_gen.outputs['schema'], pushed_model=pusher.outputs['pushed_model'],
-      model_name=config.model_name)
+      model_name=config.model_name, code_version=versions['EvaluationDashboard'])
   return tfx.dsl.Pipeline(
       pipeline_name=config.pipeline_name,
       pipeline_root=config.resolved_pipeline_root,

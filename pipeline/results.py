@@ -1,4 +1,4 @@
-"""What a pipeline run produced, read back from ML Metadata and TFMA, and its text report."""
+"""What a pipeline run produced, read back from ML Metadata and TFMA, and its text summary."""
 import dataclasses
 import os
 from typing import Dict, List, Optional, Tuple
@@ -16,6 +16,7 @@ class RunResults:
   component_seconds: Dict[str, float]  # wall time per component; 0-ish when cached
   cached: Tuple[str, ...]              # components whose outputs were reused
   examples_uri: str
+  schema_uri: Optional[str]            # the run's schema (ImportSchemaGen), if it recorded one
   anomalies_uri: str
   evaluation_uri: str
   slices: Tuple[evaluation_results.SliceResult, ...]  # overall first
@@ -28,7 +29,8 @@ class RunResults:
   def accuracy(self, name: str) -> float:
     return next(s.accuracy for s in self.slices if s.name == name)
 
-  def report(self, wall_seconds: float) -> str:
+  def summary(self, wall_seconds: float) -> str:
+    """The run in a few lines of text: slices, verdict, what was pushed, where things are."""
     width = max(len(s.name) for s in self.slices)
     lines = [f'Pipeline run {self.run_id} finished in {wall_seconds:.0f} s.',
              '', f'{"slice":<{width}}  {"examples":>8}  {"accuracy":>8}']
@@ -87,11 +89,13 @@ def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
   evaluated = evaluation_results.load_evaluation(evaluation.uri)
   was_pushed = pushed.custom_properties['pushed'].int_value == 1
   dashboards = _outputs_of(outputs, 'EvaluationDashboard', 'File')  # none in older runs
+  schema_outputs = _outputs_of(outputs, 'ImportSchemaGen', 'Schema')
   return RunResults(
       run_id=run.name,
       component_seconds=seconds,
       cached=cached,
       examples_uri=_only(outputs, 'ExampleGen', 'Examples').uri,
+      schema_uri=schema_outputs[0].uri if schema_outputs else None,
       anomalies_uri=_only(outputs, 'ExampleValidator', 'ExampleAnomalies').uri,
       evaluation_uri=evaluation.uri,
       slices=evaluated.slices,
@@ -101,8 +105,7 @@ def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
                     if was_pushed else None),
       pushed_version=(pushed.custom_properties['registry_version'].int_value
                       if was_pushed else None),
-      dashboard_path=(os.path.join(dashboards[0].uri, evaluation_dashboard.PAGE)
-                      if dashboards else None))
+      dashboard_path=evaluation_dashboard.page_path(dashboards[0]) if dashboards else None)
 
 
 def _outputs_of(outputs, component: str, artifact_type: str) -> List[metadata_store_pb2.Artifact]:

@@ -19,7 +19,8 @@ class ModelCard:
     examples_fingerprint: fingerprint of the examples it was trained and evaluated on.
     pipeline_run_id: the pipeline run that produced it.
     baseline_version: the registry version it was compared with, or None.
-    code_version: the code that trained it (e.g. a git commit or package version).
+    code_version: the code that trained it: the Trainer step's code key
+      (pipeline/code_versions.py), or e.g. a git commit.
     source_uri: where the model was copied from (publish fills in its source dir if empty).
     evaluation_uri: the evaluation it was blessed by (per-class metrics, plots).
     created_at: when it was registered, UTC ISO 8601 (publish fills it in).

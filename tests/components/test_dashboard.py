@@ -12,7 +12,9 @@ import pytest
 from components import dashboard
 from components import evaluation
 from components import evaluation_results
+from components import schemas
 from components.dashboard import charts
+from components.dashboard import evaluation_page
 from components.dashboard import formatting
 from components.dashboard import page
 from evaluation_data import LEVEL, WEATHER
@@ -335,11 +337,11 @@ def test_class_names_must_number_the_classes(alone):
 
 
 def test_write_dashboard_writes_the_page_whole(alone, alone_page, tmp_path):
-  path = str(tmp_path / 'report' / 'index.html')
+  path = str(tmp_path / 'dashboard' / 'index.html')
   assert dashboard.write_dashboard(path, alone) == path
   with open(path, encoding='utf-8') as f:
     assert f.read() == alone_page
-  assert [p.name for p in (tmp_path / 'report').iterdir()] == ['index.html']
+  assert [p.name for p in (tmp_path / 'dashboard').iterdir()] == ['index.html']
 
 
 def test_number_formats():
@@ -354,3 +356,26 @@ def test_number_formats():
   assert formatting.sort_value(math.nan) == '' and formatting.sort_value(0.5) == '0.5'
   assert formatting.escape('a<b & "c"') == 'a&lt;b &amp; &quot;c&quot;'
   assert re.fullmatch(r'section-[a-z-]+', dashboard.Section('Attention maps', '').anchor)
+
+
+def test_class_names_come_from_the_schema(tmp_path, capsys):
+  path = schemas.schema_path('cure_tsr')
+  names = evaluation_page.schema_class_names(path, 14)
+  assert len(names) == 14 and names[:2] == ('speed_limit', 'goods_vehicles')
+  assert evaluation_page.schema_class_names(path, 6) is None
+  assert evaluation_page.schema_class_names(str(tmp_path / 'none.pbtxt'), 6) is None
+  err = capsys.readouterr().err
+  assert f'showing class ids: the schema {path} has 14 classes, the evaluation 6' in err
+  assert f'showing class ids: {tmp_path}/none.pbtxt' in err
+
+
+@pytest.mark.parametrize('pipeline, run_id, model_name, pushed_to, title, details', [
+    ('ran-dev', 'run-1', 'attention_56_cifar', 'registry/m/3', 'Evaluation of attention_56_cifar',
+     [('pipeline', 'ran-dev'), ('run', 'run-1'), ('model', 'attention_56_cifar'),
+      ('pushed to', 'registry/m/3')]),
+    (None, None, None, None, 'Model evaluation', [('pushed to', 'nothing pushed')]),
+])
+def test_run_heading_leaves_out_what_is_unknown(pipeline, run_id, model_name, pushed_to, title,
+                                                details):
+  assert evaluation_page.run_heading(pipeline=pipeline, run_id=run_id, model_name=model_name,
+                                     pushed_to=pushed_to) == (title, details)

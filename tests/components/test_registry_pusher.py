@@ -51,7 +51,7 @@ def _push(root, model, evaluation_uri, *, blessed, baseline=None, run_id='run-1'
   registry_pusher.Executor(context).Do(
       inputs, {'pushed_model': [pushed]},
       {'registry_root': str(root / 'registry'), 'model_name': MODEL_NAME,
-       'code_version': 'c0de', **params})
+       'code_version': 'ffff', 'model_code_version': 'c0de', **params})
   return pushed
 
 

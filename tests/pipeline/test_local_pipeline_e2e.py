@@ -23,7 +23,7 @@ from components.example_gen import cure_tsr
 from components.example_gen import layout
 from pipeline import configs
 from pipeline import local
-from pipeline import report
+from pipeline import dashboard
 
 import chromium
 
@@ -243,8 +243,8 @@ def test_the_dashboard_shows_attention_maps_of_every_scenario_slice_worst_first(
     image.load()
     assert image.format == 'JPEG' and image.width > 96 * 2  # the input and one panel per stage
   assert section.count('correct</span>') + section.count('misclassified</span>') == len(jpegs)
-  again = report.write_run_report(*pipeline_runs[:2], output_path=dashboard_page + '.again',
-                                  model_name=pipeline_runs[0].model_name)
+  again = dashboard.write_run_page(*pipeline_runs[:2], output_path=dashboard_page + '.again',
+                                   model_name=pipeline_runs[0].model_name)
   assert _attention_section(again) == section  # the same images: sampling is seeded
 
   # With room for the worst slice's figures only, the others are listed without images.

@@ -9,6 +9,7 @@ from components import schemas
 from components.example_gen import executor
 from components.example_gen import manifest
 from components.example_gen import tfrecords
+from pipeline import code_versions
 from pipeline import configs
 from pipeline import pipeline as pipeline_lib
 
@@ -70,4 +71,6 @@ def test_the_dashboard_is_drawn_last_from_the_evaluation_and_the_push(tmp_path):
   producers = {key: channel.producer_component_id for key, channel in dashboard.inputs.items()}
   assert producers == {'evaluation': 'Evaluator', 'examples': 'ExampleGen',
                        'schema': 'ImportSchemaGen', 'pushed_model': 'RegistryPusher'}
-  assert dashboard.exec_properties == {'model_name': config.model_name}
+  assert dashboard.exec_properties == {
+      'model_name': config.model_name,
+      'code_version': code_versions.step_code_versions()['EvaluationDashboard']}

@@ -1,9 +1,9 @@
-"""The dashboard of one Evaluator output, with its class names and attention maps: what the
-EvaluationDashboard component writes in every run and `python runner.py report` re-renders."""
+"""The dashboard page of one Evaluator output, with its class names and attention maps: what the
+EvaluationDashboard component writes in every run and `python runner.py dashboard` re-renders."""
 import datetime
 import os
 import sys
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
@@ -53,10 +53,21 @@ def _attention_section(loaded: evaluation_results.Evaluation,
     return Section(attention.TITLE, f'<p class="note">No attention maps: {escape(str(error))}</p>')
 
 
-def write_evaluation_report(evaluation_uri: str, output_path: str, *, schema_path: str,
-                            examples_uri: Optional[str] = None,
-                            title: str = 'Model evaluation',
-                            details: Sequence[Tuple[str, str]] = ()) -> str:
+def run_heading(*, pipeline: Optional[str], run_id: Optional[str], model_name: Optional[str],
+                pushed_to: Optional[str]) -> Tuple[str, List[Tuple[str, str]]]:
+  """The page's title and its details of a pipeline run (what is unknown is left out);
+  `pushed_to`: the registry version's folder, None when nothing was pushed."""
+  details = [('pipeline', pipeline)] if pipeline else []
+  details += [('run', run_id)] if run_id else []
+  details += [('model', model_name)] if model_name else []
+  details.append(('pushed to', pushed_to or 'nothing pushed'))
+  return (f'Evaluation of {model_name}' if model_name else 'Model evaluation'), details
+
+
+def write_evaluation_page(evaluation_uri: str, output_path: str, *, schema_path: str,
+                          examples_uri: Optional[str] = None,
+                          title: str = 'Model evaluation',
+                          details: Sequence[Tuple[str, str]] = ()) -> str:
   """Writes the dashboard of the Evaluator output `evaluation_uri` to `output_path` (local or
   gs://), class names from the schema at `schema_path`, attention maps on `examples_uri`'s
   evaluation split; returns the path. ValueError when `evaluation_uri` is not an Evaluator

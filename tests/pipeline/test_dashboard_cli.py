@@ -1,6 +1,6 @@
-"""`python runner.py report`: the dashboard of a named Evaluator output, or of the latest run
-in an ML Metadata store (built here through ml_metadata's API, as the local runner records a
-run), and clear errors when there is nothing to report."""
+"""`python runner.py dashboard`: the dashboard of a named Evaluator output, or of the latest
+run in an ML Metadata store (built here through ml_metadata's API, as the local runner records
+a run), and clear errors when there is nothing to show."""
 import os
 import time
 
@@ -10,11 +10,11 @@ import pytest
 
 from components import evaluation_results
 from components import schemas
-from components.dashboard import evaluation_report
-from pipeline import report
+from components import features
+from pipeline import dashboard
 
 
-PIPELINE = 'ran-report-test'
+PIPELINE = 'ran-dashboard-test'
 # What latest_run_results reads of a run: component -> [(artifact type, custom properties)].
 RUN_OUTPUTS = {
     'ExampleGen': [('Examples', {})],
@@ -31,8 +31,12 @@ def _store(path: str) -> metadata_store.MetadataStore:
   return metadata_store.MetadataStore(config)
 
 
-def record_run(store, pipeline: str, run: str, evaluation_uri: str) -> None:
-  """Records a completed run of `pipeline` whose Evaluator wrote `evaluation_uri`."""
+def record_run(store, pipeline: str, run: str, evaluation_uri: str,
+               schema_uri: str = '') -> None:
+  """Records a completed run of `pipeline` whose Evaluator wrote `evaluation_uri` (and, given
+  `schema_uri`, whose ImportSchemaGen wrote that schema)."""
+  run_outputs = dict(RUN_OUTPUTS, **({'ImportSchemaGen': [('Schema', {})]} if schema_uri else {}))
+  uris = {'ModelEvaluation': evaluation_uri, 'Schema': schema_uri}
   def type_id(put, proto, name):
     return put(proto(name=name))
 
@@ -51,7 +55,7 @@ def record_run(store, pipeline: str, run: str, evaluation_uri: str) -> None:
   store.put_parent_contexts([metadata_store_pb2.ParentContext(child_id=run_id,
                                                               parent_id=pipeline_id)])
   [run_context] = store.get_contexts_by_id([run_id])
-  for component, outputs in RUN_OUTPUTS.items():
+  for component, outputs in run_outputs.items():
     node = store.get_context_by_type_and_name('node', f'{pipeline}.{component}')
     if node is None:
       node = metadata_store_pb2.Context(type_id=context_type['node'],
@@ -61,7 +65,7 @@ def record_run(store, pipeline: str, run: str, evaluation_uri: str) -> None:
       artifact = metadata_store_pb2.Artifact(
           type_id=type_id(store.put_artifact_type, metadata_store_pb2.ArtifactType,
                           artifact_type),
-          uri=evaluation_uri if artifact_type == 'ModelEvaluation' else f'/{run}/{component}')
+          uri=uris.get(artifact_type) or f'/{run}/{component}')
       for name, value in properties.items():
         field = 'int_value' if isinstance(value, int) else 'string_value'
         setattr(artifact.custom_properties[name], field, value)
@@ -79,9 +83,9 @@ def _read(path) -> str:
     return f.read()
 
 
-def test_report_on_a_given_evaluation(evaluations, tmp_path, capsys):
+def test_the_page_of_a_given_evaluation(evaluations, tmp_path, capsys):
   output = tmp_path / 'dashboard.html'
-  assert report.main(['--evaluation', evaluations[1], '--output', str(output)]) == 0
+  assert dashboard.main(['--evaluation', evaluations[1], '--output', str(output)]) == 0
   out, err = capsys.readouterr()
   assert out == f'Dashboard: {output}\n'
   # The dev profile's dataset names 14 classes; this evaluation has 6.
@@ -92,16 +96,32 @@ def test_report_on_a_given_evaluation(evaluations, tmp_path, capsys):
   assert 'Compared with the last blessed model' in page and '<dt>evaluated</dt>' in page
 
 
-def test_report_on_the_latest_run_goes_to_the_output_dir(evaluations, tmp_path, capsys):
+def _schema_of_six_classes(folder) -> str:
+  """A copy of the dev schema with evaluation_data's six classes, as ImportSchemaGen writes it."""
+  schema = schemas.load_schema(schemas.schema_path('cure_tsr'))
+  text = next(f for f in schema.feature if f.name == features.LABEL_TEXT)
+  domain = next(d for d in schema.string_domain if d.name == text.domain)
+  domain.value[:] = [f'sign_{i}' for i in range(6)]
+  next(f for f in schema.feature if f.name == features.LABEL).int_domain.max = 5
+  folder.mkdir()
+  (folder / 'schema.pbtxt').write_text(str(schema))
+  return str(folder)
+
+
+def test_the_page_of_the_latest_run_goes_to_the_output_dir(evaluations, tmp_path, capsys):
   store = _store(str(tmp_path / 'metadata.sqlite'))
   record_run(store, PIPELINE, 'run-older', evaluations[0])
-  record_run(store, PIPELINE, 'run-newer', evaluations[1])
+  record_run(store, PIPELINE, 'run-newer', evaluations[1],
+             schema_uri=_schema_of_six_classes(tmp_path / 'schema'))
   record_run(store, 'another-pipeline', 'run-elsewhere', evaluations[0])
   del store
-  assert report.main(['--output_dir', str(tmp_path), '--pipeline_name', PIPELINE]) == 0
-  path = tmp_path / 'report' / 'index.html'
-  assert capsys.readouterr().out == f'Dashboard: {path}\n'
+  assert dashboard.main(['--output_dir', str(tmp_path), '--pipeline_name', PIPELINE]) == 0
+  path = tmp_path / 'dashboard' / 'index.html'
+  out, err = capsys.readouterr()
+  assert out == f'Dashboard: {path}\n'
+  assert 'showing class ids' not in err  # the run's own schema names its six classes
   page = _read(path)
+  assert 'sign_5' in page
   assert '<dt>run</dt><dd>run-newer</dd>' in page and 'run-older' not in page
   assert '<dt>pushed to</dt><dd>registry/m/7</dd>' in page
   assert f'<dt>evaluation</dt><dd>{evaluations[1]}</dd>' in page
@@ -114,30 +134,19 @@ def test_report_on_the_latest_run_goes_to_the_output_dir(evaluations, tmp_path, 
     (['--output_dir', '{tmp}', '--pipeline_name', 'none-such'],
      "No run of pipeline 'none-such' in {tmp}/metadata.sqlite"),
 ])
-def test_nothing_to_report_exits_2_saying_why(arguments, message, tmp_path, capsys):
+def test_nothing_to_show_exits_2_saying_why(arguments, message, tmp_path, capsys):
   if 'none-such' in arguments:
     _store(str(tmp_path / 'metadata.sqlite')).put_context_type(
         metadata_store_pb2.ContextType(name='pipeline_run'))
-  code = report.main([a.format(tmp=tmp_path) for a in arguments])
+  code = dashboard.main([a.format(tmp=tmp_path) for a in arguments])
   out, err = capsys.readouterr()
   assert code == 2 and out == ''
   assert err.startswith('error: ' + message.format(tmp=tmp_path))
-  assert not os.path.exists(tmp_path / 'report')
-
-
-def test_class_names_come_from_the_schema(tmp_path, capsys):
-  path = schemas.schema_path('cure_tsr')
-  names = evaluation_report.schema_class_names(path, 14)
-  assert len(names) == 14 and names[:2] == ('speed_limit', 'goods_vehicles')
-  assert evaluation_report.schema_class_names(path, 6) is None
-  assert evaluation_report.schema_class_names(str(tmp_path / 'none.pbtxt'), 6) is None
-  err = capsys.readouterr().err
-  assert f'showing class ids: the schema {path} has 14 classes, the evaluation 6' in err
-  assert f'showing class ids: {tmp_path}/none.pbtxt' in err
+  assert not os.path.exists(tmp_path / 'dashboard')
 
 
 def test_a_dataset_without_a_curated_schema_is_an_error(evaluations, tmp_path, capsys):
-  assert report.main(['--evaluation', evaluations[1], '--dataset', 'no_such_dataset',
+  assert dashboard.main(['--evaluation', evaluations[1], '--dataset', 'no_such_dataset',
                       '--output', str(tmp_path / 'page.html')]) == 2
   assert "error: No curated schema for dataset 'no_such_dataset'" in capsys.readouterr().err
   assert not os.path.exists(tmp_path / 'page.html')
