@@ -247,11 +247,6 @@ def bounds_for(thresholds, result: SliceResult, metric: str) -> Dict[str, float]
   return bounds
 
 
-def floor_for(thresholds, result: SliceResult, metric: str) -> Optional[float]:
-  """The floor `metric` must reach on `result`'s slice, if any."""
-  return bounds_for(thresholds, result, metric).get('floor')
-
-
 def min_slice_size(evaluation_result: Evaluation) -> int:
   """Examples a slice needs to be gated (GatedAccuracy's `min_examples`); 1 without one."""
   settings = _metric_settings(evaluation_result.eval_config, 'GatedAccuracy')

@@ -75,7 +75,7 @@ def test_thresholds_by_slice(against_baseline):
       (LEVEL, GATED): {'floor': 0.5, 'max_drop': 0.3},
       (WEATHER, GATED): {'floor': 0.4, 'max_drop': 0.3},
       (features.LABEL, GATED): {'floor': 0.6}}
-  floors = {s.name: evaluation_results.floor_for(thresholds, s, GATED)
+  floors = {s.name: evaluation_results.bounds_for(thresholds, s, GATED).get('floor')
             for s in against_baseline.slices}
   assert floors[f'{LEVEL}=5'] == 0.5 and floors[f'{features.LABEL}=2'] == 0.6
   assert floors[f'{LEVEL}=5, {WEATHER}=rain'] is None and floors['overall'] is None
