@@ -21,6 +21,7 @@ from components.dashboard import attention
 from components.dashboard import formatting
 from components.example_gen import cure_tsr
 from components.example_gen import layout
+from pipeline import code_versions
 from pipeline import configs
 from pipeline import local
 from pipeline import dashboard
@@ -121,6 +122,23 @@ def test_second_run_reuses_cached_outputs(pipeline_runs):
   assert {'ExampleGen', 'StatisticsGen', 'Transform', 'Trainer'} <= set(second.cached)
   assert second.examples_uri == first.examples_uri
   assert second.run_id != first.run_id
+
+
+@pytest.mark.e2e
+def test_new_dashboard_code_reruns_only_the_dashboard(pipeline_runs):
+  """A run whose only change is the EvaluationDashboard's code key (as editing a dashboard
+  module changes it, tests/pipeline/test_code_versions.py) takes every other step from the
+  cache."""
+  config, _, second, _ = pipeline_runs
+  keys = code_versions.step_code_versions()
+  with pytest.MonkeyPatch.context() as patch:
+    patch.setattr(code_versions, 'step_code_versions',
+                  lambda: {**keys, 'EvaluationDashboard': 'an edited dashboard'})
+    restyled = local.run_local(config)
+  executed = set(restyled.component_seconds) - set(restyled.cached)
+  assert executed - {'latest_blessed_model'} == {'EvaluationDashboard'}
+  assert restyled.evaluation_uri == second.evaluation_uri
+  assert restyled.dashboard_path != second.dashboard_path
 
 
 @pytest.mark.e2e
