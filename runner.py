@@ -72,7 +72,7 @@ _RUNNER_FLAGS = (
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(
+  parser = flags.ArgumentParser(
       description='Residual Attention Network TFX pipeline.',
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   parser.add_argument('--runner', default='local', choices=RUNNERS,
@@ -126,8 +126,8 @@ def main(argv=None) -> int:
     from pipeline import dashboard  # pylint: disable=g-import-not-at-top
     return dashboard.main(argv[1:])
   args = parse_args(argv)
-  config = flags.config_from_flags(args)
   try:
+    config = flags.config_from_flags(args)
     return _RUN[args.runner](config, args)
   except configs.ConfigError as error:
     print(f'error: {error}', file=sys.stderr)

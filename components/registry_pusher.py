@@ -2,8 +2,8 @@
 
 It replaces TFX's stock Pusher. A model the Evaluator did not bless leaves the registry as it
 was and is recorded as not pushed (`pushed` = 0). A blessed one becomes the next version of
-`model_name` in the filesystem registry at `registry_root` (local or gs://), its card filled from
-the evaluation: metrics overall and per slice, the eval config, the blessing and its reasons,
+the registry entry `registered_model_name` in the filesystem registry at `registry_root`
+(local or gs://), its card filled from the evaluation: metrics overall and per slice, the eval config, the blessing and its reasons,
 the examples' fingerprint, the pipeline run, the baseline's registry version and the code
 version. Optionally it then moves an alias (`promote_to`) to that version and uploads it to the
 Vertex AI Model Registry.
@@ -12,8 +12,8 @@ Running again on the same model (a retry after a crash, a cache miss) finds the 
 published from that model and does not publish it twice.
 
 The PushedModel artifact carries what the stock Pusher's does (`pushed`, `pushed_destination`,
-`pushed_version`) plus `registry_root`, `model_name`, `registry_version` and, after an upload,
-`vertex_model`; its folder holds `push_record.json`.
+`pushed_version`) plus `registry_root`, `registered_model_name`, `registry_version` and, after
+an upload, `vertex_model`; its folder holds `push_record.json`.
 """
 import json
 import math
@@ -46,7 +46,7 @@ class RegistryPusherSpec(types.ComponentSpec):
   """Inputs: the trained model, its blessing and evaluation, the examples, the baseline."""
   PARAMETERS = {
       'registry_root': ExecutionParameter(type=str),
-      'model_name': ExecutionParameter(type=str),
+      'registered_model_name': ExecutionParameter(type=str),
       'code_version': ExecutionParameter(type=str, optional=True),
       'model_code_version': ExecutionParameter(type=str, optional=True),
       'promote_to': ExecutionParameter(type=str, optional=True),
@@ -90,19 +90,19 @@ class Executor(base_executor.BaseExecutor):
     self._log_startup(input_dict, output_dict, exec_properties)
     pushed = artifact_utils.get_single_instance(output_dict['pushed_model'])
     blessing = artifact_utils.get_single_instance(input_dict['model_blessing'])
-    model_name = exec_properties['model_name']
+    name = exec_properties['registered_model_name']
     registry = FilesystemRegistry(exec_properties['registry_root'])
     pushed.set_string_custom_property('registry_root', registry.root)
-    pushed.set_string_custom_property('model_name', model_name)
+    pushed.set_string_custom_property('registered_model_name', name)
     if not blessing.get_int_custom_property('blessed'):
       logging.info('Model not blessed: the registry at %s is left unchanged.', registry.root)
       pushed.set_int_custom_property('pushed', 0)
-      _write_record(pushed.uri, {'pushed': False, 'model_name': model_name,
+      _write_record(pushed.uri, {'pushed': False, 'registered_model_name': name,
                                  'registry_root': registry.root})
       return
     source = path_utils.serving_model_path(
         artifact_utils.get_single_uri(input_dict['model']))
-    version = registry.find_by_source(model_name, source)
+    version = registry.find_by_source(name, source)
     if version is None:
       evaluated = evaluation_results.load_evaluation(
           artifact_utils.get_single_uri(input_dict['evaluation']))
@@ -110,18 +110,18 @@ class Executor(base_executor.BaseExecutor):
           evaluated,
           examples_fingerprint=_fingerprint(input_dict.get('examples', [])),
           pipeline_run_id=(self._context and self._context.pipeline_run_id) or '',
-          baseline_version=_baseline_version(registry, model_name,
+          baseline_version=_baseline_version(registry, name,
                                              input_dict.get('baseline_model', [])),
           code_version=exec_properties.get('model_code_version') or '',
           source_uri=source)
-      version = registry.publish(model_name, source, card)
-      logging.info('Published %s version %d at %s', model_name, version.number, version.uri)
+      version = registry.publish(name, source, card)
+      logging.info('Published %s version %d at %s', name, version.number, version.uri)
     else:
       logging.info('%s was already published as version %d; not publishing it again.',
                    source, version.number)
     if exec_properties.get('promote_to'):
-      registry.promote(model_name, exec_properties['promote_to'], version.number)
-    record = {'pushed': True, 'model_name': model_name, 'registry_root': registry.root,
+      registry.promote(name, exec_properties['promote_to'], version.number)
+    record = {'pushed': True, 'registered_model_name': name, 'registry_root': registry.root,
               'version': version.number, 'uri': version.uri}
     pushed.set_int_custom_property('pushed', 1)
     pushed.set_string_custom_property('pushed_destination', version.uri)
@@ -130,7 +130,7 @@ class Executor(base_executor.BaseExecutor):
     if exec_properties.get('vertex_upload'):
       settings = json.loads(exec_properties['vertex_upload'])
       uploaded = vertex.upload(vertex.build_upload_request(
-          model_name, registry.show(model_name, version.number), artifact_uri=version.uri,
+          name, registry.show(name, version.number), artifact_uri=version.uri,
           **settings))
       record['vertex_model'] = uploaded.resource_name  # only once the upload has returned
       pushed.set_string_custom_property('vertex_model', uploaded.resource_name)
@@ -146,12 +146,12 @@ def _fingerprint(examples: List[types.Artifact]) -> str:
           or artifact.uri)
 
 
-def _baseline_version(registry: FilesystemRegistry, model_name: str,
+def _baseline_version(registry: FilesystemRegistry, name: str,
                       baseline: List[types.Artifact]) -> Optional[int]:
   """The registry version published from the baseline model, if it was published here."""
   if not baseline:
     return None
-  version = registry.find_by_source(model_name, path_utils.serving_model_path(baseline[0].uri))
+  version = registry.find_by_source(name, path_utils.serving_model_path(baseline[0].uri))
   return version.number if version else None
 
 
@@ -167,7 +167,8 @@ class RegistryPusher(base_component.BaseComponent):
   Args:
     model, model_blessing, evaluation: the Trainer's model and the Evaluator's outputs.
     registry_root: the filesystem registry's root (a local path or gs://).
-    model_name: the registered model's name (letters, digits, '.', '_', '-').
+    registered_model_name: the registry entry the model becomes a version of (letters,
+      digits, '.', '_', '-'), e.g. the pipeline's name: not the network variant.
     examples: the examples it was trained and evaluated on (their fingerprint goes in the card).
     baseline_model: the model it was compared with (the latest blessed model), if any.
     code_version: the key of this step's code (pipeline/code_versions.py), so that new code
@@ -183,13 +184,13 @@ class RegistryPusher(base_component.BaseComponent):
   EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
 
   def __init__(self, *, model: types.BaseChannel, model_blessing: types.BaseChannel,
-               evaluation: types.BaseChannel, registry_root: str, model_name: str,
+               evaluation: types.BaseChannel, registry_root: str, registered_model_name: str,
                examples: Optional[types.BaseChannel] = None,
                baseline_model: Optional[types.BaseChannel] = None, code_version: str = '',
                model_code_version: str = '',
                promote_to: Optional[str] = None,
                vertex_upload: Optional[Dict[str, Any]] = None):
-    names.check_name(model_name)  # fail when the pipeline is built, not at its end
+    names.check_name(registered_model_name)  # fail when the pipeline is built, not at its end
     if promote_to is not None:
       names.check_alias(promote_to)
     if vertex_upload and not registry_root.startswith('gs://'):
@@ -197,7 +198,8 @@ class RegistryPusher(base_component.BaseComponent):
                        'registry root (Vertex reads models from Cloud Storage)')
     super().__init__(spec=RegistryPusherSpec(
         model=model, model_blessing=model_blessing, evaluation=evaluation, examples=examples,
-        baseline_model=baseline_model, registry_root=registry_root, model_name=model_name,
+        baseline_model=baseline_model, registry_root=registry_root,
+        registered_model_name=registered_model_name,
         code_version=code_version, model_code_version=model_code_version, promote_to=promote_to,
         vertex_upload=json.dumps(vertex_upload, sort_keys=True) if vertex_upload else None,
         pushed_model=types.Channel(type=standard_artifacts.PushedModel)))

@@ -31,7 +31,10 @@ def _field(default, help_text: str, *, aliases=()):
 @dataclasses.dataclass(frozen=True)
 class PipelineConfig:
   """Everything one pipeline run needs; runner flags override fields by name."""
-  pipeline_name: str = _field('ran-dev', 'Pipeline name in ML Metadata and the registry.')
+  pipeline_name: str = _field('ran-dev', 'Pipeline name in ML Metadata.')
+  registered_model_name: Optional[str] = _field(
+      None, 'The registry entry blessed models become versions of (letters, digits, ".", "_", '
+      '"-"). Default: the pipeline name. Not the network: that is --model_name.')
   dataset: str = _field(
       'cure_tsr', 'Dataset: its layout reader (components/example_gen/formats.py) and its '
       'schema (data_schemas/<dataset>.pbtxt).')
@@ -110,7 +113,8 @@ class PipelineConfig:
   accuracy_floor: float = _field(0.5, 'Blessing needs overall accuracy at least this.')
   slice_floors: Tuple[Tuple[str, float], ...] = _field(
       (), 'Blessing needs accuracy at least the floor on every slice of the feature (one of '
-      'slice_features, or image/class/label); as a flag, JSON: \'[["scenario/level", 0.8]]\'.')
+      'slice_features, or image/class/label); as a flag, a JSON object: '
+      '\'{"scenario/level": 0.8}\'.')
   regression_tolerance: float = _field(
       0.01, 'Blessing needs accuracy no lower than the baseline\'s minus this, overall and on '
       'every slice of slice_features.')
@@ -167,9 +171,32 @@ class PipelineConfig:
       (), 'More Apache Beam options for every Beam-powered step, after those beam_runner and the '
       'dataflow_* fields give (a repeated option wins), e.g. --flexrs_goal=COST_OPTIMIZED.')
 
+  def __post_init__(self):
+    for name, least in _LEAST_VALUES.items():
+      if getattr(self, name) < least:
+        raise ConfigError(f'--{name} {getattr(self, name)}: must be at least {least}')
+    if not 0.0 <= self.max_quarantined_fraction <= 1.0:
+      raise ConfigError(f'--max_quarantined_fraction {self.max_quarantined_fraction}: must '
+                        'lie in [0, 1]')
+    if self.width_multiplier <= 0:
+      raise ConfigError(f'--width_multiplier {self.width_multiplier}: must be above 0')
+    for entry in self.slice_floors:
+      if not (len(entry) == 2 and isinstance(entry[0], str) and
+              isinstance(entry[1], (int, float)) and not isinstance(entry[1], bool)):
+        raise ConfigError(f'--slice_floors: {list(entry)} is not a feature and a floor, as in '
+                          '\'{"scenario/level": 0.8}\'')
+    for cross in self.slice_crosses:
+      if len(cross) < 2 or not all(isinstance(key, str) for key in cross):
+        raise ConfigError(f'--slice_crosses: {list(cross)} is not two or more feature keys, as '
+                          'in \'[["scenario/weather", "scenario/timeofday"]]\'')
+
   @property
   def resolved_pipeline_root(self) -> str:
     return self.pipeline_root or os.path.join(self.output_dir, 'pipeline', self.pipeline_name)
+
+  @property
+  def resolved_registered_model_name(self) -> str:
+    return self.registered_model_name or self.pipeline_name
 
   @property
   def metadata_path(self) -> str:
@@ -220,6 +247,11 @@ class PipelineConfig:
 
 
 _DEFAULTS = {field.name: field.default for field in dataclasses.fields(PipelineConfig)}
+# The least value of each count (a smaller one is a user's mistake, caught at the start).
+_LEAST_VALUES = {'train_steps': 1, 'batch_size': 1, 'eval_steps': 0, 'image_size': 1,
+                 'lr_reference_batch': 1, 'warmup_steps': 0, 'checkpoint_every': 1,
+                 'min_slice_size': 1, 'sample_train_per_class': 1, 'sample_test_per_class': 1,
+                 'vertex_worker_count': 0, 'dataflow_max_workers': 0}
 
 
 def is_remote(path: str) -> bool:

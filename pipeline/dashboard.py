@@ -16,6 +16,7 @@ from tfx.utils import io_utils
 from components import schemas
 from components.dashboard import evaluation_page
 from pipeline import configs
+from pipeline import flags
 from pipeline import results
 
 PAGE_FILE = os.path.join('dashboard', 'index.html')
@@ -43,7 +44,7 @@ def write_run_page(config: configs.PipelineConfig, run: results.RunResults, *,
 
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(
+  parser = flags.ArgumentParser(
       prog='runner.py dashboard', description=__doc__.split('\n\n')[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
   parser.add_argument('--output_dir', default=None,

@@ -16,6 +16,27 @@ def parse_bool(text: str) -> bool:
   raise argparse.ArgumentTypeError(f'{text!r} is not a boolean (true or false)')
 
 
+class ArgumentParser(argparse.ArgumentParser):
+  """argparse's parser, but a user's mistake is one line, `error: ...`, and exit status 2."""
+
+  def error(self, message):
+    self.exit(2, f'error: {message}\n')
+
+
+def _json_entries(text: str) -> tuple:
+  """A JSON object (`{"scenario/level": 0.8}`: its (key, value) pairs) or a JSON list of lists
+  (`[["scenario/level", 0.8]]`) as a tuple of tuples; ArgumentTypeError otherwise."""
+  try:
+    value = json.loads(text)
+  except json.JSONDecodeError as error:
+    raise argparse.ArgumentTypeError(f'{text!r} is not JSON ({error})') from None
+  if isinstance(value, dict):
+    value = list(value.items())
+  if not (isinstance(value, list) and all(isinstance(entry, (list, tuple)) for entry in value)):
+    raise argparse.ArgumentTypeError(f'{text!r} is neither a JSON object nor a list of lists')
+  return tuple(tuple(entry) for entry in value)
+
+
 def _parser_for(field: dataclasses.Field):
   """A function turning the flag's text into the field's type."""
   hint = field.type
@@ -24,8 +45,8 @@ def _parser_for(field: dataclasses.Field):
   origin = typing.get_origin(hint)
   if origin is tuple:
     item = typing.get_args(hint)[0]
-    if typing.get_origin(item) is tuple:  # tuples of tuples, e.g. slice_floors: JSON lists
-      return lambda text: tuple(tuple(entry) for entry in json.loads(text))
+    if typing.get_origin(item) is tuple:  # tuples of tuples, e.g. slice_floors: JSON
+      return _json_entries
     return lambda text: tuple(item(part) for part in text.split(',') if part)
   if origin is typing.Union:  # Optional[X]
     return typing.get_args(hint)[0]

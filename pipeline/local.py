@@ -12,25 +12,28 @@ from pipeline.configs import PipelineConfig
 from pipeline.pipeline import create_pipeline
 
 
-def prepare_data(config: PipelineConfig) -> None:
-  """Renders the embedded CURE-TSR-layout sample on first use; checks a given data root exists.
-
-  Raises ConfigError when `config.data_root` or `config.examples_dir` was given but is
-  missing, or when the default location is asked of a dataset that has no embedded sample.
-  """
+def check_inputs(config: PipelineConfig) -> None:
+  """ConfigError when `config.data_root` or `config.examples_dir` was given but is missing or
+  is not the dataset's layout."""
   if config.examples_dir is not None:
     if not os.path.isdir(config.examples_dir):
       raise ConfigError(f'--examples_dir {config.examples_dir} does not exist or is not a '
                         'directory')
     return
-  root = config.resolved_data_root
   if config.data_root is not None:
-    if not os.path.isdir(root):
-      raise ConfigError(f'--data_root {root} does not exist or is not a directory')
+    if not os.path.isdir(config.data_root):
+      raise ConfigError(f'--data_root {config.data_root} does not exist or is not a directory')
     try:  # the layout's own checks (label files present...), before any component runs
-      formats.make_layout(config.dataset, root, config.layout_options)
+      formats.make_layout(config.dataset, config.data_root, config.layout_options)
     except ValueError as error:
       raise ConfigError(str(error)) from None
+
+
+def prepare_data(config: PipelineConfig) -> None:
+  """Renders the embedded CURE-TSR-layout sample at the default data root on first use;
+  ConfigError when that is asked of a dataset that has no embedded sample."""
+  root = config.resolved_data_root
+  if config.examples_dir is not None or config.data_root is not None:
     return
   if os.path.isdir(root):
     return
@@ -47,11 +50,28 @@ def prepare_data(config: PipelineConfig) -> None:
   print(f'  {sum(counts.values())} images written.', flush=True)
 
 
+def check_writable(output_dir: str) -> None:
+  """ConfigError unless `output_dir` is, or can be made, a folder this process may write to
+  (nothing is created here)."""
+  existing = os.path.abspath(output_dir)
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing):
+    problem = f'{existing} is not a directory'
+  elif not os.access(existing, os.W_OK | os.X_OK):
+    problem = f'{existing} is not writable'
+  else:
+    return
+  raise ConfigError(f'--output_dir {output_dir} cannot be written ({problem})')
+
+
 def run_local(config: PipelineConfig) -> results.RunResults:
   """Runs the whole pipeline in this process and returns what it produced."""
+  check_writable(config.output_dir)
+  check_inputs(config)
+  metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+  pipeline = create_pipeline(config, metadata_connection_config=metadata)  # checks the flags
   prepare_data(config)
   os.makedirs(config.output_dir, exist_ok=True)
-  metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
-  tfx.orchestration.LocalDagRunner().run(
-      create_pipeline(config, metadata_connection_config=metadata))
+  tfx.orchestration.LocalDagRunner().run(pipeline)
   return results.latest_run_results(config.metadata_path, config.pipeline_name)

@@ -8,6 +8,7 @@ import tensorflow as tf
 from tfx import v1 as tfx
 
 from components import evaluation
+from components import features
 from components import evaluation_dashboard
 from components import registry_pusher
 from components import schemas
@@ -15,6 +16,7 @@ from components.example_gen import executor as example_gen
 from components.example_gen import formats
 from components.example_gen import manifest
 from components.example_gen import tfrecords
+import ran_model
 from pipeline import code_versions
 from pipeline.configs import ConfigError
 from pipeline.configs import PROJECT_ROOT
@@ -60,6 +62,39 @@ def _example_gen(config: PipelineConfig, version: str):
   return component.with_id('ExampleGen')
 
 
+def _check_model_and_slices(config: PipelineConfig, schema) -> None:
+  """ConfigError for a network ran_model does not know, or a slice feature (in slice_features,
+  slice_crosses or slice_floors) the dataset's schema does not have."""
+  if config.model_name not in ran_model.MODEL_NAMES:
+    raise ConfigError(f'--model_name {config.model_name!r}: choose from '
+                      f'{list(ran_model.MODEL_NAMES)}')
+  known = {feature.name for feature in schema.feature}
+  for flag, keys in (('slice_features', config.slice_features),
+                     ('slice_crosses', [key for cross in config.slice_crosses for key in cross]),
+                     ('slice_floors', [key for key, _ in config.slice_floors])):
+    unknown = sorted(set(keys) - known)
+    if unknown:
+      raise ConfigError(
+          f'--{flag}: {", ".join(unknown)} {"is" if len(unknown) == 1 else "are"} not a '
+          f'feature of the {config.dataset} schema; its scenario features: '
+          f'{list(schemas.scenario_features(schema))}, and {features.LABEL}')
+
+
+def _eval_config(config: PipelineConfig, schema, num_classes: int, code_version: str):
+  """The Evaluator's config from the profile's slices and gates; ConfigError for slices that
+  do not fit together (e.g. a floor on a feature not sliced by)."""
+  try:
+    return evaluation.eval_config(
+        num_classes=num_classes,
+        slice_features=config.slice_features or schemas.scenario_features(schema),
+        slice_crosses=config.slice_crosses, class_slices=config.class_slices,
+        accuracy_floor=config.accuracy_floor, slice_floors=dict(config.slice_floors),
+        regression_tolerance=config.regression_tolerance,
+        min_slice_size=config.min_slice_size, code_version=code_version)
+  except ValueError as error:
+    raise ConfigError(str(error)) from None
+
+
 def _vertex_upload(config: PipelineConfig) -> Optional[Dict[str, Any]]:
   """The RegistryPusher's Vertex Model Registry settings, if it uploads there."""
   if not config.vertex_model_registry:
@@ -86,6 +121,7 @@ def create_pipeline(
   statistics_gen = tfx.components.StatisticsGen(examples=examples)
   schema_file = _schema_file(config)
   schema = schemas.load_schema(schema_file)
+  _check_model_and_slices(config, schema)
   num_classes = len(schemas.class_names(schema))
   schema_gen = tfx.components.ImportSchemaGen(schema_file=config.project_path(schema_file))
   example_validator = tfx.components.ExampleValidator(
@@ -117,18 +153,13 @@ def create_pipeline(
   evaluator = tfx.components.Evaluator(
       examples=examples, model=trainer.outputs['model'],
       baseline_model=latest_blessed_model.outputs['model'],
-      eval_config=evaluation.eval_config(
-          num_classes=num_classes,
-          slice_features=config.slice_features or schemas.scenario_features(schema),
-          slice_crosses=config.slice_crosses, class_slices=config.class_slices,
-          accuracy_floor=config.accuracy_floor, slice_floors=dict(config.slice_floors),
-          regression_tolerance=config.regression_tolerance,
-          min_slice_size=config.min_slice_size, code_version=versions['Evaluator']))
+      eval_config=_eval_config(config, schema, num_classes, versions['Evaluator']))
   pusher = registry_pusher.RegistryPusher(
       model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
       evaluation=evaluator.outputs['evaluation'], examples=examples,
       baseline_model=latest_blessed_model.outputs['model'],
-      registry_root=config.registry_dir, model_name=config.model_name,
+      registry_root=config.registry_dir,
+      registered_model_name=config.resolved_registered_model_name,
       code_version=versions['RegistryPusher'], model_code_version=versions['Trainer'],
       promote_to=config.promote_to, vertex_upload=_vertex_upload(config))
   dashboard = evaluation_dashboard.EvaluationDashboard(

@@ -50,7 +50,7 @@ def _push(root, model, evaluation_uri, *, blessed, baseline=None, run_id='run-1'
                                                pipeline_run_id=run_id)
   registry_pusher.Executor(context).Do(
       inputs, {'pushed_model': [pushed]},
-      {'registry_root': str(root / 'registry'), 'model_name': MODEL_NAME,
+      {'registry_root': str(root / 'registry'), 'registered_model_name': MODEL_NAME,
        'code_version': 'ffff', 'model_code_version': 'c0de', **params})
   return pushed
 
@@ -81,7 +81,7 @@ def test_a_blessed_model_becomes_a_version_with_its_card(tmp_path, evaluation_wo
   assert pushed.get_string_custom_property('pushed_destination') == version.uri
   assert pushed.get_string_custom_property('pushed_version') == '1'
   assert pushed.get_int_custom_property('registry_version') == 1
-  assert _record(pushed) == {'pushed': True, 'model_name': MODEL_NAME, 'version': 1,
+  assert _record(pushed) == {'pushed': True, 'registered_model_name': MODEL_NAME, 'version': 1,
                              'uri': version.uri, 'registry_root': registry.root}
   assert sorted(os.listdir(version.uri)) == sorted(
       os.listdir(evaluation_workspace / 'candidate') + ['model_card.json'])
@@ -133,8 +133,8 @@ def test_the_card_names_the_baseline_version_and_an_alias_moves(tmp_path, evalua
 
 
 @pytest.mark.parametrize('arguments, message', [
-    ({'model_name': '../escape'}, 'not a simple name'),
-    ({'model_name': 'signs/../../x'}, 'not a simple name'),
+    ({'registered_model_name': '../escape'}, 'not a simple name'),
+    ({'registered_model_name': 'signs/../../x'}, 'not a simple name'),
     ({'promote_to': '../production'}, 'not a simple name'),
     ({'promote_to': '7'}, 'is a number'),
     ({'vertex_upload': {'serving_container_image_uri': 'img'}}, 'gs://'),
@@ -147,4 +147,4 @@ def test_names_escaping_the_registry_are_rejected_when_the_pipeline_is_built(arg
       ('evaluation', standard_artifacts.ModelEvaluation))}
   with pytest.raises(ValueError, match=message):
     registry_pusher.RegistryPusher(**channels, **{'registry_root': '/tmp/registry',
-                                                  'model_name': 'signs', **arguments})
+                                                  'registered_model_name': 'signs', **arguments})

@@ -109,3 +109,58 @@ def test_vertex_project_and_region_take_the_short_names_too():
   args = runner.parse_args(['--runner=vertex', '--project', 'p', '--region', 'europe-west4'])
   config = flags.config_from_flags(args)
   assert (config.vertex_project, config.vertex_region) == ('p', 'europe-west4')
+
+
+def test_slice_floors_take_the_json_object_form_and_the_list_form():
+  for text in ('{"scenario/level": 0.8, "image/class/label": 0.5}',
+               '[["scenario/level", 0.8], ["image/class/label", 0.5]]'):
+    config = flags.config_from_flags(runner.parse_args(['--slice_floors', text]))
+    assert config.slice_floors == (('scenario/level', 0.8), ('image/class/label', 0.5))
+
+
+@pytest.mark.parametrize('argv, message', [
+    (['--slice_floors', '{"scenario/level": 0.8'], "error: argument --slice_floors: "
+     "'{\"scenario/level\": 0.8' is not JSON"),
+    (['--slice_floors', '0.8'], "error: argument --slice_floors: '0.8' is neither a JSON "
+     'object nor a list of lists'),
+    (['--slice_floors', '{"scenario/level": "high"}'],
+     "error: --slice_floors: ['scenario/level', 'high'] is not a feature and a floor"),
+    (['--slice_floors', '{"scenario/wether": 0.8}'], 'error: --slice_floors: scenario/wether is '
+     "not a feature of the cure_tsr schema; its scenario features: ['scenario/challenge', "
+     "'scenario/level', 'scenario/sequence'], and image/class/label"),
+    (['--slice_features', 'scenario/level,scenario/x,scenario/y'],
+     'error: --slice_features: scenario/x, scenario/y are not a feature of the cure_tsr schema'),
+    (['--slice_crosses', '[["scenario/level"]]'],
+     "error: --slice_crosses: ['scenario/level'] is not two or more feature keys"),
+    (['--slice_crosses', '[["scenario/level", "weather"]]'],
+     'error: --slice_crosses: weather is not a feature of the cure_tsr schema'),
+    (['--slice_features', 'scenario/level', '--slice_floors', '{"scenario/challenge": 0.5}'],
+     "error: slice_floors keys ['scenario/challenge'] are not sliced by"),
+    (['--train_steps', '0'], 'error: --train_steps 0: must be at least 1'),
+    (['--batch_size', '-4'], 'error: --batch_size -4: must be at least 1'),
+    (['--max_quarantined_fraction', '2'], 'error: --max_quarantined_fraction 2.0: must lie in'),
+    (['--model_name', 'attention_57'], "error: --model_name 'attention_57': choose from "
+     "['attention_56', "),
+    (['--train_steps', 'many'], "error: argument --train_steps: invalid int value: 'many'"),
+])
+def test_a_users_mistake_is_one_line_and_exit_2_before_anything_runs(argv, message, tmp_path,
+                                                                     capsys):
+  output_dir = tmp_path / 'out'
+  try:
+    code = runner.main(argv + ['--output_dir', str(output_dir)])
+  except SystemExit as exit_info:  # argparse's own errors
+    code = exit_info.code
+  out, err = capsys.readouterr()
+  assert code == 2 and out == ''
+  assert err.startswith(message) and err.count('\n') == 1, err
+  assert not (output_dir / 'metadata.sqlite').exists()
+  assert not (output_dir / 'pipeline').exists()
+
+
+def test_an_output_dir_that_cannot_be_written_is_a_clear_error(tmp_path, capsys):
+  blocked = tmp_path / 'file'
+  blocked.write_text('not a folder')
+  assert runner.main(['--output_dir', str(blocked / 'out')]) == 2
+  assert capsys.readouterr().err == (
+      f'error: --output_dir {blocked / "out"} cannot be written ({blocked} is not a '
+      'directory)\n')

@@ -99,8 +99,10 @@ def test_blessed_model_is_pushed_and_serves(pipeline_runs):
   config, first, *_ = pipeline_runs
   assert first.blessed and first.failed_checks == ()
   assert first.pushed_version == 1
-  assert first.pushed_model == os.path.join(config.registry_dir, config.model_name, '1')
-  card = registry.FilesystemRegistry(config.registry_dir).show(config.model_name, 1)
+  entry = config.resolved_registered_model_name
+  assert entry == 'ran-dev'  # the pipeline's name, not the network's
+  assert first.pushed_model == os.path.join(config.registry_dir, entry, '1')
+  card = registry.FilesystemRegistry(config.registry_dir).show(entry, 1)
   assert card.blessed and card.baseline_version is None and card.pipeline_run_id == first.run_id
   assert card.metrics[evaluation.ACCURACY] == pytest.approx(first.accuracy('overall'))
   served = tf.saved_model.load(first.pushed_model)
@@ -146,7 +148,7 @@ def test_the_same_model_is_registered_once(pipeline_runs):
   config, first, second, _ = pipeline_runs
   assert second.blessed and second.pushed_model == first.pushed_model
   assert [v.number for v in registry.FilesystemRegistry(config.registry_dir).list_versions(
-      config.model_name)] == [1]
+      config.resolved_registered_model_name)] == [1]
 
 
 @pytest.mark.e2e
@@ -159,7 +161,7 @@ def test_a_model_failing_its_floor_or_the_regression_gate_is_not_pushed(pipeline
   assert re.fullmatch(r'overall: sparse_categorical_accuracy changed by [+-][.0-9]+ against the '
                       r'baseline, less than the \+0\.0100 allowed', overall[1])
   assert [v.number for v in registry.FilesystemRegistry(config.registry_dir).list_versions(
-      config.model_name)] == [1]
+      config.resolved_registered_model_name)] == [1]
 
 
 @pytest.mark.e2e

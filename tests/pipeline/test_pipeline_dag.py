@@ -50,8 +50,8 @@ def test_the_registry_pusher_takes_the_registry_settings(tmp_path):
       vertex_parent_model='projects/p/locations/europe-west4/models/7')
   pusher = _components(config)['RegistryPusher']
   properties = pusher.exec_properties
-  assert (properties['registry_root'], properties['model_name'], properties['promote_to']) == (
-      'gs://bucket/ran/registry', config.model_name, 'staging')
+  assert (properties['registry_root'], properties['registered_model_name'],
+          properties['promote_to']) == ('gs://bucket/ran/registry', 'ran-dev', 'staging')
   assert json.loads(properties['vertex_upload']) == {
       'serving_container_image_uri': config.vertex_serving_image,
       'parent_model': 'projects/p/locations/europe-west4/models/7',
@@ -74,3 +74,18 @@ def test_the_dashboard_is_drawn_last_from_the_evaluation_and_the_push(tmp_path):
   assert dashboard.exec_properties == {
       'model_name': config.model_name,
       'code_version': code_versions.step_code_versions()['EvaluationDashboard']}
+
+
+def test_each_profile_registers_its_models_under_its_own_name(tmp_path):
+  """cure_tsr (14 classes) and gtsrb (43) train the same network; their models must not
+  become versions of one registry entry."""
+  entries = {}
+  for name in ('cure_tsr', 'gtsrb'):
+    profile = configs.PROFILES[name]
+    assert profile.model_name == 'attention_92_cifar'
+    entries[name] = profile.resolved_registered_model_name
+  assert entries == {'cure_tsr': 'ran-cure-tsr', 'gtsrb': 'ran-gtsrb'}
+  config = dataclasses.replace(configs.DEV, output_dir=str(tmp_path),
+                               registered_model_name='signs-eu')
+  assert _components(config)['RegistryPusher'].exec_properties[
+      'registered_model_name'] == 'signs-eu'
