@@ -1,6 +1,11 @@
 """Running the pipeline on this machine: LocalDagRunner, sqlite ML Metadata, embedded data."""
+import contextlib
+import fcntl
 import os
 import shutil
+import socket
+import time
+from typing import Iterator
 
 from tfx import v1 as tfx
 
@@ -10,6 +15,8 @@ from pipeline import results
 from pipeline.configs import ConfigError
 from pipeline.configs import PipelineConfig
 from pipeline.pipeline import create_pipeline
+
+LOCK_FILE = 'run.lock'  # under the output dir: who runs there now
 
 
 def check_inputs(config: PipelineConfig) -> None:
@@ -65,13 +72,36 @@ def check_writable(output_dir: str) -> None:
   raise ConfigError(f'--output_dir {output_dir} cannot be written ({problem})')
 
 
+@contextlib.contextmanager
+def output_dir_lock(output_dir: str) -> Iterator[None]:
+  """Holds `<output_dir>/run.lock` for one run at a time; ConfigError naming the holder when
+  another process holds it. The lock dies with its process: a killed run leaves none behind."""
+  os.makedirs(output_dir, exist_ok=True)
+  with open(os.path.join(output_dir, LOCK_FILE), 'a+', encoding='utf-8') as lock:
+    try:
+      fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+      lock.seek(0)
+      holder = lock.read().strip() or 'another process'
+      raise ConfigError(f'--output_dir {output_dir} is in use by {holder}: wait for that run '
+                        'to end, or give another --output_dir') from None
+    lock.truncate(0)
+    lock.write(f'pid {os.getpid()} on {socket.gethostname()} since '
+               f'{time.strftime("%Y-%m-%d %H:%M:%S")}\n')
+    lock.flush()
+    try:
+      yield
+    finally:
+      lock.truncate(0)
+
+
 def run_local(config: PipelineConfig) -> results.RunResults:
   """Runs the whole pipeline in this process and returns what it produced."""
   check_writable(config.output_dir)
   check_inputs(config)
   metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
   pipeline = create_pipeline(config, metadata_connection_config=metadata)  # checks the flags
-  prepare_data(config)
-  os.makedirs(config.output_dir, exist_ok=True)
-  tfx.orchestration.LocalDagRunner().run(pipeline)
-  return results.latest_run_results(config.metadata_path, config.pipeline_name)
+  with output_dir_lock(config.output_dir):
+    prepare_data(config)
+    tfx.orchestration.LocalDagRunner().run(pipeline)
+    return results.latest_run_results(config.metadata_path, config.pipeline_name)

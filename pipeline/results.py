@@ -59,22 +59,43 @@ def _store(metadata_path: str) -> metadata_store.MetadataStore:
   return metadata_store.MetadataStore(config)
 
 
+_FINISHED = (metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CACHED)
+
+
+class IncompleteRunError(ValueError):
+  """A run without the outputs a finished run has (killed, failed, or still running)."""
+
+
 def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
-  """Results of the newest run of `pipeline_name` recorded in the sqlite store."""
+  """Results of the newest finished run of `pipeline_name` recorded in the sqlite store; runs
+  that did not finish (killed, failed, still running) are passed over."""
   store = _store(metadata_path)
   runs = [c for c in store.get_contexts_by_type('pipeline_run')
           if any(p.name == pipeline_name
                  for p in store.get_parent_contexts_by_context(c.id))]
   if not runs:
     raise ValueError(f'No run of pipeline {pipeline_name!r} in {metadata_path}')
-  run = max(runs, key=lambda c: c.create_time_since_epoch)
-  executions = store.get_executions_by_context(run.id)
   component = {}  # execution id -> node id, e.g. 'Evaluator'
   for node in store.get_contexts_by_type('node'):
     for execution in store.get_executions_by_context(node.id):
       component[execution.id] = node.name.split('.', 1)[-1]
+  newest_first = sorted(runs, key=lambda c: c.create_time_since_epoch, reverse=True)
+  for run in newest_first:
+    try:
+      return _run_results(store, run, component)
+    except IncompleteRunError:
+      continue
+  raise ValueError(f'No finished run of pipeline {pipeline_name!r} in {metadata_path} (the '
+                   f'newest, {newest_first[0].name}, did not finish)')
+
+
+def _run_results(store, run, component) -> RunResults:
+  """What `run` produced; IncompleteRunError when it lacks a finished run's outputs."""
+  executions = store.get_executions_by_context(run.id)
   outputs: Dict[str, List[metadata_store_pb2.Artifact]] = {}
   for execution in executions:
+    if execution.last_known_state not in _FINISHED:
+      continue  # its outputs, if any, are partial
     output_ids = [e.artifact_id for e in store.get_events_by_execution_ids([execution.id])
                   if e.type == metadata_store_pb2.Event.OUTPUT]
     outputs[component[execution.id]] = store.get_artifacts_by_id(output_ids)
@@ -115,5 +136,6 @@ def _outputs_of(outputs, component: str, artifact_type: str) -> List[metadata_st
 def _only(outputs, component: str, artifact_type: str) -> metadata_store_pb2.Artifact:
   matches = _outputs_of(outputs, component, artifact_type)
   if len(matches) != 1:
-    raise ValueError(f'Expected one {artifact_type} output of {component}, found {len(matches)}')
+    raise IncompleteRunError(f'Expected one {artifact_type} output of {component}, found '
+                             f'{len(matches)}')
   return matches[0]

@@ -32,9 +32,10 @@ def _store(path: str) -> metadata_store.MetadataStore:
 
 
 def record_run(store, pipeline: str, run: str, evaluation_uri: str,
-               schema_uri: str = '') -> None:
+               schema_uri: str = '', running=()) -> None:
   """Records a completed run of `pipeline` whose Evaluator wrote `evaluation_uri` (and, given
-  `schema_uri`, whose ImportSchemaGen wrote that schema)."""
+  `schema_uri`, whose ImportSchemaGen wrote that schema); the components in `running` are
+  left RUNNING, as a killed run leaves them."""
   run_outputs = dict(RUN_OUTPUTS, **({'ImportSchemaGen': [('Schema', {})]} if schema_uri else {}))
   uris = {'ModelEvaluation': evaluation_uri, 'Schema': schema_uri}
   def type_id(put, proto, name):
@@ -71,9 +72,10 @@ def record_run(store, pipeline: str, run: str, evaluation_uri: str,
         setattr(artifact.custom_properties[name], field, value)
       artifacts.append((artifact, metadata_store_pb2.Event(
           type=metadata_store_pb2.Event.OUTPUT)))
+    state = (metadata_store_pb2.Execution.RUNNING if component in running
+             else metadata_store_pb2.Execution.COMPLETE)
     store.put_execution(
-        metadata_store_pb2.Execution(type_id=execution_type,
-                                     last_known_state=metadata_store_pb2.Execution.COMPLETE),
+        metadata_store_pb2.Execution(type_id=execution_type, last_known_state=state),
         artifacts, [run_context, node])
   time.sleep(0.01)  # the newest run is the one created last (millisecond times)
 
@@ -125,6 +127,27 @@ def test_the_page_of_the_latest_run_goes_to_the_output_dir(evaluations, tmp_path
   assert '<dt>run</dt><dd>run-newer</dd>' in page and 'run-older' not in page
   assert '<dt>pushed to</dt><dd>registry/m/7</dd>' in page
   assert f'<dt>evaluation</dt><dd>{evaluations[1]}</dd>' in page
+
+
+def test_a_run_that_did_not_finish_is_passed_over(evaluations, tmp_path, capsys):
+  store = _store(str(tmp_path / 'metadata.sqlite'))
+  record_run(store, PIPELINE, 'run-finished', evaluations[1])
+  record_run(store, PIPELINE, 'run-killed', evaluations[0], running=('RegistryPusher',))
+  del store
+  assert dashboard.main(['--output_dir', str(tmp_path), '--pipeline_name', PIPELINE]) == 0
+  page = _read(tmp_path / 'dashboard' / 'index.html')
+  assert '<dt>run</dt><dd>run-finished</dd>' in page and 'run-killed' not in page
+  capsys.readouterr()
+
+  only_killed = tmp_path / 'killed'
+  only_killed.mkdir()
+  store = _store(str(only_killed / 'metadata.sqlite'))
+  record_run(store, PIPELINE, 'run-killed', evaluations[0], running=('Evaluator',))
+  del store
+  assert dashboard.main(['--output_dir', str(only_killed), '--pipeline_name', PIPELINE]) == 2
+  assert capsys.readouterr().err == (
+      f"error: No finished run of pipeline '{PIPELINE}' in {only_killed}/metadata.sqlite (the "
+      'newest, run-killed, did not finish)\n')
 
 
 @pytest.mark.parametrize('arguments, message', [

@@ -1,5 +1,7 @@
 """runner.py's flags: one per profile field, typed overrides, clear errors."""
 import dataclasses
+import os
+import re
 
 import pytest
 
@@ -164,3 +166,18 @@ def test_an_output_dir_that_cannot_be_written_is_a_clear_error(tmp_path, capsys)
   assert capsys.readouterr().err == (
       f'error: --output_dir {blocked / "out"} cannot be written ({blocked} is not a '
       'directory)\n')
+
+
+def test_a_second_run_on_the_same_output_dir_is_refused_while_the_first_holds_it(tmp_path,
+                                                                                 capsys):
+  from pipeline import local  # pylint: disable=g-import-not-at-top
+  output_dir = tmp_path / 'out'
+  with local.output_dir_lock(str(output_dir)):
+    assert runner.main(['--output_dir', str(output_dir)]) == 2
+    err = capsys.readouterr().err
+    assert re.fullmatch(rf'error: --output_dir {output_dir} is in use by pid {os.getpid()} on '
+                        r'\S+ since [-0-9]+ [:0-9]+: wait for that run to end, or give another '
+                        r'--output_dir\n', err), err
+    assert not (output_dir / 'data').exists()  # nothing rendered, nothing run
+  with local.output_dir_lock(str(output_dir)):  # released: the next run takes it
+    pass
