@@ -22,10 +22,19 @@ from components.attention_maps import overlay  # pylint: disable=g-import-not-at
 from components.attention_maps import served  # pylint: disable=g-import-not-at-top
 
 
-def _positive_int(text: str) -> int:
-  if not text.isdigit() or int(text) < 1:
-    raise argparse.ArgumentTypeError(f'expected a positive integer, got {text!r}')
-  return int(text)
+MAX_SIZE = 2048    # px: a panel as large as a screen; larger ones take memory for nothing
+MAX_COLUMNS = 32
+
+
+def _int_up_to(most: int):
+  """An argparse type: an integer in 1..`most`."""
+
+  def parse(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= most:
+      raise argparse.ArgumentTypeError(f'expected an integer from 1 to {most}, got {text!r}')
+    return int(text)
+
+  return parse
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -37,9 +46,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
   parser.add_argument('--images', required=True, nargs='+', metavar='PATH',
                       help='Image files (any format Pillow reads).')
   parser.add_argument('--output_dir', required=True, help='Where the PNG figures go.')
-  parser.add_argument('--size', type=_positive_int, default=overlay.DISPLAY_SIZE,
-                      help='Panel size in px (the longer side).')
-  parser.add_argument('--columns', type=_positive_int, default=4, help='Panels per row.')
+  parser.add_argument('--size', type=_int_up_to(MAX_SIZE), default=overlay.DISPLAY_SIZE,
+                      help=f'Panel size in px (the longer side), at most {MAX_SIZE}.')
+  parser.add_argument('--columns', type=_int_up_to(MAX_COLUMNS), default=4,
+                      help=f'Panels per row, at most {MAX_COLUMNS}.')
   return parser.parse_args(argv)
 
 

@@ -111,3 +111,13 @@ def test_cli_refuses_a_model_without_the_signature(tmp_path, capsys):
   assert cli.main(['--model', str(tmp_path / 'nowhere'), '--images', image,
                    '--output_dir', str(tmp_path / 'out')]) == 2
   assert f"error: {tmp_path / 'nowhere'}: not a loadable SavedModel" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('flag, value', [('--size', '100000'), ('--size', '0'),
+                                         ('--columns', '33'), ('--size', '-5')])
+def test_cli_bounds_the_figure_size(flag, value, capsys):
+  with pytest.raises(SystemExit) as exit_info:
+    cli.parse_args(['--model', 'm', '--images', 'a.png', '--output_dir', 'o', flag, value])
+  assert exit_info.value.code == 2
+  most = cli.MAX_SIZE if flag == '--size' else cli.MAX_COLUMNS
+  assert f"expected an integer from 1 to {most}, got '{value}'" in capsys.readouterr().err
