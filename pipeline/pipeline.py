@@ -16,6 +16,10 @@ from components.example_gen import executor as example_gen
 from components.example_gen import formats
 from components.example_gen import manifest
 from components.example_gen import tfrecords
+from components.trainer import RUN_FN
+from components.trainer import TrainerConfig
+from components.transform import PREPROCESSING_FN
+from components.transform import TransformConfig
 from pipeline.configs import ConfigError
 from pipeline.configs import PROJECT_ROOT
 from pipeline import vertex_training
@@ -24,11 +28,6 @@ from pipeline.configs import PipelineConfig
 IMPORT_SPLIT_PATTERNS = {'job': tfrecords.DEFAULT_SPLIT_PATTERNS,
                          'tf_tpu': tfrecords.TPU_SPLIT_PATTERNS}
 _CODE_PACKAGES = ('components', 'ran_model')
-_TRAINER_FIELDS = ('model_name', 'width_multiplier', 'image_size', 'strategy', 'batch_size',
-                   'learning_rate', 'lr_reference_batch', 'lr_schedule', 'warmup_steps',
-                   'lr_decay_fractions', 'weight_decay', 'label_smoothing', 'class_weighting',
-                   'recipe', 'deterministic_input', 'mixed_precision', 'xla',
-                   'checkpoint_every', 'seed')
 
 
 def code_version() -> str:
@@ -108,23 +107,22 @@ def create_pipeline(
       statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
   transform = tfx.components.Transform(
       examples=examples, schema=schema_gen.outputs['schema'],
-      preprocessing_fn='components.transform.preprocessing_fn', materialize=False,
-      custom_config={'image_size': config.image_size, 'recipe': config.recipe,
-                     'code_version': version,
-                     'num_classes': num_classes})
+      preprocessing_fn=PREPROCESSING_FN, materialize=False,
+      custom_config=TransformConfig.from_fields(
+          config, num_classes=num_classes, code_version=version).to_custom_config())
   trainer_class = tfx.components.Trainer
-  trainer_config = {name: getattr(config, name) for name in _TRAINER_FIELDS}
-  trainer_config['code_version'] = version
+  trainer_custom_config = TrainerConfig.from_fields(
+      config, code_version=version).to_custom_config()
   if config.vertex_training:
     trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
-    trainer_config.update(vertex_training.trainer_custom_config(config))
+    trainer_custom_config.update(vertex_training.trainer_custom_config(config))
   trainer = trainer_class(
-      run_fn='components.trainer.run_fn', examples=examples,
+      run_fn=RUN_FN, examples=examples,
       transform_graph=transform.outputs['transform_graph'],
       schema=schema_gen.outputs['schema'],
       train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
       eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
-      custom_config=trainer_config)
+      custom_config=trainer_custom_config)
   latest_blessed_model = tfx.dsl.Resolver(
       strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
       model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
