@@ -60,35 +60,35 @@ class RandomResizedCrop:
 
 
 @dataclasses.dataclass(frozen=True)
-class Recipe:
-  """One recipe: evaluation preprocessing, and training augmentation as data, applied in
-  field order (then normalisation)."""
+class RecipeSpec:
+  """One recipe: its evaluation view, and its training augmentation as data. Training takes
+  the random-resized crop (else the evaluation view), pads and crops, flips, jitters colour,
+  in that order, then normalises (components/trainer/input_pipeline.augment)."""
   # (encoded scalar string, image_size) -> float32 [size, size, 3] in [0, 1]: the view
   # Transform, evaluation and serving see.
   eval_image: Callable[[tf.Tensor, int], tf.Tensor]
-  # Training starts from such a window; None: from `eval_image`.
-  random_resized_crop: Optional[RandomResizedCrop]
+  random_resized_crop: Optional[RandomResizedCrop]  # None: training starts from eval_image
   # px of the mean colour (zero after normalisation) on each side, then a random crop back
   # to image_size; 0: none.
   pad_px: int
-  flip: bool             # a random horizontal flip
-  colour_jitter: float   # brightness, contrast, saturation factors in 1 +- this; 0: none
+  flip: bool            # a random horizontal flip
+  colour_jitter: float  # brightness, contrast, saturation factors in 1 +- this; 0: none
 
 
 PAD_PX = 4  # the paper's CIFAR translation, px
 RECIPES = {
-    'cifar': Recipe(eval_image=stretch_resize, random_resized_crop=None, pad_px=PAD_PX,
-                    flip=True, colour_jitter=0.0),
-    'imagenet': Recipe(eval_image=shorter_side_centre_crop,
-                       random_resized_crop=RandomResizedCrop(area=(0.08, 1.0),
-                                                             aspect_ratio=(3 / 4, 4 / 3)),
-                       pad_px=0, flip=True, colour_jitter=0.4),
-    'signs': Recipe(eval_image=stretch_resize, random_resized_crop=None, pad_px=PAD_PX,
-                    flip=False, colour_jitter=0.0),
+    'cifar': RecipeSpec(eval_image=stretch_resize, random_resized_crop=None, pad_px=PAD_PX,
+                        flip=True, colour_jitter=0.0),
+    'imagenet': RecipeSpec(
+        eval_image=shorter_side_centre_crop,
+        random_resized_crop=RandomResizedCrop(area=(0.08, 1.0), aspect_ratio=(3 / 4, 4 / 3)),
+        pad_px=0, flip=True, colour_jitter=0.4),
+    'signs': RecipeSpec(eval_image=stretch_resize, random_resized_crop=None, pad_px=PAD_PX,
+                        flip=False, colour_jitter=0.0),
 }
 
 
-def get_recipe(name: str) -> Recipe:
+def recipe_spec(name: str) -> RecipeSpec:
   """RECIPES[name]; ValueError naming `name` and the recipes when there is none."""
   if name not in RECIPES:
     raise ValueError(f'Unknown recipe {name!r}; expected one of {tuple(RECIPES)}')
@@ -97,12 +97,12 @@ def get_recipe(name: str) -> Recipe:
 
 def eval_image(encoded: tf.Tensor, image_size: int, recipe: str) -> tf.Tensor:
   """`encoded`: scalar string, JPEG or PNG bytes; returns float32 [size, size, 3] in [0, 1]."""
-  return get_recipe(recipe).eval_image(encoded, image_size)
+  return recipe_spec(recipe).eval_image(encoded, image_size)
 
 
 def eval_images(encoded: tf.Tensor, image_size: int, recipe: str) -> tf.Tensor:
   """`encoded`: string [batch]; returns float32 [batch, size, size, 3] in [0, 1]."""
-  preprocess = get_recipe(recipe).eval_image
+  preprocess = recipe_spec(recipe).eval_image
   return tf.map_fn(
       lambda x: preprocess(x, image_size), encoded,
       fn_output_signature=tf.TensorSpec([image_size, image_size, 3], tf.float32))

@@ -36,7 +36,7 @@ class TransformConfig(step_config.StepConfig):
   code_version: str  # the step's cache key
 
   def __post_init__(self):
-    preprocessing.get_recipe(self.recipe)  # ValueError naming an unknown recipe
+    preprocessing.recipe_spec(self.recipe)  # ValueError naming an unknown recipe
 
 
 class TrainingStatistics(NamedTuple):

@@ -86,20 +86,20 @@ def colour_jitter(pixels: tf.Tensor, strength: float, seed: tf.Tensor) -> tf.Ten
 
 
 def augment(encoded: tf.Tensor, seed: tf.Tensor, *, image_size: int, mean, std,
-            recipe: preprocessing.Recipe) -> tf.Tensor:
-  """Training preprocessing of one image, `recipe`'s fields in order. `encoded`: scalar
+            spec: preprocessing.RecipeSpec) -> tf.Tensor:
+  """Training preprocessing of one image, `spec`'s fields in order. `encoded`: scalar
   string, JPEG or PNG bytes; `seed`: int [2]; returns normalised float32 [size, size, 3]."""
   crop_seed, flip_seed, jitter_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
-  if recipe.random_resized_crop:
-    pixels = random_resized_crop(encoded, image_size, recipe.random_resized_crop, crop_seed)
+  if spec.random_resized_crop:
+    pixels = random_resized_crop(encoded, image_size, spec.random_resized_crop, crop_seed)
   else:
-    pixels = recipe.eval_image(encoded, image_size)
-  if recipe.pad_px:
-    pixels = pad_and_crop(pixels, recipe.pad_px, mean, crop_seed)
-  if recipe.flip:
+    pixels = spec.eval_image(encoded, image_size)
+  if spec.pad_px:
+    pixels = pad_and_crop(pixels, spec.pad_px, mean, crop_seed)
+  if spec.flip:
     pixels = tf.image.stateless_random_flip_left_right(pixels, flip_seed)
-  if recipe.colour_jitter:
-    pixels = colour_jitter(pixels, recipe.colour_jitter, jitter_seed)
+  if spec.colour_jitter:
+    pixels = colour_jitter(pixels, spec.colour_jitter, jitter_seed)
   return preprocessing.normalize(pixels, mean, std)
 
 
@@ -136,7 +136,7 @@ def make_dataset(file_patterns: Sequence[str], *, image_size: int, batch_size: i
   With `input_context` (tf.distribute), pipeline i reads only its share of the files
   (`_pipeline_files`) and batches `input_context.get_per_replica_batch_size(batch_size)`.
   """
-  spec = preprocessing.get_recipe(recipe)
+  spec = preprocessing.recipe_spec(recipe)
   files = _pipeline_files(example_files.tfrecord_files(file_patterns), input_context)
   pipeline_id = 0
   if input_context is not None:
@@ -158,7 +158,7 @@ def make_dataset(file_patterns: Sequence[str], *, image_size: int, batch_size: i
     parsed = tf.io.parse_single_example(serialized, _PARSE_SPEC)
     pixels = augment(parsed[features.IMAGE_ENCODED],
                      tf.random.experimental.stateless_fold_in(pipeline_seed, index),
-                     image_size=image_size, mean=mean, std=std, recipe=spec)
+                     image_size=image_size, mean=mean, std=std, spec=spec)
     return pixels, parsed[features.LABEL]
 
   dataset = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed).repeat()
