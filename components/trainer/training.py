@@ -15,7 +15,6 @@ import time
 from typing import Dict, Optional
 
 import numpy as np
-
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
