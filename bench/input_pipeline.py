@@ -40,8 +40,8 @@ import tf_keras as keras
 from bench import model_throughput
 from bench import report
 from components import features
-from components import input_pipeline
 from components.example_gen import imagenet
+from components.trainer import input_pipeline
 
 TARGET_SIZE, TARGET_RATIO = 224, 2.0
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)  # any values: speed only

@@ -25,7 +25,7 @@ from tensorflow_model_analysis.metrics import multi_class_confusion_matrix_metri
 import tf_keras as keras
 
 from components import features
-from components import serving
+from components import signatures
 
 EXAMPLE_COUNT = 'example_count'
 ACCURACY = 'sparse_categorical_accuracy'
@@ -249,7 +249,7 @@ def eval_config(*, num_classes: int, slice_features: Sequence[str],
   return tfma.EvalConfig(
       model_specs=[tfma.ModelSpec(signature_name='serving_default', model_type='tf_generic',
                                   label_key=features.LABEL,
-                                  prediction_key=serving.PROBABILITIES)],
+                                  prediction_key=signatures.PROBABILITIES)],
       slicing_specs=slicing_specs,
       metrics_specs=[
           tfma.MetricsSpec(metrics=metrics),

@@ -16,6 +16,8 @@ from components.example_gen import executor as example_gen
 from components.example_gen import formats
 from components.example_gen import manifest
 from components.example_gen import tfrecords
+from components import trainer as trainer_step
+from components import transform as transform_step
 import ran_model
 from pipeline import code_versions
 from pipeline.configs import ConfigError
@@ -25,11 +27,6 @@ from pipeline.configs import PipelineConfig
 
 IMPORT_SPLIT_PATTERNS = {'job': tfrecords.DEFAULT_SPLIT_PATTERNS,
                          'tf_tpu': tfrecords.TPU_SPLIT_PATTERNS}
-_TRAINER_FIELDS = ('model_name', 'width_multiplier', 'image_size', 'strategy', 'batch_size',
-                   'learning_rate', 'lr_reference_batch', 'lr_schedule', 'warmup_steps',
-                   'lr_decay_fractions', 'weight_decay', 'label_smoothing', 'class_weighting',
-                   'recipe', 'deterministic_input', 'mixed_precision', 'xla',
-                   'checkpoint_every', 'seed')
 
 
 def _schema_file(config: PipelineConfig) -> str:
@@ -95,6 +92,15 @@ def _eval_config(config: PipelineConfig, schema, num_classes: int, code_version:
     raise ConfigError(str(error)) from None
 
 
+def _step_config(config_class, config: PipelineConfig, **given) -> Dict[str, Any]:
+  """A step's typed config (components/step_config.py) built from the profile, as its
+  custom_config; ConfigError for a value the step cannot use (e.g. an unknown recipe)."""
+  try:
+    return config_class.from_fields(config, **given).to_custom_config()
+  except ValueError as error:  # StepConfigError, or a value its checks refuse
+    raise ConfigError(str(error)) from None
+
+
 def _vertex_upload(config: PipelineConfig) -> Optional[Dict[str, Any]]:
   """The RegistryPusher's Vertex Model Registry settings, if it uploads there."""
   if not config.vertex_model_registry:
@@ -128,23 +134,22 @@ def create_pipeline(
       statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
   transform = tfx.components.Transform(
       examples=examples, schema=schema_gen.outputs['schema'],
-      preprocessing_fn='components.transform.preprocessing_fn', materialize=False,
-      custom_config={'image_size': config.image_size, 'recipe': config.recipe,
-                     'code_version': versions['Transform'],
-                     'num_classes': num_classes})
+      preprocessing_fn=transform_step.PREPROCESSING_FN, materialize=False,
+      custom_config=_step_config(transform_step.TransformConfig, config,
+                                 num_classes=num_classes, code_version=versions['Transform']))
   trainer_class = tfx.components.Trainer
-  trainer_config = {name: getattr(config, name) for name in _TRAINER_FIELDS}
-  trainer_config['code_version'] = versions['Trainer']
+  trainer_custom_config = _step_config(trainer_step.TrainerConfig, config,
+                                       code_version=versions['Trainer'])
   if config.vertex_training:
     trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
-    trainer_config.update(vertex_training.trainer_custom_config(config))
+    trainer_custom_config.update(vertex_training.trainer_custom_config(config))
   trainer = trainer_class(
-      run_fn='components.trainer.run_fn', examples=examples,
+      run_fn=trainer_step.RUN_FN, examples=examples,
       transform_graph=transform.outputs['transform_graph'],
       schema=schema_gen.outputs['schema'],
       train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
       eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
-      custom_config=trainer_config)
+      custom_config=trainer_custom_config)
   latest_blessed_model = tfx.dsl.Resolver(
       strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
       model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),

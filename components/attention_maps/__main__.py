@@ -1,7 +1,7 @@
 """Attention-map figures for any images: `python -m components.attention_maps --model DIR
 --images PATH [PATH ...] --output_dir DIR`.
 
-DIR is an exported serving model (components/serving.py) with the `attention_maps`
+DIR is an exported serving model (components/trainer/serving.py) with the `attention_maps`
 signature. Each image file (JPEG, PNG, BMP, PPM, ... : whatever Pillow reads) becomes
 `<output_dir>/<stem>.png` (`<stem>_2.png`, ... when stems repeat): the image as the model saw
 it and one overlay per attention module, captioned with the top prediction. One line per

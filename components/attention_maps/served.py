@@ -1,6 +1,6 @@
 """Asks a served model (the exported SavedModel) for its attention maps and draws them.
 
-Works on any SavedModel with the `attention_maps` signature of components/serving.py: it
+Works on any SavedModel with the `attention_maps` signature of components/signatures.py: it
 needs only the signature, not Keras or ran_model.
 """
 import dataclasses
@@ -9,7 +9,7 @@ from typing import Callable, List, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
-from components import serving
+from components import signatures
 from components.attention_maps import overlay
 from components.example_gen import images as image_files
 from components.example_gen.layout import BadInput
@@ -42,12 +42,12 @@ def load_attention_signature(model_dir: str):
   except (OSError, ValueError, tf.errors.OpError) as error:
     raise NoAttentionMapsError(
         f'{model_dir}: not a loadable SavedModel ({type(error).__name__}: {error})') from error
-  if serving.ATTENTION_MAPS not in served.signatures:
+  if signatures.ATTENTION_MAPS not in served.signatures:
     raise NoAttentionMapsError(
-        f'{model_dir}: the SavedModel has no {serving.ATTENTION_MAPS!r} signature (it has '
-        f'{sorted(served.signatures)}); export it with components.serving.export_serving_model '
-        'from a Residual Attention Network.')
-  return served.signatures[serving.ATTENTION_MAPS]
+        f'{model_dir}: the SavedModel has no {signatures.ATTENTION_MAPS!r} signature (it has '
+        f'{sorted(served.signatures)}); export it with '
+        'components.trainer.serving.export_serving_model from a Residual Attention Network.')
+  return served.signatures[signatures.ATTENTION_MAPS]
 
 
 def model_ready_bytes(data: bytes) -> bytes:
@@ -76,11 +76,11 @@ def explain_all(signature, encoded: Sequence[bytes]) -> List[Explanation]:
   outputs = {key: value.numpy() for key, value in outputs.items()}
   explanations = []
   for i in range(len(encoded)):
-    class_id = int(outputs[serving.CLASS_IDS][i])
+    class_id = int(outputs[signatures.CLASS_IDS][i])
     explanations.append(Explanation(
-        model_input=outputs[serving.MODEL_INPUT][i],
-        class_name=outputs[serving.CLASS_NAMES][i].decode('utf-8'),
-        probability=float(outputs[serving.PROBABILITIES][i, class_id]),
+        model_input=outputs[signatures.MODEL_INPUT][i],
+        class_name=outputs[signatures.CLASS_NAMES][i].decode('utf-8'),
+        probability=float(outputs[signatures.PROBABILITIES][i, class_id]),
         maps=tuple((key, outputs[key][i]) for _, key in ordered)))
   return explanations
 

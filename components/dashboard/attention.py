@@ -3,7 +3,7 @@ few evaluation images, correct and misclassified, with each stage's soft mask ov
 
 Images come from the evaluation split, chosen by a seeded hash of their file name (the same
 seed and data give the same images), and are run through the evaluated model's
-`attention_maps` signature (components/serving.py). Counts and bytes are bounded: at most
+`attention_maps` signature (components/signatures.py). Counts and bytes are bounded: at most
 `per_slice` images a slice and `max_bytes` of embedded JPEGs in all; the slices past the byte
 bound are named, with their accuracy, and left undrawn (and unclassified).
 """
@@ -16,8 +16,8 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import tensorflow as tf
 
 from components import evaluation_results
+from components import example_files
 from components import features
-from components import input_pipeline
 from components.attention_maps import served
 from components.dashboard.formatting import escape, percent, size
 from components.dashboard.page import Section
@@ -45,7 +45,7 @@ def _scenario_slices(evaluated: evaluation_results.Evaluation):
 
 def _read_examples(examples_uri: str) -> Iterator[Tuple[Dict[str, str], _Example]]:
   """(scenario values, example) of every record of the evaluation split."""
-  for path in input_pipeline.tfrecord_files([os.path.join(examples_uri, EVAL_SPLIT, '*')]):
+  for path in example_files.tfrecord_files([os.path.join(examples_uri, EVAL_SPLIT, '*')]):
     compression = 'GZIP' if path.endswith('.gz') else ''
     for record in tf.data.TFRecordDataset(path, compression_type=compression):
       example = tf.train.Example.FromString(record.numpy())

@@ -37,9 +37,12 @@ def _changed_by_editing(tree, relative_path: str) -> set:
     ('components/dashboard/charts.py', {'EvaluationDashboard'}),
     ('components/dashboard/style.css', {'EvaluationDashboard'}),  # a data file beside a module
     ('components/attention_maps/overlay.py', {'EvaluationDashboard'}),
-    ('components/schedules.py', {'Trainer'}),
-    ('components/trainer.py', {'Trainer'}),
-    ('ran_model/blocks.py', {'Trainer'}),
+    ('components/trainer/schedules.py', {'Trainer'}),
+    ('components/trainer/training.py', {'Trainer'}),
+    ('components/trainer/serving.py', {'Trainer'}),
+    # The dashboard reads attention modules by ran_model's addresses (stage{s}_attn{k}); a
+    # model edit retrains, and so redraws the dashboard, anyway.
+    ('ran_model/blocks.py', {'Trainer', 'EvaluationDashboard'}),
     ('components/example_gen/gtsrb.py', {'ExampleGen'}),
     ('components/example_gen/ingest.py', {'ExampleGen'}),
     ('components/transform.py', {'Transform', 'Trainer'}),  # the Trainer reads its statistics

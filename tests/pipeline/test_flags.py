@@ -181,3 +181,9 @@ def test_a_second_run_on_the_same_output_dir_is_refused_while_the_first_holds_it
     assert not (output_dir / 'data').exists()  # nothing rendered, nothing run
   with local.output_dir_lock(str(output_dir)):  # released: the next run takes it
     pass
+
+
+def test_a_value_the_trainer_cannot_use_is_a_flag_error(tmp_path, capsys):
+  assert runner.main(['--recipe', 'mnist', '--output_dir', str(tmp_path)]) == 2
+  err = capsys.readouterr().err
+  assert err == "error: Unknown recipe 'mnist'; expected one of ('cifar', 'imagenet', 'signs')\n"

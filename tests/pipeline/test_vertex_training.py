@@ -8,6 +8,7 @@ from tfx.extensions.google_cloud_ai_platform import training_clients
 from tfx.types import standard_artifacts
 from tfx.types import standard_component_specs
 
+from components.trainer import TrainerConfig
 from pipeline import configs
 from pipeline import pipeline as pipeline_lib
 from pipeline import vertex_training
@@ -72,7 +73,9 @@ def test_the_pipeline_trainer_becomes_the_vertex_trainer_and_builds_the_job(tmp_
   vertex = tfx.extensions.google_cloud_ai_platform
   assert custom_config[vertex.ENABLE_VERTEX_KEY] is True
   assert custom_config[vertex.VERTEX_REGION_KEY] == 'europe-west4'
-  assert custom_config['strategy'] == 'auto' and custom_config['model_name'] == 'attention_92'
+  trainer_config = TrainerConfig.from_custom_config(custom_config)  # beside the Vertex keys
+  assert trainer_config == TrainerConfig.from_fields(
+      config, code_version=trainer_config.code_version)
   job_args = custom_config[vertex.TRAINING_ARGS_KEY]
   assert job_args['project'] == 'proj'
   # What TFX's Vertex client submits, built offline (its constructor would open a client).

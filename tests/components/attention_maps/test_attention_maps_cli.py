@@ -10,9 +10,9 @@ from PIL import Image
 import pytest
 import tf_keras as keras
 
-from components import serving
 from components.attention_maps import __main__ as cli
 from components.attention_maps import served
+from components.trainer import serving
 import ran_model
 
 IMAGE_SIZE = 32  # the exported model's input size
@@ -27,7 +27,7 @@ def _decode(png: bytes) -> np.ndarray:
 
 @pytest.fixture(name='served_model', scope='module')
 def fixture_served_model(tmp_path_factory):
-  """A narrow attention_56_cifar exported by components.serving; returns its directory."""
+  """A narrow attention_56_cifar exported by components.trainer.serving; returns its directory."""
   model = ran_model.build_model('attention_56_cifar', input_shape=(IMAGE_SIZE, IMAGE_SIZE, 3),
                                 classes=len(CLASS_NAMES), width_multiplier=1 / 16)
   export_dir = str(tmp_path_factory.mktemp('served'))

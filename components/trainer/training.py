@@ -1,9 +1,9 @@
 """Trainer: `run_fn` trains a ran_model network on the canonical examples and exports it.
 
 The same code runs on one CPU, several GPUs, several workers or a TPU (`strategy`, see
-components/distribution.py). Hyperparameters arrive in `custom_config` under the profile's
-field names (pipeline/configs.py); `batch_size` is per replica, and the learning rate scales
-linearly with the global batch from `lr_reference_batch`.
+distribution.py). Hyperparameters arrive as a TrainerConfig in `custom_config` (config.py);
+`batch_size` is per replica, and the learning rate scales linearly with the global batch from
+`lr_reference_batch`.
 
 Fault tolerance: a checkpoint is written every `checkpoint_every` steps under the model run
 directory (Keras BackupAndRestore, which under MultiWorkerMirroredStrategy has every worker
@@ -12,46 +12,49 @@ same directories resumes from its last checkpoint. Only the chief writes the ser
 """
 import os
 import time
-from typing import Any, Dict, Optional
+from typing import Dict, Optional
 
+import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
 from tfx import v1 as tfx
 
 import ran_model
-from components import distribution
-from components import input_pipeline
-from components import schedules
+from components import example_files
 from components import schemas
-from components import serving
 from components import transform
+from components.trainer import distribution
+from components.trainer import input_pipeline
+from components.trainer import schedules
+from components.trainer import serving
+from components.trainer.config import TrainerConfig
 
 BACKUP_DIR = 'backup'         # under the model run directory: resumable training state
 THROUGHPUT_DIR = 'throughput'  # under the model run directory: images/s, learning rate
 
 
-def _optimizer(config: Dict[str, Any], peak_lr: float,
+def _optimizer(config: TrainerConfig, peak_lr: float,
                total_steps: int) -> keras.optimizers.Optimizer:
   """Nesterov SGD, momentum 0.9, weight decay on kernels only (not BN or biases)."""
   schedule = schedules.make_schedule(
-      config['lr_schedule'], peak=peak_lr, warmup_steps=config['warmup_steps'],
-      total_steps=total_steps, decay_fractions=config['lr_decay_fractions'])
+      config.lr_schedule, peak=peak_lr, warmup_steps=config.warmup_steps,
+      total_steps=total_steps, decay_fractions=config.lr_decay_fractions)
   optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True,
-                                   weight_decay=config['weight_decay'])
+                                   weight_decay=config.weight_decay)
   optimizer.exclude_from_weight_decay(var_names=['gamma', 'beta', 'bias'])
   return optimizer
 
 
-def compile_model(model: keras.Model, config: Dict[str, Any], peak_lr: float,
+def compile_model(model: keras.Model, config: TrainerConfig, peak_lr: float,
                   total_steps: int) -> None:
   """Nesterov SGD on the schedule, label-smoothed cross-entropy on one-hot labels, XLA if
   asked. Under the mixed_float16 policy Keras wraps the optimizer in dynamic loss scaling."""
   model.compile(
       optimizer=_optimizer(config, peak_lr, total_steps),
-      loss=keras.losses.CategoricalCrossentropy(label_smoothing=config['label_smoothing']),
+      loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
       metrics=[keras.metrics.CategoricalAccuracy(name='accuracy')],
-      jit_compile=config['xla'])
+      jit_compile=config.xla)
 
 
 def logging_epochs(train_steps: int) -> int:
@@ -134,17 +137,26 @@ def run_fn(fn_args: tfx.components.FnArgs) -> None:
     keras.mixed_precision.set_global_policy(previous_policy)
 
 
-def _datasets(fn_args, config, strategy, stats, classes: int, global_batch: int):
+def balanced_class_weights(class_counts: np.ndarray) -> Dict[int, float]:
+  """Keras `class_weight` that gives every class the same total weight: total / (classes x
+  count); a class absent from training gets weight 0 (nothing to weigh)."""
+  total, classes = float(class_counts.sum()), len(class_counts)
+  return {label: (total / (classes * count) if count else 0.0)
+          for label, count in enumerate(class_counts.tolist())}
+
+
+def _datasets(fn_args, config: TrainerConfig, strategy, stats, classes: int,
+              global_batch: int):
   """(distributed training dataset, validation kwargs for fit); labels one-hot, so that
   label smoothing applies."""
-  common = dict(image_size=config['image_size'], mean=stats.mean, std=stats.std,
-                recipe=config['recipe'], seed=config['seed'])
+  common = dict(image_size=config.image_size, mean=stats.mean, std=stats.std,
+                recipe=config.recipe, seed=config.seed)
   one_hot = lambda pixels, label: (pixels, tf.one_hot(label, classes))
 
   def train_fn(input_context):
     return input_pipeline.make_dataset(
         fn_args.train_files, training=True, batch_size=global_batch,
-        deterministic=config['deterministic_input'], input_context=input_context,
+        deterministic=config.deterministic_input, input_context=input_context,
         **common).map(one_hot)
 
   train = strategy.distribute_datasets_from_function(train_fn)
@@ -156,43 +168,42 @@ def _datasets(fn_args, config, strategy, stats, classes: int, global_batch: int)
 
 
 def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
-  config = fn_args.custom_config
-  strategy = distribution.make_strategy(config['strategy'])
+  config = TrainerConfig.from_custom_config(fn_args.custom_config)
+  strategy = distribution.make_strategy(config.strategy)
   keras.mixed_precision.set_global_policy(precision_policy(
-      config['mixed_precision'], has_tpu=isinstance(strategy, tf.distribute.TPUStrategy)))
-  keras.utils.set_random_seed(config['seed'])
+      config.mixed_precision, has_tpu=isinstance(strategy, tf.distribute.TPUStrategy)))
+  keras.utils.set_random_seed(config.seed)
   class_names = schemas.class_names(schemas.load_schema(fn_args.schema_path))
   stats = transform.training_statistics(
       tft.TFTransformOutput(fn_args.transform_output),
-      input_pipeline.first_encoded_image(fn_args.train_files))
-  global_batch = distribution.global_batch_size(config['batch_size'], strategy)
-  peak_lr = distribution.scaled_learning_rate(config['learning_rate'], global_batch,
-                                              config['lr_reference_batch'])
+      example_files.first_encoded_image(fn_args.train_files))
+  global_batch = distribution.global_batch_size(config.batch_size, strategy)
+  peak_lr = distribution.scaled_learning_rate(config.learning_rate, global_batch,
+                                              config.lr_reference_batch)
   train, validation = _datasets(fn_args, config, strategy, stats, len(class_names),
                                 global_batch)
-  image_size = config['image_size']
+  image_size = config.image_size
   with strategy.scope():
     model = ran_model.build_model(
-        config['model_name'], input_shape=(image_size, image_size, 3),
-        classes=len(class_names), width_multiplier=config['width_multiplier'])
+        config.model_name, input_shape=(image_size, image_size, 3),
+        classes=len(class_names), width_multiplier=config.width_multiplier)
     compile_model(model, config, peak_lr, fn_args.train_steps)
   log_dir = distribution.write_dir(fn_args.model_run_dir, strategy)
-  every = min(50, config['checkpoint_every'])
+  every = min(50, config.checkpoint_every)
   callbacks = [
       keras.callbacks.BackupAndRestore(os.path.join(fn_args.model_run_dir, BACKUP_DIR),
-                                       save_freq=config['checkpoint_every']),
+                                       save_freq=config.checkpoint_every),
       TrainingLog(os.path.join(log_dir, THROUGHPUT_DIR), global_batch, fn_args.train_steps,
                   every),
       keras.callbacks.TensorBoard(log_dir, update_freq=every),
   ]
-  class_weight = (transform.balanced_class_weights(stats.class_counts)
-                  if config['class_weighting'] == 'balanced' else None)
+  class_weight = (balanced_class_weights(stats.class_counts)
+                  if config.class_weighting == 'balanced' else None)
   epochs = logging_epochs(fn_args.train_steps)
   model.fit(train, epochs=epochs, steps_per_epoch=fn_args.train_steps // epochs,
             class_weight=class_weight, callbacks=callbacks, verbose=2, **validation)
   export_dir = distribution.write_dir(fn_args.serving_model_dir, strategy)
   serving.export_serving_model(model, export_dir, image_size=image_size, mean=stats.mean,
-                               std=stats.std, class_names=class_names,
-                               recipe=config['recipe'])
+                               std=stats.std, class_names=class_names, recipe=config.recipe)
   distribution.clean_up(export_dir, fn_args.serving_model_dir)
   distribution.clean_up(log_dir, fn_args.model_run_dir)

@@ -11,14 +11,15 @@ import tensorflow as tf
 import tf_keras as keras
 
 import ran_model
-from components import distribution
+from components.trainer import distribution
 import training_data
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+TESTS = os.path.dirname(os.path.dirname(HERE))
+ROOT = os.path.dirname(TESTS)
 ENV = dict(os.environ, TF_USE_LEGACY_KERAS='1', TF_CPP_MIN_LOG_LEVEL='3',
            PYTHONWARNINGS='ignore', CUDA_VISIBLE_DEVICES='', PYTHONPATH=os.pathsep.join(
-               filter(None, [ROOT, HERE, os.environ.get('PYTHONPATH')])))
+               filter(None, [ROOT, HERE, TESTS, os.environ.get('PYTHONPATH')])))
 SIZE = 32
 CLASSES = 4
 LEARNING_RATE = 0.1

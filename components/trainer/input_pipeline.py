@@ -1,16 +1,7 @@
 """tf.data input for training and evaluation: canonical tf.Examples -> (pixels, label) batches.
 
-Training augmentation per recipe (`preprocessing.RECIPES`); evaluation uses
-`preprocessing.eval_image`, the function Transform and serving use too:
-  'cifar' (paper's CIFAR recipe): decode + resize to image_size, normalise, zero-pad
-    CIFAR_PADDING px (zero in normalised space is the mean colour), random image_size crop,
-    random horizontal flip.
-  'signs': 'cifar' without the flip: mirrored traffic signs change meaning
-    (no_left <-> no_right).
-  'imagenet' (paper's ImageNet recipe, ResNet/Inception convention): random-resized crop (a
-    window of CROP_AREA of the image area, aspect ratio in CROP_ASPECT_RATIO; for JPEGs only
-    the window is decoded) resized to image_size, random horizontal flip, colour jitter
-    (`colour_jitter`), normalise.
+Training augments each image as its recipe's row of `preprocessing.RECIPES` says (`augment`);
+evaluation uses the recipe's `eval_image`, the function Transform and serving use too.
 
 Randomness is stateless: element i of the shuffled, repeated stream of input pipeline p is
 augmented with seeds derived from (seed, p, i). With `deterministic=True` the read order is
@@ -20,13 +11,10 @@ from typing import Optional, Sequence
 
 import tensorflow as tf
 
+from components import example_files
 from components import features
 from components import preprocessing
 
-CIFAR_PADDING = 4                  # px on each side
-CROP_AREA = (0.08, 1.0)            # 'imagenet' crop window area / image area
-CROP_ASPECT_RATIO = (3 / 4, 4 / 3)  # 'imagenet' crop window width / height
-COLOUR_JITTER = 0.4                # brightness, contrast, saturation factors in 1 +- this
 DETERMINISTIC_CYCLE_LENGTH = 8     # files read at once when `deterministic`
 
 _PARSE_SPEC = {
@@ -35,69 +23,60 @@ _PARSE_SPEC = {
 }
 
 
-def tfrecord_files(file_patterns: Sequence[str]) -> list:
-  """The sorted files matching `file_patterns`; ValueError when none match."""
-  files = sorted(f for pattern in file_patterns for f in tf.io.gfile.glob(pattern))
-  if not files:
-    raise ValueError(f'No TFRecord files match {list(file_patterns)}')
-  return files
+def pad_and_crop(pixels: tf.Tensor, padding: int, fill, seed: tf.Tensor) -> tf.Tensor:
+  """The CIFAR recipe's translation: pad by `padding` px of the colour `fill`, crop back at
+  random.
 
-
-def first_encoded_image(file_patterns: Sequence[str]) -> bytes:
-  """The image bytes of the first example in the first matching file."""
-  serialized = next(iter(tf.data.TFRecordDataset(tfrecord_files(file_patterns)[:1],
-                                                 compression_type='GZIP')))
-  return tf.io.parse_single_example(serialized, _PARSE_SPEC)[features.IMAGE_ENCODED].numpy()
-
-
-def pad_and_crop(pixels: tf.Tensor, padding: int, seed: tf.Tensor) -> tf.Tensor:
-  """The CIFAR recipe's translation: zero-pad by `padding` px, crop back at random.
-
-  `pixels`: float32 [height, width, channels] (static shape); `seed`: int [2].
+  `pixels`: float32 [height, width, channels] (static shape); `fill`: per-channel
+  [channels]; `seed`: int [2].
   """
   height, width, channels = pixels.shape
-  padded = tf.pad(pixels, [[padding, padding], [padding, padding], [0, 0]])
+  fill = tf.constant(fill, tf.float32)
+  padded = tf.stack([tf.pad(pixels[..., c], [[padding, padding], [padding, padding]],
+                            constant_values=fill[c]) for c in range(channels)], axis=-1)
   return tf.image.stateless_random_crop(padded, [height, width, channels], seed)
 
 
-def random_crop_window(image_shape: tf.Tensor, seed: tf.Tensor):
+def random_crop_window(image_shape: tf.Tensor, crop: preprocessing.RandomResizedCrop,
+                       seed: tf.Tensor):
   """`image_shape`: int32 [3] (height, width, channels); `seed`: int [2].
 
-  Returns (begin, size), int32 [3] each, for `tf.slice`: a window of CROP_AREA of the image
-  area with width / height in CROP_ASPECT_RATIO; the whole image when 10 tries fail.
+  Returns (begin, size), int32 [3] each, for `tf.slice`: a window of `crop.area` of the image
+  area with width / height in `crop.aspect_ratio`; the whole image when 10 tries fail.
   """
   begin, size, _ = tf.image.stateless_sample_distorted_bounding_box(
       image_shape, bounding_boxes=tf.constant([[[0.0, 0.0, 1.0, 1.0]]]), seed=seed,
-      min_object_covered=0.0, aspect_ratio_range=CROP_ASPECT_RATIO, area_range=CROP_AREA,
+      min_object_covered=0.0, aspect_ratio_range=crop.aspect_ratio, area_range=crop.area,
       max_attempts=10, use_image_if_no_bounding_boxes=True)
   return begin, size
 
 
-def random_resized_crop(encoded: tf.Tensor, image_size: int, seed: tf.Tensor) -> tf.Tensor:
+def random_resized_crop(encoded: tf.Tensor, image_size: int,
+                        crop: preprocessing.RandomResizedCrop, seed: tf.Tensor) -> tf.Tensor:
   """`encoded`: scalar string, JPEG or PNG bytes; returns float32 [size, size, 3] in [0, 1]:
   a `random_crop_window` resized to size x size. JPEGs decode only the window."""
 
   def jpeg_window():
-    begin, size = random_crop_window(tf.image.extract_jpeg_shape(encoded), seed)
+    begin, size = random_crop_window(tf.image.extract_jpeg_shape(encoded), crop, seed)
     return tf.image.decode_and_crop_jpeg(encoded, tf.stack([begin[0], begin[1], size[0], size[1]]),
                                          channels=3)
 
   def decoded_window():
     image = preprocessing.decode_rgb(encoded)
-    return tf.slice(image, *random_crop_window(tf.shape(image), seed))
+    return tf.slice(image, *random_crop_window(tf.shape(image), crop, seed))
 
   window = tf.cond(tf.io.is_jpeg(encoded), jpeg_window, decoded_window)
   return preprocessing.resize_to_unit_range(window, [image_size, image_size])
 
 
-def colour_jitter(pixels: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+def colour_jitter(pixels: tf.Tensor, strength: float, seed: tf.Tensor) -> tf.Tensor:
   """`pixels`: float32 [height, width, 3] in [0, 1]; `seed`: int [2]. Scales brightness,
   contrast (around each channel's mean) and saturation, in that order, each by a factor
-  uniform in 1 +- COLOUR_JITTER (as torchvision's ColorJitter(0.4, 0.4, 0.4) in a fixed
-  order), clipping to [0, 1] after each."""
+  uniform in 1 +- `strength` (as torchvision's ColorJitter(0.4, 0.4, 0.4) in a fixed order
+  for 0.4), clipping to [0, 1] after each."""
   brightness_seed, contrast_seed, saturation_seed = tf.unstack(
       tf.random.experimental.stateless_split(seed, 3))
-  lower, upper = 1.0 - COLOUR_JITTER, 1.0 + COLOUR_JITTER
+  lower, upper = 1.0 - strength, 1.0 + strength
   pixels = pixels * tf.random.stateless_uniform([], brightness_seed, lower, upper)
   pixels = tf.image.stateless_random_contrast(
       tf.clip_by_value(pixels, 0.0, 1.0), lower, upper, contrast_seed)
@@ -107,19 +86,21 @@ def colour_jitter(pixels: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
 
 
 def augment(encoded: tf.Tensor, seed: tf.Tensor, *, image_size: int, mean, std,
-            recipe: str) -> tf.Tensor:
-  """Training preprocessing of one image (module docstring). `encoded`: scalar string, JPEG
-  or PNG bytes; `seed`: int [2]; returns normalised float32 [size, size, 3]."""
+            spec: preprocessing.RecipeSpec) -> tf.Tensor:
+  """Training preprocessing of one image, `spec`'s fields in order. `encoded`: scalar
+  string, JPEG or PNG bytes; `seed`: int [2]; returns normalised float32 [size, size, 3]."""
   crop_seed, flip_seed, jitter_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
-  if recipe == 'imagenet':
-    pixels = tf.image.stateless_random_flip_left_right(
-        random_resized_crop(encoded, image_size, crop_seed), flip_seed)
-    return preprocessing.normalize(colour_jitter(pixels, jitter_seed), mean, std)
-  pixels = preprocessing.normalize(preprocessing.decode_image(encoded, image_size), mean, std)
-  pixels = pad_and_crop(pixels, CIFAR_PADDING, crop_seed)
-  if recipe == 'cifar':
+  if spec.random_resized_crop:
+    pixels = random_resized_crop(encoded, image_size, spec.random_resized_crop, crop_seed)
+  else:
+    pixels = spec.eval_image(encoded, image_size)
+  if spec.pad_px:
+    pixels = pad_and_crop(pixels, spec.pad_px, mean, crop_seed)
+  if spec.flip:
     pixels = tf.image.stateless_random_flip_left_right(pixels, flip_seed)
-  return pixels
+  if spec.colour_jitter:
+    pixels = colour_jitter(pixels, spec.colour_jitter, jitter_seed)
+  return preprocessing.normalize(pixels, mean, std)
 
 
 def _pipeline_files(files: list, input_context: Optional[tf.distribute.InputContext]) -> list:
@@ -148,16 +129,15 @@ def make_dataset(file_patterns: Sequence[str], *, image_size: int, batch_size: i
   or DETERMINISTIC_CYCLE_LENGTH when `deterministic`), records shuffled in a
   `shuffle_buffer`, `augment`ed in parallel; full batches only. `deterministic=False` lets
   reads and maps finish out of order (faster); `True` fixes the order, so the batches depend
-  only on the arguments. Evaluation: `preprocessing.eval_image`; one pass over the files in
+  only on the arguments. Evaluation: the recipe's `eval_image`; one pass over the files in
   sorted order, each file's records in order.
 
   `mean`, `std`: per-channel [3] (Transform's statistics). `batch_size`: the global batch.
   With `input_context` (tf.distribute), pipeline i reads only its share of the files
   (`_pipeline_files`) and batches `input_context.get_per_replica_batch_size(batch_size)`.
   """
-  if recipe not in preprocessing.RECIPES:
-    raise ValueError(f'Unknown recipe {recipe!r}; expected one of {preprocessing.RECIPES}')
-  files = _pipeline_files(tfrecord_files(file_patterns), input_context)
+  spec = preprocessing.recipe_spec(recipe)
+  files = _pipeline_files(example_files.tfrecord_files(file_patterns), input_context)
   pipeline_id = 0
   if input_context is not None:
     pipeline_id = input_context.input_pipeline_id
@@ -166,7 +146,7 @@ def make_dataset(file_patterns: Sequence[str], *, image_size: int, batch_size: i
   if not training:
     def evaluate(serialized):
       parsed = tf.io.parse_single_example(serialized, _PARSE_SPEC)
-      pixels = preprocessing.eval_image(parsed[features.IMAGE_ENCODED], image_size, recipe)
+      pixels = spec.eval_image(parsed[features.IMAGE_ENCODED], image_size)
       return preprocessing.normalize(pixels, mean, std), parsed[features.LABEL]
 
     dataset = _read(files).map(evaluate, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -178,7 +158,7 @@ def make_dataset(file_patterns: Sequence[str], *, image_size: int, batch_size: i
     parsed = tf.io.parse_single_example(serialized, _PARSE_SPEC)
     pixels = augment(parsed[features.IMAGE_ENCODED],
                      tf.random.experimental.stateless_fold_in(pipeline_seed, index),
-                     image_size=image_size, mean=mean, std=std, recipe=recipe)
+                     image_size=image_size, mean=mean, std=std, spec=spec)
     return pixels, parsed[features.LABEL]
 
   dataset = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed).repeat()

@@ -10,8 +10,9 @@ import pytest
 import tensorflow as tf
 from tensorflow.core.util import event_pb2
 
-from components import serving
-from components import trainer
+from components import signatures
+from components.trainer import training
+import example_data
 import training_data
 
 SIZE, CLASSES, STEPS, EVERY = 32, training_data.CLASSES, 400, 20
@@ -28,7 +29,7 @@ def test_a_killed_training_process_resumes_from_its_last_checkpoint(fn_args_file
   first = training_data.start_trainer(fn_args_file)
   deadline = time.monotonic() + 240
   # BackupAndRestore writes a checkpoint every EVERY steps; kill at the first one.
-  while not list(run_dir.glob(f'{trainer.BACKUP_DIR}/**/checkpoint')):
+  while not list(run_dir.glob(f'{training.BACKUP_DIR}/**/checkpoint')):
     assert first.poll() is None, first.stdout.read()
     assert time.monotonic() < deadline, 'no checkpoint within 240 s'
     time.sleep(0.05)
@@ -44,11 +45,11 @@ def test_a_killed_training_process_resumes_from_its_last_checkpoint(fn_args_file
   assert start >= EVERY and start % EVERY == 0 and start < STEPS
   assert f'Trained {STEPS - start} steps in this process, {STEPS} in all' in output
   served = tf.saved_model.load(str(fn_args_file.parent / 'serving'))
-  outputs = served.signatures['serve_images'](images=tf.constant([training_data.png(
+  outputs = served.signatures[signatures.SERVE_IMAGES](images=tf.constant([example_data.encode(
       np.zeros((SIZE, SIZE, 3), np.uint8))]))
-  assert outputs[serving.PROBABILITIES].shape == (1, CLASSES)
-  assert not list(run_dir.glob(f'{trainer.BACKUP_DIR}/**/checkpoint'))  # removed when done
-  tags = {value.tag for path in (run_dir / trainer.THROUGHPUT_DIR).glob('events.*')
+  assert outputs[signatures.PROBABILITIES].shape == (1, CLASSES)
+  assert not list(run_dir.glob(f'{training.BACKUP_DIR}/**/checkpoint'))  # removed when done
+  tags = {value.tag for path in (run_dir / training.THROUGHPUT_DIR).glob('events.*')
           for record in tf.data.TFRecordDataset(str(path))
           for value in event_pb2.Event.FromString(record.numpy()).summary.value}
   assert {'images_per_second', 'learning_rate'} <= tags
@@ -68,10 +69,10 @@ def test_two_workers_train_together_and_only_the_chief_exports(tmp_path):
   serving_dir = tmp_path / 'serving'
   assert (serving_dir / 'saved_model.pb').exists()  # the chief's; worker 1 wrote to a temp dir
   served = tf.saved_model.load(str(serving_dir))
-  outputs = served.signatures['serve_images'](images=tf.constant([training_data.png(
+  outputs = served.signatures[signatures.SERVE_IMAGES](images=tf.constant([example_data.encode(
       np.zeros((SIZE, SIZE, 3), np.uint8))]))
-  assert outputs[serving.PROBABILITIES].shape == (1, CLASSES)
+  assert outputs[signatures.PROBABILITIES].shape == (1, CLASSES)
   run_dir = tmp_path / 'run'
   assert sorted(p.name for p in run_dir.iterdir()) == [
-      trainer.BACKUP_DIR, trainer.THROUGHPUT_DIR, 'train']  # worker 1 logged to a temp dir
-  assert not list(run_dir.glob(f'{trainer.BACKUP_DIR}/**/checkpoint'))  # deleted when done
+      training.BACKUP_DIR, training.THROUGHPUT_DIR, 'train']  # worker 1 logged to a temp dir
+  assert not list(run_dir.glob(f'{training.BACKUP_DIR}/**/checkpoint'))  # deleted when done

@@ -1,6 +1,6 @@
 """One worker of test_distribution's two-process MultiWorkerMirroredStrategy run.
 
-Usage: PYTHONPATH=. TF_CONFIG=... python tests/components/multi_worker_train.py EXPORT_DIR
+Usage: PYTHONPATH=. TF_CONFIG=... python tests/components/trainer/multi_worker_train.py EXPORT_DIR
 Trains a tiny conv net for a few steps with Keras fit on a synthetic dataset that the strategy
 shards, saves a SavedModel through `distribution.write_dir` and `clean_up`, and prints one
 JSON line: the strategy, replicas, global batch, whether this worker is the chief, the
@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 import tf_keras as keras
 
-from components import distribution
+from components.trainer import distribution
 
 PER_REPLICA_BATCH = 4
 STEPS = 4

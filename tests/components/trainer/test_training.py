@@ -1,49 +1,19 @@
-"""The Trainer's learning-rate schedules and precision choice."""
+"""The Trainer's fitting: precision choice, the global policy restored, logging epochs, the
+compiled recipe, class weights."""
+import dataclasses
+
 import numpy as np
 import pytest
 
-from components import schedules
-from components import trainer
+from components.trainer import schedules
+from components.trainer import training
+from components.trainer.config import TrainerConfig
 from pipeline import configs
-
-
-def _rates(schedule, steps):
-  return np.array([float(schedule(step)) for step in steps])
-
-
-def test_step_schedule_warms_up_then_drops_tenfold_at_each_fraction():
-  schedule = schedules.make_schedule('step', peak=0.1, warmup_steps=10, total_steps=100,
-                                     decay_fractions=(0.4, 0.6))
-  np.testing.assert_allclose(_rates(schedule, (0, 4, 9, 39, 40, 59, 60, 99)),
-                             [0.01, 0.05, 0.1, 0.1, 0.01, 0.01, 0.001, 0.001], rtol=1e-5)
-
-
-def test_paper_fractions_put_the_drops_at_the_papers_iterations():
-  cifar = schedules.make_schedule('step', peak=0.1, warmup_steps=0, total_steps=160_000,
-                                  decay_fractions=configs.CIFAR10.lr_decay_fractions)
-  np.testing.assert_allclose(_rates(cifar, (63_999, 64_000, 95_999, 96_000)),
-                             [0.1, 0.01, 0.01, 0.001], rtol=1e-5)
-  imagenet = schedules.make_schedule('step', peak=0.1, warmup_steps=0, total_steps=530_000,
-                                     decay_fractions=configs.IMAGENET.lr_decay_fractions)
-  np.testing.assert_allclose(_rates(imagenet, (199_999, 200_000, 400_000, 499_999, 500_000)),
-                             [0.1, 0.01, 0.001, 0.001, 0.0001], rtol=1e-4)
-
-
-def test_cosine_schedule_warms_up_then_follows_half_a_cosine_to_zero():
-  schedule = schedules.make_schedule('cosine', peak=0.2, warmup_steps=10, total_steps=110,
-                                     decay_fractions=())
-  np.testing.assert_allclose(_rates(schedule, (0, 9, 10, 60, 110)), [0.02, 0.2, 0.2, 0.1, 0.0],
-                             atol=1e-6)
-
-
-def test_unknown_schedule_is_named():
-  with pytest.raises(ValueError, match="lr_schedule='linear'"):
-    schedules.make_schedule('linear', peak=1, warmup_steps=0, total_steps=1, decay_fractions=())
 
 
 @pytest.mark.parametrize('requested', ['float32', 'mixed_bfloat16', 'mixed_float16'])
 def test_explicit_precision_is_kept(requested):
-  assert trainer.precision_policy(requested) == requested
+  assert training.precision_policy(requested) == requested
 
 
 @pytest.mark.parametrize('has_tpu, has_gpu, cpu_flags, expected', [
@@ -55,8 +25,8 @@ def test_explicit_precision_is_kept(requested):
 ])
 def test_auto_precision_picks_what_the_hardware_runs_natively(has_tpu, has_gpu, cpu_flags,
                                                                expected):
-  assert trainer.precision_policy('auto', has_gpu=has_gpu, has_tpu=has_tpu,
-                                  cpu_flags=cpu_flags) == expected
+  assert training.precision_policy('auto', has_gpu=has_gpu, has_tpu=has_tpu,
+                                   cpu_flags=cpu_flags) == expected
 
 
 def test_run_fn_restores_the_global_precision_policy(monkeypatch):
@@ -67,20 +37,21 @@ def test_run_fn_restores_the_global_precision_policy(monkeypatch):
     keras.mixed_precision.set_global_policy('mixed_bfloat16')
     raise RuntimeError('preempted')
 
-  monkeypatch.setattr(trainer, '_train_and_export', train_and_fail)
+  monkeypatch.setattr(training, '_train_and_export', train_and_fail)
   with pytest.raises(RuntimeError, match='preempted'):
-    trainer.run_fn(object())
+    training.run_fn(object())
   assert keras.mixed_precision.global_policy().name == 'float32'
 
 
 @pytest.mark.parametrize('train_steps, epochs', [(400, 8), (410, 5), (12, 1), (997, 1), (5000, 10)])
 def test_logging_epochs_divide_the_steps_exactly(train_steps, epochs):
-  assert trainer.logging_epochs(train_steps) == epochs
+  assert training.logging_epochs(train_steps) == epochs
   assert train_steps % epochs == 0
 
 
-_CONFIG = dict(lr_schedule='cosine', warmup_steps=0, lr_decay_fractions=(), weight_decay=1e-4,
-               label_smoothing=0.2, xla=False)
+_CONFIG = dataclasses.replace(
+    TrainerConfig.from_fields(configs.DEV, code_version='test'), lr_schedule='cosine',
+    warmup_steps=0, lr_decay_fractions=(), weight_decay=1e-4, label_smoothing=0.2, xla=False)
 
 
 def _compiled(policy, **overrides):
@@ -91,7 +62,8 @@ def _compiled(policy, **overrides):
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Dense(3, activation='softmax', dtype='float32')(
         keras.layers.Dense(5)(inputs)))
-    trainer.compile_model(model, {**_CONFIG, **overrides}, peak_lr=0.1, total_steps=10)
+    training.compile_model(model, dataclasses.replace(_CONFIG, **overrides), peak_lr=0.1,
+                           total_steps=10)
     return model
   finally:
     keras.mixed_precision.set_global_policy(previous)
@@ -116,3 +88,9 @@ def test_compile_applies_the_recipe():
   schedule = optimizer._learning_rate  # pylint: disable=protected-access
   assert isinstance(schedule, schedules.WarmupCosine)
   assert schedule.get_config() == {'peak': 0.1, 'warmup_steps': 0, 'total_steps': 10}
+
+
+def test_balanced_class_weights_equalise_each_class_total():
+  weights = training.balanced_class_weights(np.array([2.0, 1.0, 3.0, 0.0]))
+  assert weights == pytest.approx({0: 0.75, 1: 1.5, 2: 0.5, 3: 0.0})
+  assert 2 * weights[0] == 1 * weights[1] == 3 * weights[2]

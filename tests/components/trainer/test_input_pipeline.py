@@ -1,44 +1,19 @@
-"""The tf.data pipeline: each recipe's augmentation, evaluation crops, determinism, sharding."""
-import io
-
+"""The tf.data pipeline: each recipe's augmentation, evaluation views, determinism, sharding."""
 import numpy as np
-from PIL import Image
 import pytest
 import tensorflow as tf
 
-from components import features
-from components import input_pipeline
 from components import preprocessing
+from components.trainer import input_pipeline
+import example_data
 
 SIZE = 16
 MEAN, STD = np.array([0.5, 0.4, 0.3]), np.array([0.2, 0.25, 0.3])
-
-
-def _encode(pixels: np.ndarray, image_format: str) -> bytes:
-  out = io.BytesIO()
-  Image.fromarray(pixels).save(out, format=image_format.upper())
-  return out.getvalue()
-
-
-def _write_shard(path, images, labels, image_format='png') -> str:
-  with tf.io.TFRecordWriter(str(path), options='GZIP') as writer:
-    for pixels, label in zip(images, labels):
-      writer.write(features.make_example(
-          encoded=_encode(pixels, image_format), image_format=image_format,
-          height=pixels.shape[0], width=pixels.shape[1], filename=f'{label}.{image_format}',
-          label=label, label_text=str(label), scenario={}).SerializeToString())
-  return str(path)
+IMAGENET_CROP = preprocessing.RECIPES['imagenet'].random_resized_crop
 
 
 def _noise(rng, height, width) -> np.ndarray:
   return rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-
-
-def _smooth(height, width) -> np.ndarray:
-  """Gradients: resampling methods agree to about one grey level on them."""
-  y, x = np.mgrid[0:height, 0:width]
-  channels = (x * 200 // width + 20, y * 200 // height + 30, (x + y) * 100 // (width + height))
-  return np.stack(channels, axis=-1).astype(np.uint8)
 
 
 @pytest.fixture(name='shards', scope='module')
@@ -46,10 +21,9 @@ def fixture_shards(tmp_path_factory):
   """Four shards: labels 10k..10k+3 in shard k; PNG and JPEG, non-square, of several sizes."""
   rng = np.random.default_rng(0)
   root = tmp_path_factory.mktemp('shards')
-  return [_write_shard(root / f'train-{k}.tfrecord.gz',
-                       [_noise(rng, 30 + 4 * i, 40 - 2 * i) for i in range(4)],
-                       [10 * k + i for i in range(4)], image_format=('png', 'jpeg')[k % 2])
-          for k in range(4)]
+  return [example_data.write_examples(
+      root / f'train-{k}.tfrecord.gz', [_noise(rng, 30 + 4 * i, 40 - 2 * i) for i in range(4)],
+      [10 * k + i for i in range(4)], image_format=('png', 'jpeg')[k % 2]) for k in range(4)]
 
 
 def _dataset(files, **kwargs):
@@ -75,7 +49,7 @@ def test_batches_are_normalised_pixels_and_labels(shards, recipe, training):
 def _placements(outputs, image):
   """(dy, dx, flipped) of each output: image normalised, zero-padded by 4, shifted, maybe
   mirrored; AssertionError when no shift within 4 px, mirrored or not, reproduces it."""
-  pad = input_pipeline.CIFAR_PADDING
+  pad = preprocessing.PAD_PX
   padded = np.pad((image / 255.0 - MEAN) / STD, [(pad, pad), (pad, pad), (0, 0)])
   candidates = {}
   for top in range(2 * pad + 1):
@@ -94,33 +68,20 @@ def _placements(outputs, image):
 @pytest.mark.parametrize('recipe, flips', [('cifar', {False, True}), ('signs', {False})])
 def test_cifar_flips_signs_never_and_both_shift_within_4_px(tmp_path, recipe, flips):
   image = _noise(np.random.default_rng(1), SIZE, SIZE)  # asymmetric: a mirror is detectable
-  shard = _write_shard(tmp_path / 'one.tfrecord.gz', [image] * 8, range(8))
+  shard = example_data.write_examples(tmp_path / 'one.tfrecord.gz', [image] * 8, range(8))
   (pixels, _), = _batches(_dataset([shard], recipe=recipe, batch_size=32), 1)
   placements = _placements(pixels, image)
   assert {flipped for _, _, flipped in placements} == flips
   assert len({(dy, dx) for dy, dx, _ in placements}) > 10
 
 
-@pytest.mark.parametrize('width, height', [(42, 30), (30, 45)])  # odd margins
-def test_imagenet_eval_resizes_the_shorter_side_and_crops_the_centre(width, height):
-  image = _smooth(height, width)
-  shorter = round(SIZE / preprocessing.EVAL_CROP_FRACTION)  # 18
-  scale = shorter / min(width, height)
-  resized_width, resized_height = round(width * scale), round(height * scale)
-  resized = np.asarray(Image.fromarray(image).resize((resized_width, resized_height),
-                                                     Image.BILINEAR)) / 255.0
-  top, left = (resized_height - SIZE) // 2, (resized_width - SIZE) // 2
-  expected = resized[top:top + SIZE, left:left + SIZE]
-  actual = preprocessing.eval_image(tf.constant(_encode(image, 'png')), SIZE, 'imagenet')
-  np.testing.assert_allclose(actual.numpy(), expected, atol=1.01 / 255)
-
-
 @pytest.mark.parametrize('recipe', preprocessing.RECIPES)
 def test_evaluation_normalises_eval_image_with_mean_and_std(tmp_path, recipe):
-  images = [_smooth(SIZE, SIZE), _noise(np.random.default_rng(2), SIZE, SIZE)]
-  shard = _write_shard(tmp_path / 'eval.tfrecord.gz', images, [0, 1])
+  images = [example_data.gradient_image(SIZE, SIZE),
+            _noise(np.random.default_rng(2), SIZE, SIZE)]
+  shard = example_data.write_examples(tmp_path / 'eval.tfrecord.gz', images, [0, 1])
   (pixels, _), = _batches(_dataset([shard], recipe=recipe, training=False, batch_size=2), 1)
-  expected = [(preprocessing.eval_image(tf.constant(_encode(image, 'png')), SIZE, recipe)
+  expected = [(preprocessing.eval_image(tf.constant(example_data.encode(image)), SIZE, recipe)
                - MEAN) / STD for image in images]
   np.testing.assert_allclose(pixels, expected, atol=1e-5)
   if recipe != 'imagenet':  # SIZE x SIZE images: the resize is the identity
@@ -132,7 +93,7 @@ def test_imagenet_crop_windows_vary_and_stay_inside_the_image():
   windows = set()
   for seed in range(200):
     begin, size = (t.numpy() for t in input_pipeline.random_crop_window(
-        tf.constant([height, width, 3]), tf.constant([seed, 7])))
+        tf.constant([height, width, 3]), IMAGENET_CROP, tf.constant([seed, 7])))
     assert begin.min() >= 0 and size[0] > 0 and size[1] > 0
     assert begin[0] + size[0] <= height and begin[1] + size[1] <= width
     area = size[0] * size[1] / (height * width)
@@ -145,13 +106,15 @@ def test_imagenet_crop_windows_vary_and_stay_inside_the_image():
 @pytest.mark.parametrize('image_format, tolerance', [('png', 1e-6), ('jpeg', 4 / 255)])
 def test_random_resized_crop_resizes_the_window_of_the_decoded_image(image_format, tolerance):
   """JPEGs decode only the window, which may differ from the full decode by a few levels."""
-  encoded = tf.constant(_encode(_noise(np.random.default_rng(3), 60, 80), image_format))
+  encoded = tf.constant(example_data.encode(_noise(np.random.default_rng(3), 60, 80),
+                                            image_format))
   seed = tf.constant([4, 5])
   decoded = preprocessing.decode_rgb(encoded)
-  window = tf.slice(decoded, *input_pipeline.random_crop_window(tf.shape(decoded), seed))
+  window = tf.slice(decoded, *input_pipeline.random_crop_window(tf.shape(decoded),
+                                                                IMAGENET_CROP, seed))
   assert window.shape[0] * window.shape[1] < 60 * 80  # a real crop, not the fallback
   np.testing.assert_allclose(
-      input_pipeline.random_resized_crop(encoded, SIZE, seed).numpy(),
+      input_pipeline.random_resized_crop(encoded, SIZE, IMAGENET_CROP, seed).numpy(),
       preprocessing.resize_to_unit_range(window, [SIZE, SIZE]).numpy(), atol=tolerance)
 
 

@@ -1,4 +1,5 @@
-"""The exported model's signatures: the same decode/normalise path the Trainer trained on."""
+"""The exported model's signatures (components/signatures.py): the same decode/normalise path
+the Trainer trained on."""
 from typing import Sequence
 
 import tensorflow as tf
@@ -6,29 +7,21 @@ import tf_keras as keras
 
 from components import features
 from components import preprocessing
+from components import signatures
 from ran_model import attention_maps
-
-PROBABILITIES = 'probabilities'  # float32 [batch, classes]
-CLASS_IDS = 'class_ids'          # int64 [batch]: the most probable class
-CLASS_NAMES = 'class_names'      # string [batch]: its name
-TOP_K_CLASS_IDS = 'top_k_class_ids'          # int32 [batch, k]: most probable first
-TOP_K_PROBABILITIES = 'top_k_probabilities'  # float32 [batch, k]
-TOP_K_CLASS_NAMES = 'top_k_class_names'      # string [batch, k]
-
-ATTENTION_MAPS = 'attention_maps'  # the signature name
-MODEL_INPUT = 'model_input'  # uint8 [batch, image_size, image_size, 3]: the pixels the model saw
 
 
 def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int,
                          mean, std, class_names: Sequence[str], recipe: str,
                          top_k: int = 5) -> None:
-  """Saves a SavedModel with `serving_default` (serialized tf.Examples) and `serve_images`,
-  plus `attention_maps` when `model` has attention modules (a ran_model network).
+  """Saves a SavedModel with SERVE_EXAMPLES (serialized tf.Examples) and SERVE_IMAGES, plus
+  ATTENTION_MAPS when `model` has attention modules (a ran_model network); the names are
+  components/signatures.py's.
 
   Each takes a string [batch] input (`examples`: serialized canonical tf.Examples; `images`:
   JPEG or PNG bytes) and returns PROBABILITIES, CLASS_IDS, CLASS_NAMES and the TOP_K_*
   outputs (k = min(top_k, classes)).
-  `attention_maps` returns the same from the same forward pass, plus one float32
+  ATTENTION_MAPS returns the same from the same forward pass, plus one float32
   [batch, image_size, image_size] output per attention module, named by its address
   (`stage1_attn1`, ...): the soft mask's mean over channels (ran_model.attention_maps),
   bilinearly resized from the module's resolution to the model input's size, so it lies on
@@ -50,10 +43,11 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
     probabilities = tf.cast(outputs, tf.float32)
     class_ids = tf.argmax(probabilities, axis=-1)
     top = tf.math.top_k(probabilities, k=min(top_k, len(class_names)))
-    return {PROBABILITIES: probabilities, CLASS_IDS: class_ids,
-            CLASS_NAMES: tf.gather(names, class_ids),
-            TOP_K_CLASS_IDS: top.indices, TOP_K_PROBABILITIES: top.values,
-            TOP_K_CLASS_NAMES: tf.gather(names, top.indices)}
+    return {signatures.PROBABILITIES: probabilities, signatures.CLASS_IDS: class_ids,
+            signatures.CLASS_NAMES: tf.gather(names, class_ids),
+            signatures.TOP_K_CLASS_IDS: top.indices,
+            signatures.TOP_K_PROBABILITIES: top.values,
+            signatures.TOP_K_CLASS_NAMES: tf.gather(names, top.indices)}
 
   def predict(encoded):
     pixels = preprocessing.normalize(input_pixels(encoded), mean, std)
@@ -69,7 +63,8 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
   def serve_images(encoded):
     return predict(encoded)
 
-  signatures = {'serving_default': serve_tf_examples, 'serve_images': serve_images}
+  exported = {signatures.SERVE_EXAMPLES: serve_tf_examples,
+              signatures.SERVE_IMAGES: serve_images}
   if attention_maps.attention_mask_layers(model):
     attention_model = attention_maps.AttentionMapModel(model)
 
@@ -82,10 +77,10 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
       for address, values in maps.items():
         served[address] = tf.image.resize(
             values[..., None], [image_size, image_size], method='bilinear')[..., 0]
-      served[MODEL_INPUT] = tf.cast(tf.round(pixels * 255.0), tf.uint8)
+      served[signatures.MODEL_INPUT] = tf.cast(tf.round(pixels * 255.0), tf.uint8)
       return served
 
-    signatures[ATTENTION_MAPS] = serve_attention_maps
+    exported[signatures.ATTENTION_MAPS] = serve_attention_maps
   module = tf.Module()
   module.model_variables = list(model.variables)
-  tf.saved_model.save(module, export_dir, signatures=signatures)
+  tf.saved_model.save(module, export_dir, signatures=exported)

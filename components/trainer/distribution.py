@@ -1,9 +1,10 @@
 """Which `tf.distribute` strategy trains, and what that changes: global batch, learning rate,
 and who writes files.
 
-Strategies: 'one_device' (TF's default strategy: the first GPU, else the CPU), 'mirrored' (every local GPU),
-'multi_worker' (MultiWorkerMirroredStrategy over the TF_CONFIG cluster), 'tpu', and 'auto',
-which picks one from what is known without a network call (`choose_strategy`).
+Strategies: 'one_device' (TF's default strategy: the first GPU, else the CPU), 'mirrored'
+(every local GPU), 'multi_worker' (MultiWorkerMirroredStrategy over the TF_CONFIG cluster),
+'tpu', and 'auto', which picks one from what is known without a network call
+(`choose_strategy`).
 
 Multi-worker writing follows the Keras multi-worker guide: every worker must take part in a
 save (saving reads distributed variables, which runs collective ops), so each saves, but

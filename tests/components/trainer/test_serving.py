@@ -1,5 +1,4 @@
-"""Transform's pixel statistics are right, and serving sees exactly the trained-on pixels."""
-
+"""The exported signatures: serving sees exactly the trained-on pixels; attention maps."""
 import os
 
 import numpy as np
@@ -8,51 +7,21 @@ import tensorflow as tf
 import tf_keras as keras
 
 from components import features
-from components import input_pipeline
 from components import preprocessing
-from components import serving
-from components import transform
+from components import signatures
+from components.trainer import input_pipeline
+from components.trainer import serving
+import example_data
 import ran_model
-import training_data
 
 SIZE = 8
 CLASSES = 4
-LABELS = (0, 2, 2, 1, 2, 0)  # class 3 never occurs
 
 
 @pytest.fixture(name='images', scope='module')
 def fixture_images():
   rng = np.random.default_rng(0)
   return [rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8) for _ in range(6)]
-
-
-@pytest.fixture(name='transform_output', scope='module')
-def fixture_transform_output(images, tmp_path_factory):
-  return training_data.analyze(images, LABELS, str(tmp_path_factory.mktemp('transform')),
-                               image_size=SIZE, num_classes=CLASSES)
-
-
-def test_statistics_equal_numpy_over_all_pixels_and_labels(images, transform_output):
-  stats = transform.training_statistics(transform_output, training_data.png(images[0]))
-  pixels = np.stack(images).reshape(-1, 3) / 255.0
-  np.testing.assert_allclose(stats.mean, pixels.mean(axis=0), atol=1e-5)
-  np.testing.assert_allclose(stats.std, pixels.std(axis=0), atol=1e-5)
-  np.testing.assert_array_equal(stats.class_counts, [2, 1, 3, 0])
-
-
-def test_balanced_class_weights_equalise_each_class_total():
-  weights = transform.balanced_class_weights(np.array([2.0, 1.0, 3.0, 0.0]))
-  assert weights == pytest.approx({0: 0.75, 1: 1.5, 2: 0.5, 3: 0.0})
-  assert 2 * weights[0] == 1 * weights[1] == 3 * weights[2]
-
-
-def test_decode_image_resizes_to_unit_range():
-  image = np.full((20, 30, 3), 255, np.uint8)
-  image[..., 1] = 0
-  decoded = preprocessing.decode_image(tf.constant(training_data.png(image)), 16).numpy()
-  assert decoded.shape == (16, 16, 3)
-  np.testing.assert_allclose(decoded[..., 0], 1.0, atol=1e-6)
-  np.testing.assert_allclose(decoded[..., 1], 0.0, atol=1e-6)
 
 
 @pytest.mark.parametrize('recipe', preprocessing.RECIPES)
@@ -62,13 +31,9 @@ def test_serving_signatures_equal_the_model_on_training_preprocessing(images, tm
   inputs = keras.Input((SIZE, SIZE, 3))
   model = keras.Model(inputs, keras.layers.Dense(
       4, activation='softmax')(keras.layers.Flatten()(inputs)))
-  encoded = [training_data.png(image) for image in images]
-  example_file = str(tmp_path / 'examples.tfrecord.gz')
-  with tf.io.TFRecordWriter(example_file, options='GZIP') as writer:
-    for label, data in enumerate(encoded):
-      writer.write(features.make_example(
-          encoded=data, image_format='png', height=SIZE, width=SIZE, filename=f'{label}.png',
-          label=label % 4, label_text='x', scenario={}).SerializeToString())
+  encoded = [example_data.encode(image) for image in images]
+  example_file = example_data.write_examples(tmp_path / 'examples.tfrecord.gz', images,
+                                             [label % 4 for label in range(len(images))])
   pixels, labels = next(iter(input_pipeline.make_dataset(
       [example_file], image_size=SIZE, batch_size=len(images), mean=mean, std=std,
       training=False, recipe=recipe)))
@@ -79,21 +44,21 @@ def test_serving_signatures_equal_the_model_on_training_preprocessing(images, tm
   serving.export_serving_model(model, export_dir, image_size=SIZE, mean=mean, std=std,
                                class_names=['a', 'b', 'c', 'd'], recipe=recipe, top_k=3)
   served = tf.saved_model.load(export_dir)
-  by_images = served.signatures['serve_images'](images=tf.constant(encoded))
+  by_images = served.signatures[signatures.SERVE_IMAGES](images=tf.constant(encoded))
   examples = [features.make_example(
       encoded=data, image_format='png', height=SIZE, width=SIZE, filename='x', label=0,
       label_text='x', scenario={}).SerializeToString() for data in encoded]
-  by_examples = served.signatures['serving_default'](examples=tf.constant(examples))
+  by_examples = served.signatures[signatures.SERVE_EXAMPLES](examples=tf.constant(examples))
   for outputs in (by_images, by_examples):
-    np.testing.assert_allclose(outputs[serving.PROBABILITIES].numpy(), expected, atol=1e-6)
-    np.testing.assert_array_equal(outputs[serving.CLASS_IDS].numpy(), expected.argmax(-1))
-    assert [n.decode() for n in outputs[serving.CLASS_NAMES].numpy()] == [
+    np.testing.assert_allclose(outputs[signatures.PROBABILITIES].numpy(), expected, atol=1e-6)
+    np.testing.assert_array_equal(outputs[signatures.CLASS_IDS].numpy(), expected.argmax(-1))
+    assert [n.decode() for n in outputs[signatures.CLASS_NAMES].numpy()] == [
         'abcd'[i] for i in expected.argmax(-1)]
     top3 = np.argsort(-expected, axis=-1)[:, :3]
-    np.testing.assert_array_equal(outputs[serving.TOP_K_CLASS_IDS].numpy(), top3)
-    np.testing.assert_allclose(outputs[serving.TOP_K_PROBABILITIES].numpy(),
+    np.testing.assert_array_equal(outputs[signatures.TOP_K_CLASS_IDS].numpy(), top3)
+    np.testing.assert_allclose(outputs[signatures.TOP_K_PROBABILITIES].numpy(),
                                np.take_along_axis(expected, top3, -1), atol=1e-6)
-    assert outputs[serving.TOP_K_CLASS_NAMES].numpy().tolist() == [
+    assert outputs[signatures.TOP_K_CLASS_NAMES].numpy().tolist() == [
         ['abcd'[i].encode() for i in row] for row in top3]
 
 
@@ -114,9 +79,9 @@ def test_attention_maps_signature(images, tmp_path, attention_network, image_siz
                                mean=mean, std=std, class_names=['a', 'b', 'c', 'd'],
                                recipe='signs', top_k=3)
   served = tf.saved_model.load(export_dir)
-  encoded = tf.constant([training_data.png(image) for image in images])
-  with_maps = served.signatures[serving.ATTENTION_MAPS](images=encoded)
-  by_images = served.signatures['serve_images'](images=encoded)
+  encoded = tf.constant([example_data.encode(image) for image in images])
+  with_maps = served.signatures[signatures.ATTENTION_MAPS](images=encoded)
+  by_images = served.signatures[signatures.SERVE_IMAGES](images=encoded)
   for key, value in by_images.items():
     if value.dtype.is_floating:
       np.testing.assert_allclose(with_maps[key].numpy(), value.numpy(), atol=1e-6)
@@ -124,7 +89,7 @@ def test_attention_maps_signature(images, tmp_path, attention_network, image_siz
       np.testing.assert_array_equal(with_maps[key].numpy(), value.numpy())
 
   pixels = preprocessing.eval_images(encoded, image_size, 'signs')
-  model_input = with_maps[serving.MODEL_INPUT].numpy()
+  model_input = with_maps[signatures.MODEL_INPUT].numpy()
   assert model_input.dtype == np.uint8  # the float pixels rounded (halves either way)
   np.testing.assert_allclose(model_input, pixels.numpy() * 255, atol=0.5 + 1e-4)
   _, expected = ran_model.compute_attention_maps(
@@ -154,4 +119,4 @@ def test_a_model_without_attention_modules_gets_no_attention_maps_signature(tmp_
   serving.export_serving_model(model, str(tmp_path), image_size=SIZE, mean=[0.5] * 3,
                                std=[0.25] * 3, class_names='abcd', recipe='signs')
   assert set(tf.saved_model.load(str(tmp_path)).signatures) == {
-      'serving_default', 'serve_images'}
+      signatures.SERVE_EXAMPLES, signatures.SERVE_IMAGES}

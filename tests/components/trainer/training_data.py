@@ -1,0 +1,64 @@
+"""Tiny training inputs for Trainer tests (tests/example_data.py's shards and Transform
+output) and the real Trainer started in its own process."""
+import json
+import os
+import pathlib
+import socket
+import subprocess
+import sys
+
+import numpy as np
+
+from components import schemas
+from components.trainer import TrainerConfig
+import example_data
+
+CLASSES = 14  # the classes of data_schemas/cure_tsr.pbtxt, the schema the Trainer tests use
+_TRAIN_PROCESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'train_process.py')
+
+
+def trainer_fn_args_file(tmp_path, *, image_size: int, train_steps: int, checkpoint_every: int,
+                         shards: int, strategy: str = 'one_device') -> pathlib.Path:
+  """Writes tiny random training shards, their Transform output and the Trainer's FnArgs (a
+  narrow attention_56_cifar) as JSON for `start_trainer`; returns the JSON's path."""
+  rng = np.random.default_rng(0)
+  images = [rng.integers(0, 256, (image_size, image_size, 3), dtype=np.uint8)
+            for _ in range(16)]
+  labels = [i % CLASSES for i in range(16)]
+  files = [example_data.write_examples(tmp_path / f'train-{i}.tfrecord.gz', images[i::shards],
+                                        labels[i::shards]) for i in range(shards)]
+  example_data.analyze(images, labels, str(tmp_path / 'transform'), image_size=image_size,
+                       num_classes=CLASSES)
+  fn_args = dict(
+      train_files=files, eval_files=[], train_steps=train_steps, eval_steps=0,
+      schema_path=schemas.schema_path('cure_tsr'), transform_output=str(tmp_path / 'transform'),
+      serving_model_dir=str(tmp_path / 'serving'), model_run_dir=str(tmp_path / 'run'),
+      custom_config=TrainerConfig(
+          model_name='attention_56_cifar', width_multiplier=0.125, image_size=image_size,
+          strategy=strategy, batch_size=4, learning_rate=0.01, lr_reference_batch=4,
+          lr_schedule='step', warmup_steps=0, lr_decay_fractions=(0.5,), weight_decay=1e-4,
+          label_smoothing=0.1, class_weighting='none', recipe='signs',
+          deterministic_input=True, mixed_precision='float32', xla=False,
+          checkpoint_every=checkpoint_every, seed=0, code_version='test').to_custom_config())
+  path = tmp_path / 'fn_args.json'
+  path.write_text(json.dumps(fn_args))
+  return path
+
+
+def start_trainer(fn_args_file: pathlib.Path, **env) -> subprocess.Popen:
+  """The real Trainer run_fn in its own process (tests/components/trainer/train_process.py)."""
+  return subprocess.Popen([sys.executable, _TRAIN_PROCESS, str(fn_args_file)],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2',
+                               'PYTHONWARNINGS': 'ignore', **env})
+
+
+def free_ports(count: int):
+  """`count` localhost ports free right now (for a TF_CONFIG cluster of local processes)."""
+  sockets = [socket.socket() for _ in range(count)]
+  for s in sockets:
+    s.bind(('localhost', 0))
+  ports = [s.getsockname()[1] for s in sockets]
+  for s in sockets:
+    s.close()
+  return ports
