@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import websocket
 
-ENSURE_CHROMIUM = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '.ci',
+ENSURE_CHROMIUM = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '.ci',
                                'ensure_chromium')
 
 
