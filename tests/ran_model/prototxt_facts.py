@@ -9,7 +9,7 @@
   macs             multiply-adds of convs and FC for one image at the input size
   graph            fingerprint of the dataflow graph: every op's kind (conv with kernel size,
                    stride, groups and filters; BN; ReLU; max-pool with size and stride; add;
-                   multiply; resize; sigmoid; global average pool; FC with units; softmax) and
+                   multiply; resize; sigmoid; average pool to 1x1; FC with units; softmax) and
                    its inputs, added and multiplied tensors unordered; a resize's second input
                    only gives the size and is left out. Equal fingerprints: the same network.
 
@@ -43,7 +43,7 @@ def _node(op, inputs):
 
 def parse_prototxt(text):
   """Returns `(input [c, h, w], layers)`: each layer a dict of its top-level fields (`bottom`
-  a list) with its `*_param` block's fields under `'param'`."""
+  a list), the fields of its nested blocks (`convolution_param`, ...) under `'param'`."""
   tokens = [t.strip('"') for t in _TOKEN.findall(re.sub(r'#.*', '', text))]
   input_dims, layers, depth, i = [], [], 0, 0
   while i < len(tokens):
@@ -93,13 +93,16 @@ def from_prototxt(text):
       op = ('conv', int(p['kernel_size']), int(p.get('stride', 1)), groups, shape[0])
     elif kind == 'InnerProduct':
       shape = [int(p['num_output']), 1, 1]
-      weights, macs = weights + c * h * w * shape[0] + bias * shape[0], macs + c * h * w * shape[0]
+      weights += c * h * w * shape[0] + bias * shape[0]
+      macs += c * h * w * shape[0]
       op = ('fc', shape[0])
     elif kind == 'Pooling' and p['pool'] == 'MAX':
       shape = [c, _caffe_size(h, p, ceil=True), _caffe_size(w, p, ceil=True)]
       op = ('max_pool', int(p['kernel_size']), int(p['stride']))
-    elif kind == 'Pooling':  # AVE over the whole 7x7 map in these networks
-      shape, op = [c, 1, 1], ('global_avg_pool',)
+    elif kind == 'Pooling':  # AVE: these networks average the whole final map
+      shape, op = [c, _caffe_size(h, p, ceil=True), _caffe_size(w, p, ceil=True)], ('avg_pool',)
+      if shape[1:] != [1, 1]:
+        raise ValueError(f'{layer["name"]}: an average pool to {shape[1:]}, not 1x1')
     elif kind == 'Interp':
       shape, op, inputs = [c] + shapes[bottoms[1]][1:], ('resize',), inputs[:1]
     elif kind == 'Eltwise':
@@ -118,7 +121,7 @@ def from_prototxt(text):
 
 _KERAS_OPS = (  # (layer class, op); the merge layers' inputs are unordered
     (keras.layers.BatchNormalization, ('bn',)), (keras.layers.ReLU, ('relu',)),
-    (keras.layers.GlobalAveragePooling2D, ('global_avg_pool',)),
+    (keras.layers.GlobalAveragePooling2D, ('avg_pool',)),
     (ran_layers.ResizeToMatch, ('resize',)), (keras.layers.Add, ('add',)),
     (keras.layers.Multiply, ('multiply',)))
 
