@@ -46,7 +46,7 @@ def _conv(filters, kernel_size, *, name, strides=1, groups=1):
       use_bias=False, kernel_initializer='he_normal', name=name)
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Bottleneck:
   """The bottleneck residual unit of one stage; call it to add one unit to a network.
 
