@@ -5,15 +5,25 @@ names each layer it makes `{name}_...`, so a layer's name is its address in the 
 No convolution has a bias. Convolutions and pools use 'same' padding, which gives Caffe's
 output sizes (ceil(n / stride)) but pads a stride-2 conv bottom/right only.
 
-Layer names of one residual unit `{name}` (pre-activation bottleneck, He et al. 2016):
+A network uses one kind of bottleneck unit throughout (`Bottleneck.preact`). Layer names of
+one unit `{name}`, pre-activation (He et al. 2016; Attention-56/92 and the CIFAR variants):
   {name}_preact_bn, _preact_relu   BN-ReLU of the input
-  {name}_0_conv                    1x1 projection shortcut (only when the shape changes)
+  {name}_0_conv                    1x1 projection shortcut of the pre-activated input
+                                   (only when the shape changes)
   {name}_1_conv, _1_bn, _1_relu    1x1 to `width`
-  {name}_2_conv, _2_bn, _2_relu    3x3 `width` (stride here; grouped for ResNeXt)
+  {name}_2_conv, _2_bn, _2_relu    3x3 `width` (stride here; grouped if `groups` > 1)
   {name}_3_conv                    1x1 to `channels`
   {name}_out                       shortcut + residual
+post-activation (ResNeXt, Xie et al. 2017; the authors' AttentionNeXt-56/92):
+  {name}_0_conv, _0_bn             1x1 projection shortcut of the input, then BN
+                                   (only when the shape changes)
+  {name}_1_conv, _1_bn, _1_relu    1x1 to `width`
+  {name}_2_conv, _2_bn, _2_relu    3x3 `width` (stride here; grouped if `groups` > 1)
+  {name}_3_conv, _3_bn             1x1 to `channels`, then BN
+  {name}_add                       shortcut + residual
+  {name}_out                       ReLU of the sum
 """
-import functools
+import dataclasses
 
 import tf_keras as keras
 
@@ -22,9 +32,12 @@ from ran_model import layers as ran_layers
 BN_EPSILON = 1e-5
 
 
+def _bn(x, *, name):
+  return keras.layers.BatchNormalization(epsilon=BN_EPSILON, name=f'{name}_bn')(x)
+
+
 def _bn_relu(x, *, name):
-  x = keras.layers.BatchNormalization(epsilon=BN_EPSILON, name=f'{name}_bn')(x)
-  return keras.layers.ReLU(name=f'{name}_relu')(x)
+  return keras.layers.ReLU(name=f'{name}_relu')(_bn(x, name=name))
 
 
 def _conv(filters, kernel_size, *, name, strides=1, groups=1):
@@ -33,26 +46,58 @@ def _conv(filters, kernel_size, *, name, strides=1, groups=1):
       use_bias=False, kernel_initializer='he_normal', name=name)
 
 
-def residual_unit(x, *, width, channels=None, stride=1, groups=1, name):
-  """Pre-activation bottleneck unit, `[b, h, w, c]` -> `[b, h/stride, w/stride, channels]`.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Bottleneck:
+  """The bottleneck residual unit of one stage; call it to add one unit to a network.
 
-  BN-ReLU-1x1(width) -> BN-ReLU-3x3(width, `stride`, `groups`) -> BN-ReLU-1x1(channels).
-  `channels` defaults to the input's. The shortcut is the raw input when the shape is kept,
-  else a 1x1 conv (stride `stride`) of the pre-activated input. `groups` > 1 makes it a
-  ResNeXt unit (grouped 3x3, cardinality `groups`).
+  width: channels of the unit's 1x1 and 3x3 convs.
+  groups: groups of the 3x3 conv (the ResNeXt cardinality; 1 = plain bottleneck).
+  preact: True for pre-activation units, False for post-activation ones (module docstring).
   """
-  channels = channels or x.shape[-1]
-  preact = _bn_relu(x, name=f'{name}_preact')
-  if stride != 1 or channels != x.shape[-1]:
-    shortcut = _conv(channels, 1, strides=stride, name=f'{name}_0_conv')(preact)
-  else:
-    shortcut = x
-  y = _conv(width, 1, name=f'{name}_1_conv')(preact)
-  y = _bn_relu(y, name=f'{name}_1')
-  y = _conv(width, 3, strides=stride, groups=groups, name=f'{name}_2_conv')(y)
-  y = _bn_relu(y, name=f'{name}_2')
-  y = _conv(channels, 1, name=f'{name}_3_conv')(y)
-  return keras.layers.Add(name=f'{name}_out')([shortcut, y])
+  width: int
+  groups: int = 1
+  preact: bool = True
+
+  def __call__(self, x, *, name, channels=None, stride=1):
+    """`[b, h, w, c]` -> `[b, h/stride, w/stride, channels]`; `channels` defaults to c.
+
+    The shortcut is the input when the shape is kept, else a 1x1 conv with `stride`.
+    """
+    channels = channels or x.shape[-1]
+    projects = stride != 1 or channels != x.shape[-1]
+    if self.preact:
+      preact = _bn_relu(x, name=f'{name}_preact')
+      shortcut = (_conv(channels, 1, strides=stride, name=f'{name}_0_conv')(preact)
+                  if projects else x)
+      y = self._residual(preact, channels=channels, stride=stride, name=name)
+      return keras.layers.Add(name=f'{name}_out')([shortcut, y])
+    shortcut = (_bn(_conv(channels, 1, strides=stride, name=f'{name}_0_conv')(x),
+                    name=f'{name}_0') if projects else x)
+    y = _bn(self._residual(x, channels=channels, stride=stride, name=name), name=f'{name}_3')
+    y = keras.layers.Add(name=f'{name}_add')([shortcut, y])
+    return keras.layers.ReLU(name=f'{name}_out')(y)
+
+  def _residual(self, x, *, channels, stride, name):
+    """1x1(width)-BN-ReLU-3x3(width, `stride`, groups)-BN-ReLU-1x1(`channels`)."""
+    y = _conv(self.width, 1, name=f'{name}_1_conv')(x)
+    y = _bn_relu(y, name=f'{name}_1')
+    y = _conv(self.width, 3, strides=stride, groups=self.groups, name=f'{name}_2_conv')(y)
+    y = _bn_relu(y, name=f'{name}_2')
+    return _conv(channels, 1, name=f'{name}_3_conv')(y)
+
+
+def _mask_head(y, unit, *, channels, name):
+  """Two 1x1 convs to `channels` (`{name}_head_*`): BN-ReLU-conv-BN-ReLU-conv for
+  pre-activation units (Attention-56/92), conv-BN-ReLU-conv for post-activation ones
+  (AttentionNeXt-56/92)."""
+  if unit.preact:
+    for k in (1, 2):
+      y = _bn_relu(y, name=f'{name}_head_{k}')
+      y = _conv(channels, 1, name=f'{name}_head_{k}_conv')(y)
+    return y
+  y = _conv(channels, 1, name=f'{name}_head_1_conv')(y)
+  y = _bn_relu(y, name=f'{name}_head_1')
+  return _conv(channels, 1, name=f'{name}_head_2_conv')(y)
 
 
 def attention_mask_branch(x, unit, *, levels, units_per_level, attention_type, name):
@@ -65,10 +110,10 @@ def attention_mask_branch(x, unit, *, levels, units_per_level, attention_type, n
   tensor's size (to `x`'s size at the last level, `{name}_up{i}_resize`), and the skip
   added (`{name}_up{i}_add`). So the lowest resolution holds 2 * units_per_level units.
   With units_per_level=1 and levels 3 / 2 / 1 this is the paper's stage A / B / C mask.
-  Head: BN-ReLU-1x1(c)-BN-ReLU-1x1(c) (`{name}_head_*`), then the attention activation,
-  a layer named exactly `name`, whose output is the mask.
+  Then the head (see `_mask_head`) and the attention activation, a layer named exactly
+  `name`, whose output is the mask.
 
-  `unit(y, name=...)` makes one shape-preserving residual unit.
+  `unit`: the `Bottleneck` of the module, called shape-preserving.
   """
   skips = []
   y = x
@@ -85,16 +130,13 @@ def attention_mask_branch(x, unit, *, levels, units_per_level, attention_type, n
     y = ran_layers.ResizeToMatch(name=f'{name}_up{level}_resize')([y, target])
     if level < levels:
       y = keras.layers.Add(name=f'{name}_up{level}_add')([y, target])
-  channels = x.shape[-1]
-  for k in (1, 2):
-    y = _bn_relu(y, name=f'{name}_head_{k}')
-    y = _conv(channels, 1, name=f'{name}_head_{k}_conv')(y)
+  y = _mask_head(y, unit, channels=x.shape[-1], name=name)
   return ran_layers.AttentionActivation(attention_type, name=name)(y)
 
 
 def attention_module(x, unit, *, pre_post_units, trunk_units, mask_levels,
                      mask_units_per_level, attention_type, residual_attention, name):
-  """Attention module, `[b, h, w, c]` -> `[b, h, w, c]`.
+  """Attention module, `[b, h, w, c]` -> `[b, h, w, c]`; `unit` is its `Bottleneck`.
 
   `pre_post_units` units (`{name}_pre{i}`); from their output a trunk of `trunk_units`
   units (`{name}_trunk_res{i}`, output T) and the soft mask branch (`{name}_mask`, output M,
@@ -117,8 +159,3 @@ def attention_module(x, unit, *, pre_post_units, trunk_units, mask_levels,
   for i in range(1, pre_post_units + 1):
     y = unit(y, name=f'{name}_post{i}')
   return y
-
-
-def identity_unit(*, width, groups):
-  """`unit(x, name=...)`: a shape-preserving `residual_unit` of the given width/groups."""
-  return functools.partial(residual_unit, width=width, groups=groups)

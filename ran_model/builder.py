@@ -3,12 +3,15 @@
 Layer addresses: `stem_conv`, `stem_bn`, `stem_relu`, `stem_pool` (ImageNet layout; the
 CIFAR stem is `stem_conv` only); `stage{S}_res1` (first unit of stage S = 1..3),
 `stage{S}_attn{K}_*` (module K of stage S, see `blocks.attention_module`; its soft mask is the
-output of the layer `stage{S}_attn{K}_mask`), `stage4_res{i}`, `final_bn`, `final_relu`, then
-`avg_pool`/`max_pool`, `logits` (Dense) and `predictions` (float32 activation).
+output of the layer `stage{S}_attn{K}_mask`), `stage4_res{i}`, `final_bn`, `final_relu`
+(pre-activation specs only), then `avg_pool`/`max_pool`, `logits` (Dense) and `predictions`
+(float32 activation).
 
-The "BN -> ReLU" after the ImageNet stem's max-pool is the pre-activation of `stage1_res1`
-(`stage1_res1_preact_bn`), whose projection shortcut reads it, as in the authors' network
-definition; it is not repeated.
+The "BN -> ReLU" after the ImageNet stem's max-pool in Attention-56/92 is the pre-activation
+of `stage1_res1` (`stage1_res1_preact_bn`), whose projection shortcut reads it, as in the
+authors' network definition; it is not repeated. AttentionNeXt (post-activation) has none
+there: the pool feeds `stage1_res1`'s convs and shortcut, and every unit ends in a ReLU, so
+no BN-ReLU follows the last unit either.
 """
 import dataclasses
 import numbers
@@ -99,24 +102,25 @@ def _stem(x, spec):
 
 
 def _stages(x, spec, *, attention_type, residual_attention):
-  """Stages 1-3 (unit + attention modules) and stage 4 (final units), then BN-ReLU."""
+  """Stages 1-3 (unit + attention modules) and stage 4 (final units), then, for
+  pre-activation specs, BN-ReLU."""
   for stage, modules in enumerate(spec.modules, start=1):
-    width, groups = spec.widths[stage - 1], spec.cardinality
-    x = blocks.residual_unit(
-        x, width=width, channels=spec.channels[stage - 1], stride=spec.strides[stage - 1],
-        groups=groups, name=f'stage{stage}_res1')
+    unit = blocks.Bottleneck(
+        width=spec.widths[stage - 1], groups=spec.cardinality, preact=spec.preact)
+    x = unit(x, channels=spec.channels[stage - 1], stride=spec.strides[stage - 1],
+             name=f'stage{stage}_res1')
     for k in range(1, modules + 1):
       x = blocks.attention_module(
-          x, blocks.identity_unit(width=width, groups=groups),
-          pre_post_units=spec.pre_post_units, trunk_units=spec.trunk_units,
+          x, unit, pre_post_units=spec.pre_post_units, trunk_units=spec.trunk_units,
           mask_levels=spec.mask_levels[stage - 1], mask_units_per_level=spec.mask_units,
           attention_type=attention_type, residual_attention=residual_attention,
           name=attention_maps.module_address(stage, k))
+  unit = blocks.Bottleneck(width=spec.widths[3], groups=spec.cardinality, preact=spec.preact)
   for i in range(1, spec.final_units + 1):
-    x = blocks.residual_unit(
-        x, width=spec.widths[3], channels=spec.channels[3],
-        stride=spec.strides[3] if i == 1 else 1, groups=spec.cardinality,
-        name=f'stage4_res{i}')
+    x = unit(x, channels=spec.channels[3], stride=spec.strides[3] if i == 1 else 1,
+             name=f'stage4_res{i}')
+  if not spec.preact:
+    return x
   x = keras.layers.BatchNormalization(epsilon=blocks.BN_EPSILON, name='final_bn')(x)
   return keras.layers.ReLU(name='final_relu')(x)
 

@@ -9,8 +9,8 @@ layout: 32x32, 10 classes). conv+FC = conv kernels + FC kernel and bias (no BN);
 |---------------------|---------|-------|------------|------------|--------|---------------|
 | attention_56        | 1-1-1   | 110   | 31,738,024 | 31,883,432 |  6.271 | 31.9M, 6.3G   |
 | attention_92        | 1-2-3   | 179   | 52,332,712 | 52,599,976 | 10.534 | 51.3M, 10.4G  |
-| attention_next_56   | 1-1-1   | 110   | 31,220,392 | 31,409,320 |  6.419 | -             |
-| attention_next_92   | 1-2-3   | 179   | 51,931,816 | 52,276,392 | 10.704 | -             |
+| attention_next_56   | 1-1-1   | 110   | 31,220,392 | 31,417,256 |  6.419 | -             |
+| attention_next_92   | 1-2-3   | 179   | 51,931,816 | 52,274,088 | 10.704 | -             |
 | attention_56_cifar  | 1-1-1   |  82   |  1,054,650 |  1,081,722 |  0.119 | -             |
 | attention_92_cifar  | 2-2-2   | 142   |  1,775,034 |  1,821,818 |  0.204 | 1.9M          |
 | attention_128_cifar | 3-3-3   | 202   |  2,495,418 |  2,561,914 |  0.290 | -             |
@@ -18,9 +18,10 @@ layout: 32x32, 10 classes). conv+FC = conv kernels + FC kernel and bias (no BN);
 | attention_236_cifar | 6-6-6   | 382   |  4,656,570 |  4,782,202 |  0.546 | 5.1M          |
 | attention_452_cifar | 6-6-6   | 814   |  9,043,386 |  9,298,042 |  0.947 | 8.6M          |
 
-The ImageNet rows match REFERENCE.md's counts from the authors' Caffe definitions (110 / 179 /
-110 convs; 31.74M / 52.33M / 31.22M weights; 6.27 / 10.53 / 6.42 GMACs). The paper's 31.9M
-for Attention-56 is `count_params()` with BN statistics (31.88M).
+The four ImageNet rows are the authors' Caffe definitions (`imagenet_model/*-deploy.prototxt`):
+the same layers, wiring, conv+FC weights, BN layers per width and MACs, pinned in the test
+(REFERENCE.md rounds them to 31.74M / 52.33M / 31.22M weights, 6.27 / 10.53 / 6.42 GMACs).
+The paper's 31.9M for Attention-56 is `count_params()` with BN statistics (31.88M).
 
 Depth (`Spec.depth`) counts what the paper counts: 3 per residual unit on the trunk path,
 plus the stem conv and the FC; mask branches and projection shortcuts do not count. With
@@ -45,7 +46,7 @@ CIFAR layout choices (the paper gives neither widths nor mask levels for CIFAR):
 import dataclasses
 from typing import Tuple
 
-LAYOUTS = ('imagenet', 'cifar')
+NETWORK_LAYOUTS = ('imagenet', 'cifar')  # the values of `Spec.layout`
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,7 +61,12 @@ class Spec:
   channels: output channels of stages 1..4.
   strides: stride of the first unit of stages 1..4.
   mask_levels: max-pool levels of the soft mask branch in stages 1, 2, 3.
-  cardinality: groups of the 3x3 conv: 1 = pre-activation bottleneck, 32 = ResNeXt unit.
+  cardinality: groups of every unit's 3x3 conv (32 in AttentionNeXt's ResNeXt units).
+  preact: True: pre-activation units (BN-ReLU before each conv), a BN-ReLU after the last
+    unit and a BN-ReLU-conv-BN-ReLU-conv mask head (Attention-56/92); False: post-activation
+    units (conv-BN-ReLU, BN on projection shortcuts, ReLU after the addition), nothing after
+    the last unit and a conv-BN-ReLU-conv mask head (AttentionNeXt-56/92).
+    See `ran_model.blocks`.
   pre_post_units: residual units before and after each module's trunk/mask split (p).
   trunk_units: residual units in each trunk branch (t).
   mask_units: residual units between adjacent pooling/upsampling layers in a mask (r).
@@ -78,19 +84,16 @@ class Spec:
   min_input_size: int
   default_input_size: int
   cardinality: int = 1
+  preact: bool = True
   pre_post_units: int = 1
   trunk_units: int = 2
   mask_units: int = 1
   final_units: int = 3
 
   def __post_init__(self):
-    if self.layout not in LAYOUTS:
-      raise ValueError(f'layout must be one of {LAYOUTS}. Received layout={self.layout!r}')
-
-  @property
-  def unit(self) -> str:
-    """'resnext' (grouped 3x3) or 'preact' (plain pre-activation bottleneck)."""
-    return 'resnext' if self.cardinality > 1 else 'preact'
+    if self.layout not in NETWORK_LAYOUTS:
+      raise ValueError(f'layout must be one of {NETWORK_LAYOUTS}. '
+                       f'Received layout={self.layout!r}')
 
   @property
   def depth(self) -> int:
@@ -110,7 +113,7 @@ _IMAGENET = Spec(
     widths=(64, 128, 256, 512), channels=(256, 512, 1024, 2048), strides=(1, 2, 2, 2),
     mask_levels=(3, 2, 1), min_input_size=64, default_input_size=224)
 _IMAGENET_NEXT = dataclasses.replace(
-    _IMAGENET, widths=(128, 256, 512, 1024), cardinality=32)
+    _IMAGENET, widths=(128, 256, 512, 1024), cardinality=32, preact=False)
 _CIFAR = Spec(
     layout='cifar', modules=(1, 1, 1), stem_channels=16,
     widths=(16, 32, 64, 64), channels=(64, 128, 256, 256), strides=(1, 2, 2, 1),

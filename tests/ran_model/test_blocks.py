@@ -7,9 +7,10 @@ import ran_model
 from ran_model import blocks
 
 
-def _unit_model(input_shape, **kwargs):
+def _unit_model(input_shape, *, width, groups=1, preact=True, **kwargs):
   inputs = keras.Input(input_shape)
-  return keras.Model(inputs, blocks.residual_unit(inputs, name='u', **kwargs))
+  unit = blocks.Bottleneck(width=width, groups=groups, preact=preact)
+  return keras.Model(inputs, unit(inputs, name='u', **kwargs))
 
 
 def _source(model, layer_name, position=None):
@@ -40,15 +41,39 @@ def test_identity_unit_adds_the_raw_input():
 
 
 def test_resnext_unit_groups_its_3x3():
-  model = _unit_model((4, 4, 64), width=64, groups=32)
+  model = _unit_model((4, 4, 64), width=64, groups=32, preact=False)
   conv = model.get_layer('u_2_conv')
   assert conv.groups == 32 and conv.kernel.shape == (3, 3, 2, 64)
 
 
-def _module_model(input_shape, *, residual_attention=True, attention_type='mixed', levels=2):
+def test_post_activation_projection_unit_normalises_both_branches_then_relu():
+  model = _unit_model((8, 8, 16), width=8, groups=4, preact=False, channels=32, stride=2)
+  assert model.output.shape.as_list() == [None, 4, 4, 32]
+  assert [l.name for l in model.layers[1:]] == [
+      'u_1_conv', 'u_1_bn', 'u_1_relu', 'u_2_conv', 'u_2_bn', 'u_2_relu', 'u_0_conv',
+      'u_3_conv', 'u_0_bn', 'u_3_bn', 'u_add', 'u_out']
+  assert model.get_layer('u_2_conv').strides == model.get_layer('u_0_conv').strides == (2, 2)
+  assert _source(model, 'u_0_conv').startswith('input')
+  assert _source(model, 'u_1_conv').startswith('input')
+  assert {_source(model, 'u_add', 0), _source(model, 'u_add', 1)} == {'u_0_bn', 'u_3_bn'}
+  assert isinstance(model.get_layer('u_out'), keras.layers.ReLU)
+  assert _source(model, 'u_out') == 'u_add'
+
+
+def test_post_activation_identity_unit_adds_the_input_before_its_relu():
+  model = _unit_model((8, 8, 16), width=8, preact=False)
+  assert 'u_0_conv' not in [l.name for l in model.layers]
+  assert _source(model, 'u_add', 0).startswith('input')
+  assert _source(model, 'u_add', 1) == 'u_3_bn'
+  x = np.random.default_rng(0).normal(size=(2, 8, 8, 16)).astype(np.float32)
+  assert model(x, training=False).numpy().min() == 0.  # ReLU output
+
+
+def _module_model(input_shape, *, residual_attention=True, attention_type='mixed', levels=2,
+                  preact=True):
   inputs = keras.Input(input_shape)
   outputs = blocks.attention_module(
-      inputs, blocks.identity_unit(width=4, groups=1), pre_post_units=1, trunk_units=2,
+      inputs, blocks.Bottleneck(width=4, preact=preact), pre_post_units=1, trunk_units=2,
       mask_levels=levels, mask_units_per_level=1, attention_type=attention_type,
       residual_attention=residual_attention, name='m')
   model = keras.Model(inputs, outputs)
@@ -56,9 +81,10 @@ def _module_model(input_shape, *, residual_attention=True, attention_type='mixed
   return model, keras.Model(inputs, [model.get_layer(n).output for n in probes])
 
 
-@pytest.mark.parametrize('residual_attention', [True, False])
-def test_module_output_is_mask_times_trunk(residual_attention):
-  _, probe = _module_model((12, 10, 16), residual_attention=residual_attention)
+@pytest.mark.parametrize('residual_attention, preact', [(True, True), (False, True),
+                                                        (True, False)])
+def test_module_output_is_mask_times_trunk(residual_attention, preact):
+  _, probe = _module_model((12, 10, 16), residual_attention=residual_attention, preact=preact)
   x = np.random.default_rng(0).normal(size=(2, 12, 10, 16)).astype(np.float32)
   trunk, mask, out = (t.numpy() for t in probe(x, training=False))
   assert trunk.shape == mask.shape == out.shape == (2, 12, 10, 16)
@@ -114,3 +140,12 @@ def test_stage_c_mask_pins_its_layer_names(tiny_attention_56):
       + [f'stage3_attn1_mask_{u}_{l}' for u in ('down1_res1', 'up1_res1') for l in unit_layers]
       + [f'stage3_attn1_mask_head_{k}_{l}' for k in (1, 2) for l in ('bn', 'relu', 'conv')])
   assert names == sorted(expected)
+
+
+def test_post_activation_mask_head_is_conv_bn_relu_conv_sigmoid():
+  model, _ = _module_model((8, 8, 16), levels=1, preact=False)
+  head = [l.name for l in model.layers if l.name.startswith('m_mask_head_')]
+  assert head == ['m_mask_head_1_conv', 'm_mask_head_1_bn', 'm_mask_head_1_relu',
+                  'm_mask_head_2_conv']
+  assert _source(model, 'm_mask_head_1_conv') == 'm_mask_up1_resize'
+  assert _source(model, 'm_mask') == 'm_mask_head_2_conv'

@@ -49,6 +49,25 @@ def test_layer_addresses_of_attention_92():
     assert address in names
 
 
+def test_layer_addresses_of_attention_next_56():
+  model = ran_model.build_model('attention_next_56', input_shape=(64, 64, 3),
+                                width_multiplier=TINY)
+  names = [l.name for l in model.layers]
+  assert len(names) == len(set(names)) == 382  # the prototxt's 381 layers plus the input
+  assert names[:5] == ['images', 'stem_conv', 'stem_bn', 'stem_relu', 'stem_pool']
+  # Post-activation units end in a ReLU: no pre-activation, no BN-ReLU before the pool.
+  assert names[-4:] == ['stage4_res3_out', 'avg_pool', 'logits', 'predictions']
+  assert not [n for n in names if 'preact' in n or n.startswith('final_')]
+  stage1_inputs = {l.name: l.input.node.layer.name for l in model.layers
+                   if l.name in ('stage1_res1_0_conv', 'stage1_res1_1_conv')}
+  assert stage1_inputs == {'stage1_res1_0_conv': 'stem_pool', 'stage1_res1_1_conv': 'stem_pool'}
+  for address in ['stage1_res1_0_bn', 'stage2_attn1_trunk_res2_3_bn',
+                  'stage2_attn1_trunk_res2_add', 'stage2_attn1_mask_skip1_out',
+                  'stage3_attn1_mask_head_1_bn', 'stage3_attn1_mask', 'stage3_attn1_out',
+                  'stage4_res1_0_bn']:
+    assert address in names
+
+
 @pytest.mark.parametrize('input_shape, batch_shape', [
     ((320, 320, 3), (1, 320, 320, 3)),
     ((257, 193, 3), (1, 257, 193, 3)),
