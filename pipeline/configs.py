@@ -33,7 +33,7 @@ class PipelineConfig:
   """Everything one pipeline run needs; runner flags override fields by name."""
   pipeline_name: str = _field('ran-dev', 'Pipeline name in ML Metadata and the registry.')
   dataset: str = _field(
-      'cure_tsr', 'Dataset: its layout reader (components/example_gen/formats.py) and its '
+      'cure_tsr', 'Dataset: its layout reader (components/example_gen/formats/) and its '
       'schema (data_schemas/<dataset>.pbtxt).')
   data_root: Optional[str] = _field(
       None, 'Dataset root in its published layout. Default: <output_dir>/data/<dataset>, '

@@ -4,8 +4,7 @@ import shutil
 
 from tfx import v1 as tfx
 
-from components.example_gen import cure_tsr
-from components.example_gen import formats
+from components import example_gen
 from pipeline import results
 from pipeline.configs import ConfigError
 from pipeline.configs import PipelineConfig
@@ -13,7 +12,7 @@ from pipeline.pipeline import create_pipeline
 
 
 def prepare_data(config: PipelineConfig) -> None:
-  """Renders the embedded CURE-TSR-layout sample on first use; checks a given data root exists.
+  """Renders the dataset's embedded sample on first use; checks a given data root exists.
 
   Raises ConfigError when `config.data_root` or `config.examples_dir` was given but is
   missing, or when the default location is asked of a dataset that has no embedded sample.
@@ -23,27 +22,28 @@ def prepare_data(config: PipelineConfig) -> None:
       raise ConfigError(f'--examples_dir {config.examples_dir} does not exist or is not a '
                         'directory')
     return
-  root = config.resolved_data_root
+  data_root = config.resolved_data_root
   if config.data_root is not None:
-    if not os.path.isdir(root):
-      raise ConfigError(f'--data_root {root} does not exist or is not a directory')
+    if not os.path.isdir(data_root):
+      raise ConfigError(f'--data_root {data_root} does not exist or is not a directory')
     try:  # the layout's own checks (label files present...), before any component runs
-      formats.make_layout(config.dataset, root, config.layout_options)
+      example_gen.make_layout(config.dataset, data_root, config.layout_options)
     except ValueError as error:
       raise ConfigError(str(error)) from None
     return
-  if os.path.isdir(root):
+  if os.path.isdir(data_root):
     return
-  if config.dataset != 'cure_tsr':
+  layout_class = example_gen.layout_class(config.dataset)
+  if not layout_class.has_sample:
     raise ConfigError(f'Dataset {config.dataset!r} has no embedded sample: give --data_root')
-  print(f'Rendering the embedded CURE-TSR-layout sample into {root} ...', flush=True)
-  partial = root + '.partial'  # renamed into place when complete: no half-written sample
+  print(f'Rendering the embedded {config.dataset} sample into {data_root} ...', flush=True)
+  partial = data_root + '.partial'  # renamed into place when complete: no half-written sample
   if os.path.isdir(partial):
     shutil.rmtree(partial)
-  counts = cure_tsr.write_sample(
+  counts = layout_class.render_sample(
       partial, seed=config.seed, train_per_class=config.sample_train_per_class,
       test_per_class=config.sample_test_per_class)
-  os.rename(partial, root)
+  os.rename(partial, data_root)
   print(f'  {sum(counts.values())} images written.', flush=True)
 
 
