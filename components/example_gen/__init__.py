@@ -10,8 +10,8 @@ The pipeline uses only the names below. The two component builders load TFX (abo
 first use, so Beam workers and the standalone job, which import the readers, never pay it.
 """
 from components.example_gen.formats import check_options
-from components.example_gen.formats import LAYOUT_CLASSES
 from components.example_gen.formats import layout_class
+from components.example_gen.formats import LAYOUT_CLASSES
 from components.example_gen.formats import make_layout
 from components.example_gen.formats.tfrecords import JOB_SPLIT_PATTERNS
 from components.example_gen.formats.tfrecords import TPU_SPLIT_PATTERNS

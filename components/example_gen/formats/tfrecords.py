@@ -4,8 +4,8 @@ Each record is checked and brought to the canonical keys: the image is decoded (
 re-encoded only when it is not RGB JPEG/PNG), `label_offset` is added to the label (-1 for the
 TF/TPU ImageNet converters, whose labels run 1..1000), the class name comes from the curated
 schema of the dataset named by `classes_of`, and a record's own `image/class/synset` must
-agree with it. `scenario/*` features are kept. TF/TPU shards (`train-00000-of-01024`, `validation-00000-of-00128`,
-uncompressed) import with split_patterns {'train': 'train-*', 'eval': 'validation-*'}.
+agree with it. `scenario/*` features are kept. TF/TPU shards (`train-00000-of-01024`,
+`validation-00000-of-00128`, uncompressed) import with TPU_SPLIT_PATTERNS.
 """
 import os
 from typing import Iterator, List, Mapping, Tuple, Union

@@ -252,19 +252,15 @@ def test_pipeline_component_fails_over_the_quarantine_limit(dirty_root, tmp_path
 
 
 def test_the_cli_runs_as_a_module_without_tfx():
-  """`python -m components.example_gen` and the readers need no TFX; the package loads it
-  only for the component builders (about 4 s, else paid by every Beam worker process)."""
+  """`python -m components.example_gen` and the readers it imports need no TFX: the package
+  loads it only for the component builders (about 4 s, else paid by every Beam worker)."""
   script = ('import runpy, sys\n'
-            'loaded = lambda: any(m.split(".")[0] == "tfx" for m in sys.modules)\n'
             'sys.argv = ["-m", "--help"]\n'
             'try:\n'
             '  runpy.run_module("components.example_gen", run_name="__main__", alter_sys=True)\n'
             'except SystemExit as done:\n'
             '  assert done.code == 0, done.code\n'
-            'assert not loaded()\n'
-            'from components import example_gen\n'
-            'assert example_gen.image_example_gen.__module__.endswith(".executor")\n'
-            'assert loaded()\n')
+            'assert not [m for m in sys.modules if m.split(".")[0] == "tfx"]\n')
   run = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
                        check=False, env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '3'})
   assert run.returncode == 0, run.stderr[-2000:]

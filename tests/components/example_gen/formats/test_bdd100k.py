@@ -14,10 +14,10 @@ import tensorflow_data_validation as tfdv
 
 from components import features
 from components import schemas
-from components.example_gen.formats import bdd100k
-from components.example_gen.formats import bdd100k_fixture
 from components.example_gen import job
 from components.example_gen import layout
+from components.example_gen.formats import bdd100k
+from components.example_gen.formats import bdd100k_fixture
 from example_util import feature as _feature
 from example_util import read_examples
 from example_util import read_quarantine

@@ -13,11 +13,11 @@ import tensorflow_data_validation as tfdv
 
 from components import features
 from components import schemas
-from components.example_gen.formats import cifar
 from components.example_gen import job
 from components.example_gen import layout
-from example_util import feature as _feature
+from components.example_gen.formats import cifar
 from example_util import by_filename as _by_filename
+from example_util import feature as _feature
 from example_util import read_quarantine
 from example_util import shard_glob
 

@@ -9,10 +9,10 @@ import pytest
 
 from components import features
 from components import schemas
-from components.example_gen.formats import gtsrb
-from components.example_gen.formats import gtsrb_fixture
 from components.example_gen import job
 from components.example_gen import layout
+from components.example_gen.formats import gtsrb
+from components.example_gen.formats import gtsrb_fixture
 from example_util import decoded_pixels
 from example_util import feature as _feature
 from example_util import file_pixels
@@ -384,7 +384,7 @@ def test_layout_errors_name_the_problem(gtsrb_original, gtsrb_kaggle, tmp_path):
     f.write('Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;ClassId\n')
   with pytest.raises(layout.LayoutError, match=re.escape(os.path.join(semicolons, 'Train.csv'))):
     gtsrb.Gtsrb(semicolons)
-  with pytest.raises(ValueError, match="test_labels='GT-final_test.csv': only the gtsrb_original"):
+  with pytest.raises(ValueError, match="test_labels='GT-final_test.csv': only the original"):
     gtsrb.Gtsrb(gtsrb_kaggle[0], test_labels='GT-final_test.csv')
   with pytest.raises(ValueError, match='eval_fraction=1.5'):
     gtsrb.Gtsrb(gtsrb_original[0], eval_fraction=1.5)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from components.example_gen.formats import gtsrb_fixture
-from example_util import file_tree as _tree
 from example_util import file_pixels
+from example_util import file_tree as _tree
 
 # The writer's defaults: classes 0, 1, 14; 2 tracks x 3 frames each; 2 test images per class.
 TRAIN_IMAGES, TEST_IMAGES = 18, 6
@@ -75,7 +75,7 @@ def test_fixture_is_deterministic_and_the_same_in_both_editions(tmp_path, gtsrb_
   assert trees[0] == trees[1]
   assert trees[0].keys() == trees[2].keys()
   assert all(trees[0][path] != trees[2][path] for path in trees[0] if path.endswith('.ppm'))
-  # Same seed, same pixels and rows: gtsrb_original PPM and Kaggle PNG of one image.
+  # Same seed, same pixels and rows: original PPM and Kaggle PNG of one image.
   assert list(gtsrb_original[1].values()) == list(gtsrb_kaggle[1].values())
   np.testing.assert_array_equal(
       file_pixels(os.path.join(gtsrb_original[0], 'Final_Training/Images/00014/00001_00002.ppm')),

@@ -15,8 +15,8 @@ from components import stable_hash
 from components.example_gen import job
 from components.example_gen import layout
 from components.example_gen.formats import manifest
-from example_util import feature as _feature
 from example_util import by_filename as _by_filename
+from example_util import feature as _feature
 from example_util import read_quarantine
 from example_util import shard_glob
 
