@@ -68,7 +68,7 @@ class Rejected(NamedTuple):
 
 class Skipped(NamedTuple):
   """An item the layout's options leave out on purpose (e.g. a box under min_box_size): not
-  damaged, so not quarantined, but counted under `skipped` in the report."""
+  damaged, so not quarantined, but counted under `skipped` in the counts."""
   source: str
   reason: str
   detail: str

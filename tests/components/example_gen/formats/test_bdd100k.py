@@ -68,7 +68,7 @@ def test_vocabularies_follow_the_published_dataset():
   assert bdd100k.scenario_token('') == bdd100k.scenario_token('/') == 'unknown'
 
 
-def test_clean_fixture_report(clean):
+def test_clean_fixture_counts(clean):
   _, counts = clean
   assert (counts.found, counts.written) == (48, 48)
   assert counts.splits == {'train': 24, 'eval': 24}

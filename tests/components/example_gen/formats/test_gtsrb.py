@@ -146,14 +146,14 @@ def _track(relative):
   return int(relative.split('/')[-2]), int(name.split('_')[0])
 
 
-def test_no_track_is_in_both_train_and_eval_and_layouts_agree(original_run, kaggle_run):
+def test_no_track_is_in_both_train_and_eval_and_editions_agree(original_run, kaggle_run):
   splits = {}
   for run in (original_run, kaggle_run):
     for relative, (split, _) in run[1].items():
       if split != 'test':
         splits.setdefault(_track(relative), set()).add(split)
   assert len(splits) == 6
-  assert all(len(found) == 1 for found in splits.values())  # whole tracks, in both layouts
+  assert all(len(found) == 1 for found in splits.values())  # whole tracks, in both editions
   assert {split for found in splits.values() for split in found} == {'train', 'eval'}
 
 

@@ -1,5 +1,5 @@
-"""ImageNet layouts: labels of named files, the dirty training files, quarantine of bad input,
-layout errors and the curated schema."""
+"""ImageNet, either edition: labels of named files, the dirty training files, quarantine of bad
+input, layout errors and the curated schema."""
 import os
 import pickle
 import shutil
