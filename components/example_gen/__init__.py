@@ -15,14 +15,12 @@ from components.example_gen.formats import LAYOUT_CLASSES
 from components.example_gen.formats import make_layout
 from components.example_gen.formats.tfrecords import JOB_SPLIT_PATTERNS
 from components.example_gen.formats.tfrecords import TPU_SPLIT_PATTERNS
-from components.example_gen.layout import Layout
 from components.example_gen.layout import LayoutError
 
 _COMPONENT_BUILDERS = ('image_example_gen', 'import_example_gen')  # in executor.py
 
 __all__ = ['check_options', 'image_example_gen', 'import_example_gen', 'JOB_SPLIT_PATTERNS',
-           'Layout', 'LAYOUT_CLASSES', 'layout_class', 'LayoutError', 'make_layout',
-           'TPU_SPLIT_PATTERNS']
+           'LAYOUT_CLASSES', 'layout_class', 'LayoutError', 'make_layout', 'TPU_SPLIT_PATTERNS']
 
 
 def __getattr__(name: str):
