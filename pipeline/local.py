@@ -33,7 +33,10 @@ def prepare_data(config: PipelineConfig) -> None:
     return
   if os.path.isdir(data_root):
     return
-  layout_class = example_gen.layout_class(config.dataset)
+  try:
+    layout_class = example_gen.layout_class(config.dataset)
+  except ValueError as error:  # an unknown dataset
+    raise ConfigError(str(error)) from None
   if not layout_class.has_sample:
     raise ConfigError(f'Dataset {config.dataset!r} has no embedded sample: give --data_root')
   print(f'Rendering the embedded {config.dataset} sample into {data_root} ...', flush=True)

@@ -66,6 +66,13 @@ def test_datasets_without_a_sample_need_a_data_root(tmp_path):
     local.prepare_data(config)
 
 
+def test_an_unknown_dataset_is_a_config_error(tmp_path):
+  from pipeline import local  # pylint: disable=g-import-not-at-top
+  config = dataclasses.replace(configs.DEV, dataset='mnist', output_dir=str(tmp_path))
+  with pytest.raises(configs.ConfigError, match="Unknown dataset 'mnist'; known: \\['bdd100k'"):
+    local.prepare_data(config)
+
+
 def test_default_data_root_is_rendered_once(tmp_path, monkeypatch):
   from components.example_gen import sample  # pylint: disable=g-import-not-at-top
   from components.example_gen.formats import cure_tsr  # pylint: disable=g-import-not-at-top
