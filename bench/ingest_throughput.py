@@ -1,6 +1,6 @@
 """Images/s of Beam ingestion against a plain single-process Python loop, on ImageNet layout.
 
-A generated ILSVRC2012-layout fixture (`imagenet.write_fixture`: JPEGs of ImageNet's typical
+A generated ILSVRC2012-layout fixture (`imagenet_fixture.write_fixture`: JPEGs of ImageNet's typical
 size, train folders per wnid plus the flat validation folder) is ingested by:
   plain loop: one process walks the layout (sources -> items -> read, the same per-image work)
     and writes one gzipped TFRecord per split;
@@ -27,9 +27,9 @@ os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-from components.example_gen import formats  # pylint: disable=g-import-not-at-top
-from components.example_gen import imagenet  # pylint: disable=g-import-not-at-top
+from components import example_gen  # pylint: disable=g-import-not-at-top
 from components.example_gen import job  # pylint: disable=g-import-not-at-top
+from components.example_gen.formats import imagenet_fixture  # pylint: disable=g-import-not-at-top
 from components.example_gen.layout import Rejected  # pylint: disable=g-import-not-at-top
 
 BEAM_MODES = (('in_memory', 1), ('in_memory', 2), ('multi_threading', 2),
@@ -57,10 +57,10 @@ def plain_loop(layout, output_dir: str) -> int:
 
 
 def beam_job(layout, output_dir: str, running_mode: str, workers: int) -> int:
-  report = job.run(layout, output_dir, num_shards=8, beam_pipeline_args=[
+  counts = job.run(layout, output_dir, num_shards=8, beam_pipeline_args=[
       '--runner=DirectRunner', f'--direct_running_mode={running_mode}',
       f'--direct_num_workers={workers}'])
-  return report['written']
+  return counts.written
 
 
 def _timed(function, *args):
@@ -83,10 +83,10 @@ def main():
   try:
     root = os.path.join(work, 'imagenet')
     start = time.perf_counter()
-    imagenet.write_fixture(root, wnids=_FIRST_WNIDS, train_per_class=per_class,
-                           val_per_class=max(1, per_class // 20), image_size=(width, height),
-                           quirks=False)
-    layout = formats.make_layout('imagenet', root)
+    imagenet_fixture.write_fixture(root, wnids=_FIRST_WNIDS, train_per_class=per_class,
+                                   val_per_class=max(1, per_class // 20),
+                                   image_size=(width, height), quirks=False)
+    layout = example_gen.make_layout('imagenet', root)
     found = sum(1 for s in layout.sources() for _ in layout.items(s))
     print(f'fixture: {found} JPEGs of {width}x{height} in {time.perf_counter() - start:.0f} s '
           f'({os.cpu_count()} CPUs)')

@@ -1,6 +1,6 @@
 """Training input pipeline images/s against the model's training images/s, in one process.
 
-For each image size, `--images` generated photo-like images (`imagenet.smooth_image`) are
+For each image size, `--images` generated photo-like images (`imagenet_fixture.smooth_image`) are
 written as canonical tf.Examples to `--shards` gzipped TFRecords on local disk:
   224: 'imagenet' recipe, 500x375 JPEGs (quality 90, about 53 KiB: ImageNet's typical size),
     against attention_56 (batch 8, 1000 classes);
@@ -40,7 +40,7 @@ import tf_keras as keras
 from bench import model_throughput
 from bench import report
 from components import features
-from components.example_gen import imagenet
+from components.example_gen.formats import imagenet_fixture
 from components.trainer import input_pipeline
 
 TARGET_SIZE, TARGET_RATIO = 224, 2.0
@@ -72,7 +72,7 @@ def write_shards(directory: str, setup: Setup, *, images: int, shards: int) -> s
   width, height = setup.source_size
   for i in range(images):
     out = io.BytesIO()
-    imagenet.smooth_image(rng, setup.source_size, rng.integers(-40, 41, 3)).save(
+    imagenet_fixture.smooth_image(rng, setup.source_size, rng.integers(-40, 41, 3)).save(
         out, format=setup.image_format.upper(), quality=90)
     writers[i % shards].write(features.make_example(
         encoded=out.getvalue(), image_format=setup.image_format, height=height, width=width,

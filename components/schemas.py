@@ -26,6 +26,13 @@ def load_schema(path: str) -> schema_pb2.Schema:
     return text_format.Parse(f.read(), schema_pb2.Schema())
 
 
+def write_schema(schema: schema_pb2.Schema, path: str):
+  """Writes `schema` as text to `path` (local or gs://), making its folder."""
+  tf.io.gfile.makedirs(os.path.dirname(path))
+  with tf.io.gfile.GFile(path, 'w') as f:
+    f.write(text_format.MessageToString(schema))
+
+
 def class_names(schema: schema_pb2.Schema) -> Tuple[str, ...]:
   """Class names in label order: the string domain of the class-text feature."""
   text = next(f for f in schema.feature if f.name == features.LABEL_TEXT)

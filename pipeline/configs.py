@@ -36,7 +36,7 @@ class PipelineConfig:
       None, 'The registry entry blessed models become versions of (letters, digits, ".", "_", '
       '"-"). Default: the pipeline name. Not the network: that is --model_name.')
   dataset: str = _field(
-      'cure_tsr', 'Dataset: its layout reader (components/example_gen/formats.py) and its '
+      'cure_tsr', 'Dataset: its layout reader (components/example_gen/formats/) and its '
       'schema (data_schemas/<dataset>.pbtxt).')
   data_root: Optional[str] = _field(
       None, 'Dataset root in its published layout. Default: <output_dir>/data/<dataset>, '

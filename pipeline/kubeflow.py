@@ -66,10 +66,10 @@ def compile_pipeline(config: PipelineConfig, *, output_file: str) -> str:
   """
   config = container_config(config)  # before the slow TFX import: bad paths fail fast
   from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
-  from components.example_gen import formats  # pylint: disable=g-import-not-at-top
+  from components import example_gen  # pylint: disable=g-import-not-at-top
   from pipeline.pipeline import create_pipeline  # pylint: disable=g-import-not-at-top
   try:  # the reader's own checks, as --runner=local makes them before any step runs
-    formats.check_options(formats.layout_class(config.dataset), config.layout_options)
+    example_gen.check_options(config.dataset, config.layout_options)
   except ValueError as error:
     raise ConfigError(str(error)) from None
   runner = tfx.orchestration.experimental.KubeflowV2DagRunner(

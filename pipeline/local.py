@@ -9,14 +9,14 @@ from typing import Iterator
 
 from tfx import v1 as tfx
 
-from components.example_gen import cure_tsr
-from components.example_gen import formats
+from components import example_gen
 from pipeline import results
 from pipeline.configs import ConfigError
 from pipeline.configs import PipelineConfig
 from pipeline.pipeline import create_pipeline
 
 LOCK_FILE = 'run.lock'  # under the output dir: who runs there now
+
 
 
 def check_inputs(config: PipelineConfig) -> None:
@@ -27,33 +27,38 @@ def check_inputs(config: PipelineConfig) -> None:
       raise ConfigError(f'--examples_dir {config.examples_dir} does not exist or is not a '
                         'directory')
     return
+  data_root = config.resolved_data_root
   if config.data_root is not None:
-    if not os.path.isdir(config.data_root):
-      raise ConfigError(f'--data_root {config.data_root} does not exist or is not a directory')
+    if not os.path.isdir(data_root):
+      raise ConfigError(f'--data_root {data_root} does not exist or is not a directory')
     try:  # the layout's own checks (label files present...), before any component runs
-      formats.make_layout(config.dataset, config.data_root, config.layout_options)
+      example_gen.make_layout(config.dataset, data_root, config.layout_options)
     except ValueError as error:
       raise ConfigError(str(error)) from None
 
 
 def prepare_data(config: PipelineConfig) -> None:
-  """Renders the embedded CURE-TSR-layout sample at the default data root on first use;
+  """Renders the dataset's embedded sample at the default data root on first use;
   ConfigError when that is asked of a dataset that has no embedded sample."""
-  root = config.resolved_data_root
+  data_root = config.resolved_data_root
   if config.examples_dir is not None or config.data_root is not None:
     return
-  if os.path.isdir(root):
+  if os.path.isdir(data_root):
     return
-  if config.dataset != 'cure_tsr':
+  try:
+    layout_class = example_gen.layout_class(config.dataset)
+  except ValueError as error:  # an unknown dataset
+    raise ConfigError(str(error)) from None
+  if not layout_class.has_sample:
     raise ConfigError(f'Dataset {config.dataset!r} has no embedded sample: give --data_root')
-  print(f'Rendering the embedded CURE-TSR-layout sample into {root} ...', flush=True)
-  partial = root + '.partial'  # renamed into place when complete: no half-written sample
+  print(f'Rendering the embedded {config.dataset} sample into {data_root} ...', flush=True)
+  partial = data_root + '.partial'  # renamed into place when complete: no half-written sample
   if os.path.isdir(partial):
     shutil.rmtree(partial)
-  counts = cure_tsr.write_sample(
+  counts = layout_class.render_sample(
       partial, seed=config.seed, train_per_class=config.sample_train_per_class,
       test_per_class=config.sample_test_per_class)
-  os.rename(partial, root)
+  os.rename(partial, data_root)
   print(f'  {sum(counts.values())} images written.', flush=True)
 
 

@@ -2,44 +2,33 @@
 import os
 from typing import Any, Dict, Optional
 
-from google.protobuf import text_format
 from ml_metadata.proto import metadata_store_pb2
-import tensorflow as tf
 from tfx import v1 as tfx
 
 from components import evaluation
 from components import features
 from components import evaluation_dashboard
+from components import example_gen
 from components import registry_pusher
 from components import schemas
-from components.example_gen import executor as example_gen
-from components.example_gen import formats
-from components.example_gen import manifest
-from components.example_gen import tfrecords
 from components import trainer as trainer_step
 from components import transform as transform_step
 import ran_model
 from pipeline import code_versions
 from pipeline.configs import ConfigError
-from pipeline.configs import PROJECT_ROOT
 from pipeline import vertex_training
 from pipeline.configs import PipelineConfig
 
-IMPORT_SPLIT_PATTERNS = {'job': tfrecords.DEFAULT_SPLIT_PATTERNS,
-                         'tf_tpu': tfrecords.TPU_SPLIT_PATTERNS}
+IMPORT_SPLIT_PATTERNS = {'job': example_gen.JOB_SPLIT_PATTERNS,
+                         'tf_tpu': example_gen.TPU_SPLIT_PATTERNS}
 
 
 def _schema_file(config: PipelineConfig) -> str:
-  """data_schemas/<dataset>.pbtxt; for a manifest dataset (whose classes and scenario columns
-  are the user's) the base schema filled in from the manifest, written under the pipeline root."""
-  if config.dataset != manifest.Manifest.dataset:
-    return schemas.schema_path(config.dataset)
-  layout = formats.make_layout(config.dataset, config.resolved_data_root, config.layout_options)
-  path = os.path.join(config.resolved_pipeline_root, 'schema', 'manifest.pbtxt')
-  tf.io.gfile.makedirs(os.path.dirname(path))
-  with tf.io.gfile.GFile(path, 'w') as f:
-    f.write(text_format.MessageToString(manifest.schema(layout)))
-  return path
+  """The dataset's schema file (Layout.schema_file): data_schemas/<dataset>.pbtxt, or one its
+  layout builds from the data (a manifest's classes), written under the pipeline root."""
+  return example_gen.layout_class(config.dataset).schema_file(
+      config.resolved_data_root, config.layout_options,
+      output_dir=os.path.join(config.resolved_pipeline_root, 'schema'))
 
 
 def _example_gen(config: PipelineConfig, version: str):
@@ -53,7 +42,7 @@ def _example_gen(config: PipelineConfig, version: str):
       raise ConfigError(f'--import_format {config.import_format!r}: choose from '
                         f'{sorted(IMPORT_SPLIT_PATTERNS)}')
     component = example_gen.import_example_gen(
-        config.examples_dir, dataset=config.dataset, label_offset=config.label_offset,
+        config.examples_dir, classes_of=config.dataset, label_offset=config.label_offset,
         split_patterns=IMPORT_SPLIT_PATTERNS[config.import_format],
         max_quarantined_fraction=config.max_quarantined_fraction, code_version=version)
   return component.with_id('ExampleGen')

@@ -9,10 +9,9 @@ from typing import Callable, List, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from components import image_codec
 from components import signatures
 from components.attention_maps import overlay
-from components.example_gen import images as image_files
-from components.example_gen.layout import BadInput
 from ran_model import attention_maps
 
 
@@ -52,13 +51,13 @@ def load_attention_signature(model_dir: str):
 
 def model_ready_bytes(data: bytes) -> bytes:
   """`data`, any image file Pillow reads (JPEG, PNG, BMP, PPM, ...), as RGB JPEG/PNG bytes,
-  the formats the signature decodes (the ExampleGen conversion, components/example_gen/images).
+  the formats the signature decodes (the ExampleGen conversion, components/image_codec.py).
 
   Raises ValueError for an empty, corrupt or unreadable file.
   """
   try:
-    return image_files.canonical_image(data).encoded
-  except BadInput as error:
+    return image_codec.canonical_image(data).encoded
+  except image_codec.BadInput as error:
     raise ValueError(str(error)) from error
 
 

@@ -18,10 +18,10 @@ import tensorflow as tf
 from components import evaluation_results
 from components import example_files
 from components import features
+from components import stable_hash
 from components.attention_maps import served
 from components.dashboard.formatting import escape, percent, size
 from components.dashboard.page import Section
-from components.example_gen import layout
 from ran_model import attention_maps
 
 TITLE = 'Where the model looks'
@@ -63,7 +63,7 @@ def _candidates(examples_uri: str, chosen, count: int, seed: int) -> Dict[str, L
   first, in one pass over the split (a bounded max-heap per slice)."""
   heaps: Dict[str, List] = {s.name: [] for s in chosen}
   for scenario, example in _read_examples(examples_uri):
-    rank = layout.stable_fraction(example.filename, seed)
+    rank = stable_hash.stable_fraction(example.filename, seed)
     for result in chosen:
       (feature, value), = result.key
       if scenario.get(feature) == str(value):

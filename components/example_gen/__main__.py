@@ -1,7 +1,7 @@
 """Standalone ingestion: `python -m components.example_gen --dataset NAME --data_root DIR
 --output_dir DIR [--num_shards N] [--option KEY=VALUE ...] [--beam_pipeline_args ...]`.
 
-Writes DIR/<split>/*.tfrecord.gz, DIR/quarantine/rejected.jsonl and DIR/ingest_report.json,
+Writes DIR/<split>/*.tfrecord.gz, DIR/quarantine/rejected.jsonl and DIR/ingest_counts.json,
 and exits 1 when more than --max_quarantined_fraction of the items were quarantined.
 """
 import argparse
@@ -12,10 +12,9 @@ from typing import Any, Dict, List, Optional, Sequence
 
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
-from components.example_gen import formats  # pylint: disable=g-import-not-at-top
+from components import example_gen  # pylint: disable=g-import-not-at-top
 from components.example_gen import ingest  # pylint: disable=g-import-not-at-top
 from components.example_gen import job  # pylint: disable=g-import-not-at-top
-from components.example_gen.layout import LayoutError  # pylint: disable=g-import-not-at-top
 
 
 def _option(text: str) -> Any:
@@ -32,9 +31,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
   parser = argparse.ArgumentParser(
       prog='python -m components.example_gen', description=__doc__.split('\n\n')[0],
       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-  parser.add_argument('--dataset', required=True, choices=sorted(formats.LAYOUTS))
+  parser.add_argument('--dataset', required=True, choices=sorted(example_gen.LAYOUT_CLASSES))
   parser.add_argument('--data_root', required=True, help='The dataset in its published layout.')
-  parser.add_argument('--output_dir', required=True, help='Where shards and the report go.')
+  parser.add_argument('--output_dir', required=True, help='Where shards, quarantine and counts go.')
   parser.add_argument('--num_shards', type=int, default=16, help='TFRecord shards per split.')
   parser.add_argument('--seed', type=int, default=0, help='Seed of hash splits.')
   parser.add_argument('--max_pixels', type=int, default=None,
@@ -59,14 +58,14 @@ def _layout_options(args: argparse.Namespace) -> Dict[str, Any]:
 def main(argv: Optional[List[str]] = None) -> int:
   args = parse_args(argv)
   try:
-    layout = formats.make_layout(args.dataset, args.data_root, _layout_options(args))
-    report = job.run(layout, args.output_dir, num_shards=args.num_shards,
+    layout = example_gen.make_layout(args.dataset, args.data_root, _layout_options(args))
+    counts = job.run(layout, args.output_dir, num_shards=args.num_shards,
                      beam_pipeline_args=args.beam_pipeline_args,
                      max_quarantined_fraction=args.max_quarantined_fraction)
-  except (LayoutError, ValueError, ingest.QuarantineLimitError) as error:
+  except (example_gen.LayoutError, ValueError, ingest.QuarantineLimitError) as error:
     print(f'error: {error}', file=sys.stderr)
     return 1 if isinstance(error, ingest.QuarantineLimitError) else 2
-  print(json.dumps(report, indent=2, sort_keys=True))
+  print(counts.to_json(), end='')
   return 0
 
 

@@ -3,7 +3,7 @@
 `image_example_gen` reads a dataset's published layout; `import_example_gen` imports TFRecords
 that were ingested before (by the standalone job, or TF/TPU-style ImageNet shards with 1-based
 labels). Both quarantine and count bad input the same way: the Examples artifact holds
-`quarantine/rejected.jsonl` and `ingest_report.json` beside its `Split-*` folders and carries
+`quarantine/rejected.jsonl` and `ingest_counts.json` beside its `Split-*` folders and carries
 the counts as custom properties (`found`, `written`, `quarantined`, `skipped`,
 `written_<split>`).
 
@@ -27,8 +27,9 @@ from tfx.types import standard_component_specs
 
 from components.example_gen import formats
 from components.example_gen import ingest
-from components.example_gen import tfrecords
+from components.example_gen.formats import tfrecords
 from components.example_gen.layout import Layout
+
 
 def _custom_config(values: Mapping[str, Any]) -> example_gen_pb2.CustomConfig:
   config = example_gen_pb2.CustomConfig()
@@ -94,7 +95,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
 
   def GenerateExamplesByBeam(self, pipeline, exec_properties):
     examples, outcomes = ingest.read_dataset(pipeline, self._layout)
-    ingest.write_accounting(outcomes, self._output_uri)
+    ingest.write_outcomes(outcomes, self._output_uri)
     return examples
 
   def Do(self, input_dict, output_dict, exec_properties):
@@ -102,14 +103,14 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         output_dict[standard_component_specs.EXAMPLES_KEY])
     self._layout, self._output_uri = _layout(exec_properties), examples.uri
     super().Do(input_dict, output_dict, exec_properties)
-    report = ingest.make_report(self._layout, examples.uri)
-    examples.set_int_custom_property('found', report['found'])
-    examples.set_int_custom_property('written', report['written'])
-    examples.set_int_custom_property('quarantined', report['found'] - report['written'])
-    examples.set_int_custom_property('skipped', sum(report['skipped'].values()))
-    for split, count in report['splits'].items():
+    counts = ingest.write_counts(self._layout, examples.uri)
+    examples.set_int_custom_property('found', counts.found)
+    examples.set_int_custom_property('written', counts.written)
+    examples.set_int_custom_property('quarantined', counts.found - counts.written)
+    examples.set_int_custom_property('skipped', sum(counts.skipped.values()))
+    for split, count in counts.splits.items():
       examples.set_int_custom_property(f'written_{split}', count)
-    ingest.check_quarantine(report, config_of(exec_properties)['max_quarantined_fraction'])
+    ingest.check_quarantine(counts, config_of(exec_properties)['max_quarantined_fraction'])
 
 
 class ImageExampleGen(FileBasedExampleGen):
@@ -131,7 +132,7 @@ class ImportImageExampleGen(ImportExampleGen):
 
 def _component(cls, dataset: str, data_root: str, options: Mapping[str, Any],
                splits: Sequence[str], max_quarantined_fraction: float, code_version: str):
-  formats.check_options(formats.layout_class(dataset), options)
+  formats.check_options(dataset, options)
   return cls(
       input_base=data_root,
       input_config=example_gen_pb2.Input(splits=[
@@ -156,17 +157,19 @@ def image_example_gen(dataset: str, data_root: str, *, options: Mapping[str, Any
                     formats.layout_class(dataset).splits, max_quarantined_fraction, code_version)
 
 
-def import_example_gen(examples_root: str, *, dataset: str, label_offset: int = 0,
+def import_example_gen(examples_root: str, *, classes_of: str, label_offset: int = 0,
                        split_patterns: Optional[Mapping[str, str]] = None,
                        max_quarantined_fraction: float = 0.01,
                        code_version: str = '') -> ImportImageExampleGen:
-  """ImportExampleGen for TFRecords under `examples_root` holding `dataset`'s classes.
+  """ImportExampleGen for TFRecords under `examples_root` whose labels index the classes of
+  dataset `classes_of` (its data_schemas/ file).
 
   Records are checked and brought to the canonical keys (tfrecords.TfRecords): `label_offset`
   is added to every label (-1 for TF/TPU ImageNet shards, whose labels are 1-based).
-  `split_patterns` (split -> glob under the root) default to the standalone job's layout.
+  `split_patterns` (split -> glob under the root) default to the standalone job's shards.
   """
-  split_patterns = dict(split_patterns or tfrecords.DEFAULT_SPLIT_PATTERNS)
-  options = {'dataset': dataset, 'label_offset': label_offset, 'split_patterns': split_patterns}
+  split_patterns = dict(split_patterns or tfrecords.JOB_SPLIT_PATTERNS)
+  options = {'classes_of': classes_of, 'label_offset': label_offset,
+             'split_patterns': split_patterns}
   return _component(ImportImageExampleGen, tfrecords.TfRecords.dataset, examples_root, options,
                     list(split_patterns), max_quarantined_fraction, code_version)

@@ -4,24 +4,27 @@
                                                                                  -> rejected
 
 Every item ends as examples of one split, as a quarantine record, or (left out on purpose by
-the layout's options) as skipped, and all three are counted; the counts become
-`ingest_report.json`, which reconciles: found = written + quarantined (skipped counted apart).
+the layout's options) as skipped, and all three are counted; the counts (`IngestCounts`,
+written as `ingest_counts.json`) reconcile: found = written + quarantined (skipped counted
+apart).
 """
+import dataclasses
 import hashlib
 import json
 import os
-from typing import Any, Dict, Mapping, NamedTuple, Tuple
+from typing import Any, Dict, NamedTuple, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
 
-from components.example_gen.layout import BadInput, Item, Layout, Rejected, Skipped
-from components.example_gen.layout import stable_fraction
+from components.example_gen import shards
+from components.example_gen.layout import BadInput, Item, Layout, REASONS, Rejected, Skipped
+from components.stable_hash import stable_fraction
 
 REJECTED = 'rejected'
 SKIPPED = 'skipped'
 COUNTS_FILE = 'ingest_counts.json'
-REPORT_FILE = 'ingest_report.json'
+_TALLY_FILE = 'outcome_tally.json'  # Beam's count per key, which write_counts reconciles
 _SPLIT, _REASON, _SKIP = 'split:', 'reason:', 'skip:'
 
 
@@ -31,6 +34,8 @@ class QuarantineLimitError(RuntimeError):
 
 def _tagged(outcome, tag: str):
   if isinstance(outcome, Rejected):
+    if outcome.reason not in REASONS:
+      raise ValueError(f'Unknown quarantine reason {outcome.reason!r}; known: {REASONS}')
     return beam.pvalue.TaggedOutput(REJECTED, outcome)
   if isinstance(outcome, Skipped):
     return beam.pvalue.TaggedOutput(SKIPPED, outcome)
@@ -88,10 +93,6 @@ def read_dataset(pipeline: beam.Pipeline, layout: Layout
       skipped=(items[SKIPPED], read[SKIPPED]) | 'AllSkipped' >> beam.Flatten())
 
 
-def shard_path(directory: str, split: str, shard: int, num_shards: int) -> str:
-  return os.path.join(directory, split, f'{split}-{shard:05d}-of-{num_shards:05d}.tfrecord.gz')
-
-
 class _WriteShard(beam.DoFn):
   """Reads one shard's items and writes its file; image bytes never cross a shuffle."""
 
@@ -99,7 +100,7 @@ class _WriteShard(beam.DoFn):
     (split, shard), items = shard_items
     items = sorted((i for i in items if i is not None),
                    key=lambda i: stable_fraction(i.source, layout.seed))
-    path = shard_path(directory, split, shard, num_shards)
+    path = shards.shard_path(directory, split, shard, num_shards)
     tf.io.gfile.makedirs(os.path.dirname(path))
     with tf.io.TFRecordWriter(path + '.partial', options='GZIP') as writer:
       for item in items:
@@ -113,7 +114,7 @@ class _WriteShard(beam.DoFn):
 
 def write_dataset(pipeline: beam.Pipeline, layout: Layout, directory: str,
                   num_shards: int) -> Outcomes:
-  """Writes `<directory>/<split>/<split>-SSSSS-of-NNNNN.tfrecord.gz` deterministically: an
+  """Writes the `shards` layout under `directory` deterministically: an
   item's shard and its place in the shard come from a seeded hash of its source, and each
   shard is read and written by one worker, so the same input and seed give the same files on
   any runner (only item paths are shuffled, never image bytes)."""
@@ -140,8 +141,9 @@ def quarantine_file(output_dir: str) -> str:
   return os.path.join(output_dir, 'quarantine', 'rejected.jsonl')
 
 
-def write_accounting(outcomes: Outcomes, output_dir: str):
-  """Writes `quarantine/rejected.jsonl` and the counts `ingest_counts.json` under output_dir."""
+def write_outcomes(outcomes: Outcomes, output_dir: str):
+  """Writes the quarantine `quarantine/rejected.jsonl` and the tally of every outcome (by
+  split, quarantine reason and skip reason) under output_dir, for `write_counts`."""
   _ = (outcomes.rejected
        | 'QuarantineLines' >> beam.Map(lambda r: json.dumps(r._asdict(), sort_keys=True))
        | 'WriteQuarantine' >> beam.io.WriteToText(
@@ -152,47 +154,60 @@ def write_accounting(outcomes: Outcomes, output_dir: str):
        | 'AllKeys' >> beam.Flatten()
        | 'Count' >> beam.combiners.Count.PerElement()
        | 'Collect' >> beam.combiners.ToDict()
-       | 'CountsJson' >> beam.Map(json.dumps, sort_keys=True)
-       | 'WriteCounts' >> beam.io.WriteToText(os.path.join(output_dir, COUNTS_FILE),
-                                              num_shards=1, shard_name_template=''))
+       | 'TallyJson' >> beam.Map(json.dumps, sort_keys=True)
+       | 'WriteTally' >> beam.io.WriteToText(os.path.join(output_dir, _TALLY_FILE),
+                                             num_shards=1, shard_name_template=''))
 
 
-def make_report(layout: Layout, output_dir: str) -> Dict[str, Any]:
-  """Reads the counts that `write_accounting` wrote; writes and returns `ingest_report.json`."""
-  with tf.io.gfile.GFile(os.path.join(output_dir, COUNTS_FILE)) as f:
-    counts = json.loads(f.read() or '{}')
-  splits = {split: counts.get(_SPLIT + split, 0) for split in layout.splits}
-  quarantined, skipped = ({key[len(prefix):]: n for key, n in sorted(counts.items())
+@dataclasses.dataclass(frozen=True)
+class IngestCounts:
+  """What ingesting one layout found and did: found = written + sum(quarantined.values());
+  skipped items (left out by the layout's options) are outside found."""
+  dataset: str
+  data_root: str
+  found: int                     # items
+  written: int                   # examples
+  splits: Dict[str, int]         # examples written per split
+  quarantined: Dict[str, int]    # items quarantined per reason
+  quarantined_fraction: float    # of found
+  skipped: Dict[str, int]        # items skipped per reason
+  quarantine_file: str           # the quarantine's JSON lines
+
+  def to_json(self) -> str:
+    return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + '\n'
+
+
+def write_counts(layout: Layout, output_dir: str) -> IngestCounts:
+  """Reconciles the tally that `write_outcomes` wrote; writes and returns the counts
+  (`ingest_counts.json` under output_dir)."""
+  with tf.io.gfile.GFile(os.path.join(output_dir, _TALLY_FILE)) as f:
+    tally = json.loads(f.read() or '{}')
+  splits = {split: tally.get(_SPLIT + split, 0) for split in layout.splits}
+  quarantined, skipped = ({key[len(prefix):]: n for key, n in sorted(tally.items())
                            if key.startswith(prefix)} for prefix in (_REASON, _SKIP))
   written, rejected = sum(splits.values()), sum(quarantined.values())
-  report = {
-      'dataset': layout.dataset,
-      'data_root': layout.data_root,
-      'found': written + rejected,
-      'written': written,
-      'splits': splits,
-      'quarantined': quarantined,
-      'quarantined_fraction': rejected / max(written + rejected, 1),
-      'skipped': skipped,
-      'quarantine_file': quarantine_file(output_dir),
-  }
-  with tf.io.gfile.GFile(os.path.join(output_dir, REPORT_FILE), 'w') as f:
-    f.write(json.dumps(report, indent=2, sort_keys=True) + '\n')
-  return report
+  counts = IngestCounts(
+      dataset=layout.dataset, data_root=layout.data_root, found=written + rejected,
+      written=written, splits=splits, quarantined=quarantined,
+      quarantined_fraction=rejected / max(written + rejected, 1), skipped=skipped,
+      quarantine_file=quarantine_file(output_dir))
+  with tf.io.gfile.GFile(os.path.join(output_dir, COUNTS_FILE), 'w') as f:
+    f.write(counts.to_json())
+  return counts
 
 
-def check_quarantine(report: Mapping[str, Any], max_fraction: float):
+def check_quarantine(counts: IngestCounts, max_fraction: float):
   """Raises QuarantineLimitError when more than `max_fraction` of the items were quarantined,
   or when nothing at all was found."""
-  if report['found'] == 0:
-    raise QuarantineLimitError(f'No items found under {report["data_root"]} for dataset '
-                               f'{report["dataset"]!r}: is this the right layout?')
-  if report['quarantined_fraction'] > max_fraction:
-    total = sum(report['quarantined'].values())
+  if counts.found == 0:
+    raise QuarantineLimitError(f'No items found under {counts.data_root} for dataset '
+                               f'{counts.dataset!r}: is this the right layout?')
+  if counts.quarantined_fraction > max_fraction:
+    total = sum(counts.quarantined.values())
     raise QuarantineLimitError(
-        f'{total} of {report["found"]} items ({report["quarantined_fraction"]:.2%}) were '
+        f'{total} of {counts.found} items ({counts.quarantined_fraction:.2%}) were '
         f'quarantined, over the limit of {max_fraction:.2%} (max_quarantined_fraction); '
-        f'reasons {report["quarantined"]}; see {report["quarantine_file"]}')
+        f'reasons {counts.quarantined}; see {counts.quarantine_file}')
 
 
 def fingerprint(layout: Layout) -> str:

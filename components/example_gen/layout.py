@@ -7,19 +7,28 @@ tf.Examples (`read`). Anything that cannot become an example is a `Rejected` out
 quarantined with a reason and counted, so items found = examples written + rejected. Items the
 layout's options exclude on purpose are `Skipped`: counted apart, outside `found`.
 Problems with the layout itself (no label file, unknown layout) raise `LayoutError` instead.
+
+A layout class also answers what the pipeline needs of its dataset before any data is read:
+its schema (`schema_file`) and, for a dataset that has one, the synthetic sample the `dev`
+profile runs on when no data root is given (`has_sample`, `render_sample`).
 """
 import abc
 import functools
-import hashlib
 import os
-from typing import Any, ClassVar, Dict, Iterable, Iterator, NamedTuple, Sequence, Tuple, Union
+from typing import (Any, ClassVar, Dict, Iterable, Iterator, Mapping, NamedTuple, Sequence, Tuple,
+                    Union)
 
 import tensorflow as tf
 
-# Why an item was quarantined; every Rejected carries one of these.
-EMPTY_FILE = 'empty_file'
-UNDECODABLE_IMAGE = 'undecodable_image'  # corrupt or truncated
-TOO_MANY_PIXELS = 'too_many_pixels'
+from components import schemas
+from components.image_codec import BadInput
+from components.image_codec import DEFAULT_MAX_PIXELS
+from components.image_codec import EMPTY_FILE
+from components.image_codec import TOO_MANY_PIXELS
+from components.image_codec import UNDECODABLE_IMAGE
+
+# Why an item was quarantined; every Rejected carries one of these. The image reasons
+# (EMPTY_FILE, UNDECODABLE_IMAGE, TOO_MANY_PIXELS) come from the image codec.
 MISSING_FILE = 'missing_file'            # listed in a label file, absent on disk
 MISSING_LABEL = 'missing_label'          # on disk, absent from the label file
 LABEL_OUT_OF_RANGE = 'label_out_of_range'
@@ -30,25 +39,12 @@ PATH_ESCAPES_ROOT = 'path_escapes_root'
 UNSAFE_PICKLE = 'unsafe_pickle'
 CORRUPT_RECORD_FILE = 'corrupt_record_file'
 REASONS = (EMPTY_FILE, UNDECODABLE_IMAGE, TOO_MANY_PIXELS, MISSING_FILE, MISSING_LABEL,
-           LABEL_OUT_OF_RANGE, LABEL_MISMATCH, MALFORMED_ROW, BAD_FILE_NAME, PATH_ESCAPES_ROOT, UNSAFE_PICKLE,
-           CORRUPT_RECORD_FILE)
-
-DEFAULT_MAX_PIXELS = 50_000_000  # about 7000 x 7000; ImageNet's largest is under 10M
+           LABEL_OUT_OF_RANGE, LABEL_MISMATCH, MALFORMED_ROW, BAD_FILE_NAME, PATH_ESCAPES_ROOT,
+           UNSAFE_PICKLE, CORRUPT_RECORD_FILE)
 
 
 class LayoutError(ValueError):
   """The layout itself is unusable (a required file is missing or unreadable)."""
-
-
-class BadInput(Exception):
-  """Raised while reading one item: it is quarantined with `reason` and `detail`."""
-
-  def __init__(self, reason: str, detail: str):
-    if reason not in REASONS:
-      raise ValueError(f'Unknown quarantine reason {reason!r}; known: {REASONS}')
-    super().__init__(f'{reason}: {detail}')
-    self.reason = reason
-    self.detail = detail
 
 
 class Item(NamedTuple):
@@ -72,7 +68,7 @@ class Rejected(NamedTuple):
 
 class Skipped(NamedTuple):
   """An item the layout's options leave out on purpose (e.g. a box under min_box_size): not
-  damaged, so not quarantined, but counted under `skipped` in the report."""
+  damaged, so not quarantined, but counted under `skipped` in the counts."""
   source: str
   reason: str
   detail: str
@@ -89,6 +85,7 @@ class Layout(abc.ABC):
   """
   dataset: ClassVar[str]  # the name in the format registry and data_schemas/
   splits: ClassVar[Tuple[str, ...]] = ('train', 'eval')
+  has_sample: ClassVar[bool] = False  # whether `render_sample` writes an embedded sample
 
   def __init__(self, data_root: str, *, seed: int = 0, max_pixels: int = DEFAULT_MAX_PIXELS):
     if not tf.io.gfile.isdir(data_root):
@@ -121,6 +118,23 @@ class Layout(abc.ABC):
     """Files and folders whose size and modification time stand for the input, so the
     pipeline's cache notices a changed dataset without stat-ing every image."""
     return [self.data_root]
+
+  @classmethod
+  def schema_file(cls, data_root: str, options: Mapping[str, Any], *, output_dir: str) -> str:
+    """The schema ImportSchemaGen imports: the curated data_schemas/<dataset>.pbtxt, which
+    needs neither the data nor `output_dir`. A layout whose classes come from its data
+    overrides this: it reads the layout at `data_root` (with reader `options`) and writes the
+    schema under `output_dir`."""
+    del data_root, options, output_dir  # a curated schema is the same for any data
+    return schemas.schema_path(cls.dataset)
+
+  @classmethod
+  def render_sample(cls, data_root: str, *, seed: int, train_per_class: int,
+                    test_per_class: int) -> Dict[str, int]:
+    """Writes the dataset's embedded sample (synthetic images in its published layout) under
+    `data_root`: `train_per_class` and `test_per_class` base images per class, from `seed`.
+    Returns the number of images written per folder. LayoutError unless `has_sample`."""
+    raise LayoutError(f'Dataset {cls.dataset!r} has no embedded sample')
 
   # Helpers for subclasses.
 
@@ -163,14 +177,3 @@ def read_bytes(path: str) -> bytes:
     raise BadInput(MISSING_FILE, f'{path} does not exist') from None
   except tf.errors.FailedPreconditionError as error:  # e.g. a folder where a file belongs
     raise BadInput(UNDECODABLE_IMAGE, f'{path} is not a readable file ({error.message})') from None
-
-
-def stable_fraction(key: str, seed: int) -> float:
-  """A uniform number in [0, 1) from `key` and `seed`, the same on every machine and run."""
-  digest = hashlib.sha256(f'{seed}:{key}'.encode()).digest()
-  return int.from_bytes(digest[:8], 'big') / 2.0**64
-
-
-def hash_split(key: str, seed: int, eval_fraction: float) -> str:
-  """'eval' for about `eval_fraction` of keys, else 'train'; stable for a (key, seed)."""
-  return 'eval' if stable_fraction(key, seed) < eval_fraction else 'train'

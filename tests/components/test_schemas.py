@@ -7,7 +7,8 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 
 from components import features
 from components import schemas
-from components.example_gen import cure_tsr
+from components.example_gen import sample
+from components.example_gen.formats import cure_tsr
 
 
 @pytest.fixture(name='schema')
@@ -65,8 +66,8 @@ def test_validation_passes_clean_examples_and_flags_injected_anomalies(schema, t
   """What ExampleValidator computes (tfdv.validate_statistics) on a clean CURE-TSR fixture,
   then with one example whose scenario value and label are outside the schema's domains."""
   root = str(tmp_path / 'cure_tsr')
-  cure_tsr.write_sample(root, seed=2, train_per_class=1, test_per_class=0,
-                        challenges=('rain',), levels=(1,), sequences=('real',))
+  sample.render_sample(root, seed=2, train_per_class=1, test_per_class=0,
+                       challenges=('rain',), levels=(1,), sequences=('real',))
   reader = cure_tsr.CureTsr(root)
   clean = [example for source in reader.sources() for item in reader.items(source)
            for example in reader.read(item)]

@@ -43,7 +43,9 @@ def _changed_by_editing(tree, relative_path: str) -> set:
     # The dashboard reads attention modules by ran_model's addresses (stage{s}_attn{k}); a
     # model edit retrains, and so redraws the dashboard, anyway.
     ('ran_model/blocks.py', {'Trainer', 'EvaluationDashboard'}),
-    ('components/example_gen/gtsrb.py', {'ExampleGen'}),
+    ('components/example_gen/formats/gtsrb.py', {'ExampleGen'}),
+    ('components/example_gen/sample/challenge_effects.py', {'ExampleGen'}),
+    ('components/example_gen/formats/gtsrb_fixture.py', set()),  # tests' fixture writer
     ('components/example_gen/ingest.py', {'ExampleGen'}),
     ('components/transform.py', {'Transform', 'Trainer'}),  # the Trainer reads its statistics
     # The metric names the card and the dashboard read.

@@ -68,23 +68,32 @@ def test_datasets_without_a_sample_need_a_data_root(tmp_path):
     local.prepare_data(config)
 
 
+def test_an_unknown_dataset_is_a_config_error(tmp_path):
+  from pipeline import local  # pylint: disable=g-import-not-at-top
+  config = dataclasses.replace(configs.DEV, dataset='mnist', output_dir=str(tmp_path))
+  with pytest.raises(configs.ConfigError, match="Unknown dataset 'mnist'; known: \\['bdd100k'"):
+    local.prepare_data(config)
+
+
 def test_default_data_root_is_rendered_once(tmp_path, monkeypatch):
+  from components.example_gen import sample  # pylint: disable=g-import-not-at-top
+  from components.example_gen.formats import cure_tsr  # pylint: disable=g-import-not-at-top
   from pipeline import local  # pylint: disable=g-import-not-at-top
   calls = []
-  real_write_sample = local.cure_tsr.write_sample
+  real_render_sample = sample.render_sample
 
-  def counting_write_sample(root, **kwargs):
-    calls.append(root)
-    return real_write_sample(root, **kwargs)
+  def counting_render_sample(data_root, **kwargs):
+    calls.append(data_root)
+    return real_render_sample(data_root, **kwargs)
 
-  monkeypatch.setattr(local.cure_tsr, 'write_sample', counting_write_sample)
+  monkeypatch.setattr(sample, 'render_sample', counting_render_sample)
   config = dataclasses.replace(configs.DEV, output_dir=str(tmp_path),
                                sample_train_per_class=1, sample_test_per_class=1)
   local.prepare_data(config)
   local.prepare_data(config)
   assert len(calls) == 1
-  root = tmp_path / 'data' / 'cure_tsr'
-  assert sorted(p.name for p in root.iterdir()) == sorted(local.cure_tsr.SPLIT_FOLDERS)
+  data_root = tmp_path / 'data' / 'cure_tsr'
+  assert sorted(p.name for p in data_root.iterdir()) == sorted(cure_tsr.SPLIT_FOLDERS)
   assert not (tmp_path / 'data' / 'cure_tsr.partial').exists()
 
 

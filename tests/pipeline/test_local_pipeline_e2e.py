@@ -19,8 +19,10 @@ from components.attention_maps import __main__ as attention_maps_cli
 from components.attention_maps import served
 from components.dashboard import attention
 from components.dashboard import formatting
-from components.example_gen import cure_tsr
+from components.example_gen import ingest
 from components.example_gen import layout
+from components.example_gen import sample
+from components.example_gen.formats import cure_tsr
 from pipeline import code_versions
 from pipeline import configs
 from pipeline import local
@@ -38,8 +40,8 @@ def pipeline_runs(tmp_path_factory):
   pass; returns (config, first, second, gated)."""
   root = tmp_path_factory.mktemp('e2e')
   data_root = str(root / 'data')
-  cure_tsr.write_sample(data_root, seed=3, train_per_class=1, test_per_class=1,
-                        challenges=CHALLENGES, levels=LEVELS)
+  sample.render_sample(data_root, seed=3, train_per_class=1, test_per_class=1,
+                       challenges=CHALLENGES, levels=LEVELS)
   config = dataclasses.replace(
       configs.DEV, output_dir=str(root / 'out'), data_root=data_root,
       width_multiplier=0.25, batch_size=16, train_steps=12, warmup_steps=2,
@@ -64,9 +66,9 @@ def test_examples_written_equal_files_on_disk(pipeline_runs):
     on_disk = len(tf.io.gfile.glob(os.path.join(config.data_root, f'*_{suffix}', '*', '*.bmp')))
     assert on_disk == 14 * 2 * (1 + len(CHALLENGES) * len(LEVELS))
     assert _count_records(os.path.join(first.examples_uri, f'Split-{split}', '*')) == on_disk
-  with open(os.path.join(first.examples_uri, 'ingest_report.json')) as f:
-    report = json.load(f)
-  assert report['found'] == report['written'] == 2 * on_disk and report['quarantined'] == {}
+  with open(os.path.join(first.examples_uri, ingest.COUNTS_FILE)) as f:
+    counts = json.load(f)
+  assert counts['found'] == counts['written'] == 2 * on_disk and counts['quarantined'] == {}
 
 
 @pytest.mark.e2e

@@ -1,14 +1,15 @@
 """create_pipeline's choices from the config: which ExampleGen, which schema, which slices."""
 import dataclasses
 import json
+import os
 
 import pytest
 from tfx import v1 as tfx
 
+from components import example_gen
 from components import schemas
 from components.example_gen import executor
-from components.example_gen import manifest
-from components.example_gen import tfrecords
+from components.example_gen.formats import manifest
 from pipeline import code_versions
 from pipeline import configs
 from pipeline import pipeline as pipeline_lib
@@ -26,6 +27,7 @@ def test_a_manifest_dataset_gets_a_schema_from_its_manifest(tmp_path):
                                output_dir=str(tmp_path / 'out'))
   components = _components(config)
   schema_file = components['ImportSchemaGen'].exec_properties['schema_file']
+  assert schema_file == os.path.join(config.resolved_pipeline_root, 'schema', 'manifest.pbtxt')
   schema = schemas.load_schema(schema_file)
   assert schemas.class_names(schema) == ('cat', 'dog')
   assert schemas.scenario_features(schema) == ('scenario/weather',)
@@ -36,11 +38,11 @@ def test_a_manifest_dataset_gets_a_schema_from_its_manifest(tmp_path):
 def test_examples_dir_imports_through_import_example_gen(tmp_path):
   config = dataclasses.replace(configs.DEV, examples_dir=str(tmp_path), import_format='tf_tpu',
                                label_offset=-1, output_dir=str(tmp_path / 'out'))
-  example_gen = _components(config)['ExampleGen']
-  assert isinstance(example_gen, tfx.components.ImportExampleGen)
-  options = executor.config_of(example_gen.exec_properties)['options']
-  assert options == {'dataset': 'cure_tsr', 'label_offset': -1,
-                     'split_patterns': tfrecords.TPU_SPLIT_PATTERNS}
+  example_gen_component = _components(config)['ExampleGen']
+  assert isinstance(example_gen_component, tfx.components.ImportExampleGen)
+  options = executor.config_of(example_gen_component.exec_properties)['options']
+  assert options == {'classes_of': 'cure_tsr', 'label_offset': -1,
+                     'split_patterns': example_gen.TPU_SPLIT_PATTERNS}
 
 
 def test_the_registry_pusher_takes_the_registry_settings(tmp_path):

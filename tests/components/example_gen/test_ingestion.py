@@ -1,10 +1,12 @@
-"""Ingestion as a whole: the standalone job, quarantine accounting, determinism, the TFX
+"""Ingestion as a whole: the standalone job, quarantine and counts, determinism, the TFX
 components and their artifacts, TFRecord import, and the input fingerprint."""
 import gzip
 import io
 import json
 import os
 import shutil
+import subprocess
+import sys
 
 import ml_metadata as mlmd
 import pytest
@@ -12,15 +14,16 @@ import tensorflow as tf
 from PIL import Image
 from tfx import v1 as tfx
 
+from components import example_gen
 from components import features
 from components.example_gen import __main__ as cli
-from components.example_gen import cure_tsr
-from components.example_gen import executor
-from components.example_gen import formats
 from components.example_gen import ingest
 from components.example_gen import job
 from components.example_gen import layout
-from components.example_gen import tfrecords
+from components.example_gen import sample
+from components.example_gen.formats import cure_tsr
+from example_util import read_examples
+from example_util import read_quarantine
 
 _BAD = {  # relative path -> bytes; each one quarantined for its own reason
     'Unreal_Test/Snow-2/02_03_11_02_0003.bmp': b'BM truncated',
@@ -32,7 +35,7 @@ _BAD = {  # relative path -> bytes; each one quarantined for its own reason
 @pytest.fixture(name='clean_root', scope='module')
 def fixture_clean_root(tmp_path_factory):
   root = str(tmp_path_factory.mktemp('cure_tsr'))
-  cure_tsr.write_sample(root, seed=1, train_per_class=1, test_per_class=1,
+  sample.render_sample(root, seed=1, train_per_class=1, test_per_class=1,
                         challenges=('snow',), levels=(2,), sequences=('unreal',))
   return root
 
@@ -48,24 +51,27 @@ def fixture_dirty_root(clean_root, tmp_path_factory):
 
 
 def _ingest(root, out, **kwargs):
-  return job.run(formats.make_layout('cure_tsr', root), str(out), num_shards=2, **kwargs)
+  return job.run(example_gen.make_layout('cure_tsr', root), str(out), num_shards=2, **kwargs)
 
 
-def test_report_reconciles_and_quarantine_names_file_and_reason(dirty_root, tmp_path):
-  report = _ingest(dirty_root, tmp_path, max_quarantined_fraction=0.5)
+def test_counts_reconcile_and_quarantine_names_file_and_reason(dirty_root, tmp_path):
+  counts = _ingest(dirty_root, tmp_path, max_quarantined_fraction=0.5)
   # The sample: 14 classes x 1 base x 2 variants (challenge-free, snow-2) per split; the two
   # broken eval files replaced good ones, the stray text file is one more item.
-  assert report['splits'] == {'train': 28, 'eval': 26}
-  assert report['quarantined'] == {'bad_file_name': 1, 'empty_file': 1, 'undecodable_image': 1}
-  assert report['found'] == 57 == report['written'] + sum(report['quarantined'].values())
-  with open(tmp_path / 'ingest_report.json') as f:
-    assert json.load(f) == report
-  rejected = {os.path.relpath(r.source, dirty_root): r for r in job.read_quarantine(tmp_path)}
+  assert counts.splits == {'train': 28, 'eval': 26}
+  assert counts.quarantined == {'bad_file_name': 1, 'empty_file': 1, 'undecodable_image': 1}
+  assert counts.found == 57 == counts.written + sum(counts.quarantined.values())
+  assert (counts.dataset, counts.data_root, counts.skipped) == ('cure_tsr', dirty_root, {})
+  assert counts.quarantined_fraction == 3 / 57
+  assert counts.quarantine_file == str(tmp_path / 'quarantine' / 'rejected.jsonl')
+  with open(tmp_path / 'ingest_counts.json') as f:
+    assert ingest.IngestCounts(**json.load(f)) == counts
+  rejected = {os.path.relpath(r.source, dirty_root): r for r in read_quarantine(tmp_path)}
   assert set(rejected) == set(_BAD)
   assert rejected['Unreal_Test/Snow-2/02_04_11_02_0004.bmp'].reason == 'empty_file'
   assert 'not a CURE-TSR file name' in rejected['Unreal_Train/ChallengeFree/notes.txt'].detail
   written = {e.features.feature[features.IMAGE_FILENAME].bytes_list.value[0].decode()
-             for split in ('train', 'eval') for e in job.read_examples(tmp_path, split)}
+             for split in ('train', 'eval') for e in read_examples(tmp_path, split)}
   assert len(written) == 54 and not written & set(_BAD)
 
 
@@ -81,11 +87,20 @@ def test_output_is_deterministic(clean_root, tmp_path):
         assert a.read() == b.read()
 
 
-def test_too_much_quarantined_fails_after_writing_the_report(dirty_root, tmp_path):
+def test_too_much_quarantined_fails_after_writing_the_counts(dirty_root, tmp_path):
   with pytest.raises(ingest.QuarantineLimitError,
                      match=r'3 of 57 items \(5.26%\) were quarantined, over the limit of 1.00%'):
     _ingest(dirty_root, tmp_path, max_quarantined_fraction=0.01)
-  assert os.path.exists(tmp_path / 'ingest_report.json')
+  assert os.path.exists(tmp_path / 'ingest_counts.json')
+
+
+def test_an_unknown_quarantine_reason_fails_the_run(clean_root, tmp_path, monkeypatch):
+  def misspelt(self, item):
+    raise layout.BadInput('undecodeable_image', 'a typo in a reader')
+
+  monkeypatch.setattr(cure_tsr.CureTsr, 'read', misspelt)
+  with pytest.raises(Exception, match="Unknown quarantine reason 'undecodeable_image'"):
+    _ingest(clean_root, tmp_path)
 
 
 def test_cli_writes_the_layout_and_exits_by_outcome(dirty_root, tmp_path, capsys):
@@ -94,7 +109,7 @@ def test_cli_writes_the_layout_and_exits_by_outcome(dirty_root, tmp_path, capsys
                           '--max_quarantined_fraction', '0.1']) == 0
   assert json.loads(capsys.readouterr().out)['found'] == 57
   assert sorted(os.listdir(tmp_path / 'ok')) == ['eval', 'ingest_counts.json',
-                                                 'ingest_report.json', 'quarantine', 'train']
+                                                 'outcome_tally.json', 'quarantine', 'train']
   assert len(os.listdir(tmp_path / 'ok' / 'train')) == 3
   assert cli.main(args + ['--output_dir', str(tmp_path / 'strict')]) == 1
   assert 'over the limit of 1.00%' in capsys.readouterr().err
@@ -108,7 +123,7 @@ def test_cli_writes_the_layout_and_exits_by_outcome(dirty_root, tmp_path, capsys
 def test_fingerprint_stats_folders_not_images(clean_root, tmp_path, monkeypatch):
   root = str(tmp_path / 'copy')
   shutil.copytree(clean_root, root)
-  cure = formats.make_layout('cure_tsr', root)
+  cure = example_gen.make_layout('cure_tsr', root)
   stat_calls = []
   real_stat = tf.io.gfile.stat
   monkeypatch.setattr(tf.io.gfile, 'stat', lambda p: stat_calls.append(p) or real_stat(p))
@@ -120,7 +135,7 @@ def test_fingerprint_stats_folders_not_images(clean_root, tmp_path, monkeypatch)
 
 
 def test_paths_escaping_the_root_are_rejected(clean_root):
-  cure = formats.make_layout('cure_tsr', clean_root)
+  cure = example_gen.make_layout('cure_tsr', clean_root)
   for relative in ('../x.png', 'a/../../x.png', '/etc/passwd'):
     with pytest.raises(layout.BadInput) as error:
       cure.path(relative)
@@ -130,10 +145,10 @@ def test_paths_escaping_the_root_are_rejected(clean_root):
 
 def test_unknown_dataset_and_option_are_rejected_by_name(clean_root):
   with pytest.raises(ValueError, match=r"Unknown dataset 'mnist'; known: \["):
-    formats.make_layout('mnist', clean_root)
+    example_gen.make_layout('mnist', clean_root)
   with pytest.raises(ValueError, match=r"Unknown option\(s\) \['crop'\] .* takes \['max_pixels', "
                      r"'seed'\]"):
-    formats.make_layout('cure_tsr', clean_root, {'crop': True})
+    example_gen.make_layout('cure_tsr', clean_root, {'crop': True})
 
 
 def _jpeg(color, size=(12, 10)) -> bytes:
@@ -176,15 +191,15 @@ def test_tpu_style_records_import_with_a_label_offset(tmp_path):
     whole = f.read()
   with open(root / 'validation-00000-of-00001', 'ab') as f:
     f.write(whole[:40])  # a torn copy of the record: header and CRC, then it stops
-  imports = formats.make_layout('tfrecord', str(root), {
-      'dataset': 'cure_tsr', 'label_offset': -1,
-      'split_patterns': tfrecords.TPU_SPLIT_PATTERNS})
-  report = job.run(imports, str(tmp_path / 'out'), num_shards=1, max_quarantined_fraction=1)
-  assert report['splits'] == {'train': 2, 'eval': 1}
-  assert report['quarantined'] == {'corrupt_record_file': 1, 'label_mismatch': 1,
-                                   'label_out_of_range': 1, 'malformed_row': 1,
-                                   'undecodable_image': 1}
-  train = job.read_examples(str(tmp_path / 'out'), 'train')
+  imports = example_gen.make_layout('tfrecord', str(root), {
+      'classes_of': 'cure_tsr', 'label_offset': -1,
+      'split_patterns': example_gen.TPU_SPLIT_PATTERNS})
+  counts = job.run(imports, str(tmp_path / 'out'), num_shards=1, max_quarantined_fraction=1)
+  assert counts.splits == {'train': 2, 'eval': 1}
+  assert counts.quarantined == {'corrupt_record_file': 1, 'label_mismatch': 1,
+                                'label_out_of_range': 1, 'malformed_row': 1,
+                                'undecodable_image': 1}
+  train = read_examples(str(tmp_path / 'out'), 'train')
   got = sorted((e.features.feature[features.LABEL].int64_list.value[0],
                 e.features.feature[features.LABEL_TEXT].bytes_list.value[0].decode(),
                 e.features.feature[features.IMAGE_FORMAT].bytes_list.value[0])
@@ -213,15 +228,16 @@ def _int_properties(artifact):
 
 
 def test_pipeline_components_count_into_the_artifact(dirty_root, tmp_path):
-  image_gen = executor.image_example_gen('cure_tsr', dirty_root, max_quarantined_fraction=0.1)
+  image_gen = example_gen.image_example_gen('cure_tsr', dirty_root,
+                                            max_quarantined_fraction=0.1)
   examples = _run_pipeline(tmp_path, image_gen, 'read')
   assert _int_properties(examples) == {'found': 57, 'written': 54, 'quarantined': 3,
                                        'written_train': 28, 'written_eval': 26}
-  assert {'Split-train', 'Split-eval', 'quarantine', 'ingest_report.json'} <= set(
+  assert {'Split-train', 'Split-eval', 'quarantine', 'ingest_counts.json'} <= set(
       os.listdir(examples.uri))
   # The standalone job's output imports through ImportExampleGen with the same counts.
   _ingest(dirty_root, tmp_path / 'job', max_quarantined_fraction=0.1)
-  import_gen = executor.import_example_gen(str(tmp_path / 'job'), dataset='cure_tsr')
+  import_gen = example_gen.import_example_gen(str(tmp_path / 'job'), classes_of='cure_tsr')
   assert isinstance(import_gen, tfx.components.ImportExampleGen)
   imported = _run_pipeline(tmp_path, import_gen, 'import')
   assert _int_properties(imported) == {'found': 54, 'written': 54, 'quarantined': 0,
@@ -229,6 +245,23 @@ def test_pipeline_components_count_into_the_artifact(dirty_root, tmp_path):
 
 
 def test_pipeline_component_fails_over_the_quarantine_limit(dirty_root, tmp_path):
-  image_gen = executor.image_example_gen('cure_tsr', dirty_root, max_quarantined_fraction=0.01)
+  image_gen = example_gen.image_example_gen('cure_tsr', dirty_root,
+                                            max_quarantined_fraction=0.01)
   with pytest.raises(Exception, match='3 of 57 items'):
     _run_pipeline(tmp_path, image_gen, 'strict')
+
+
+def test_the_cli_runs_as_a_module_without_tfx():
+  """`python -m components.example_gen` and the readers it imports need no TFX: the package
+  loads it only for the component builders (about 4 s, else paid by every Beam worker)."""
+  script = ('import runpy, sys\n'
+            'sys.argv = ["-m", "--help"]\n'
+            'try:\n'
+            '  runpy.run_module("components.example_gen", run_name="__main__", alter_sys=True)\n'
+            'except SystemExit as done:\n'
+            '  assert done.code == 0, done.code\n'
+            'assert not [m for m in sys.modules if m.split(".")[0] == "tfx"]\n')
+  run = subprocess.run([sys.executable, '-c', script], capture_output=True, text=True,
+                       check=False, env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '3'})
+  assert run.returncode == 0, run.stderr[-2000:]
+  assert run.stdout.startswith('usage: python -m components.example_gen [-h] --dataset')

@@ -5,8 +5,8 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from components.example_gen import cure_tsr
-from components.example_gen import sign_rendering
+from components.example_gen.formats import cure_tsr
+from components.example_gen.sample import sign_rendering
 
 
 def _on_grey(template):

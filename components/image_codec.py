@@ -3,6 +3,11 @@
 RGB JPEG and PNG bytes pass through untouched (recorded with the format their bytes really
 are, whatever the file is called). A JPEG that is not RGB (CMYK, grayscale) is re-encoded as
 an RGB JPEG; everything else (BMP, PPM, paletted or RGBA PNG, grayscale PNG) becomes RGB PNG.
+
+Bytes that are not a usable image raise `BadInput` with one of the image reasons below.
+`BadInput` is ingestion's quarantine signal (components/example_gen/layout.py lists every
+reason); it lives here so that the codec's other users (the attention-map tools) need
+nothing of ingestion.
 """
 import io
 from typing import NamedTuple
@@ -10,13 +15,23 @@ from typing import NamedTuple
 from PIL import Image
 from PIL import UnidentifiedImageError
 
-from components.example_gen.layout import BadInput
-from components.example_gen.layout import DEFAULT_MAX_PIXELS
-from components.example_gen.layout import EMPTY_FILE
-from components.example_gen.layout import TOO_MANY_PIXELS
-from components.example_gen.layout import UNDECODABLE_IMAGE
+# Why bytes are not a usable image (quarantine reasons).
+EMPTY_FILE = 'empty_file'
+UNDECODABLE_IMAGE = 'undecodable_image'  # corrupt or truncated
+TOO_MANY_PIXELS = 'too_many_pixels'
 
+DEFAULT_MAX_PIXELS = 50_000_000  # about 7000 x 7000; ImageNet's largest is under 10M
 JPEG_QUALITY = 95  # for the few JPEGs that must be re-encoded (CMYK or grayscale)
+
+
+class BadInput(Exception):
+  """One input (an image's bytes, a label row, ...) cannot become an example: ingestion
+  quarantines it under `reason` (a snake_case token) with `detail`."""
+
+  def __init__(self, reason: str, detail: str):
+    super().__init__(f'{reason}: {detail}')
+    self.reason = reason
+    self.detail = detail
 
 
 class CanonicalImage(NamedTuple):
@@ -68,13 +83,9 @@ def canonical_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Can
 
 
 def decode_rgb(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-  """The decoded RGB pixels (e.g. to crop several boxes from one frame); BadInput as above."""
+  """The decoded RGB pixels (e.g. to crop boxes from a frame, then `from_pixels`); BadInput as
+  above."""
   return _decoded(data, max_pixels).convert('RGB')
-
-
-def canonical_crop(data: bytes, box, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> CanonicalImage:
-  """The `box` (left, upper, right, lower) of the image in `data`, as RGB PNG."""
-  return from_pixels(decode_rgb(data, max_pixels=max_pixels).crop(box))
 
 
 def _decoded(data: bytes, max_pixels: int) -> Image.Image:

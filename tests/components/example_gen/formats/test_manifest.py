@@ -11,23 +11,26 @@ import tensorflow_data_validation as tfdv
 
 from components import features
 from components import schemas
+from components import stable_hash
 from components.example_gen import job
 from components.example_gen import layout
-from components.example_gen import manifest
-from example_util import feature as _feature
+from components.example_gen.formats import manifest
 from example_util import by_filename as _by_filename
+from example_util import feature as _feature
+from example_util import read_quarantine
+from example_util import shard_glob
 
 CLASSES = ('cat', 'dog', 'bird')  # sorted: bird 0, cat 1, dog 2
 
 
 @pytest.fixture(scope='module')
 def clean(tmp_path_factory):
-  """(data root, rows written, report, output dir) of the default fixture, ingested."""
+  """(data root, rows written, counts, output dir) of the default fixture, ingested."""
   root = str(tmp_path_factory.mktemp('manifest'))
   written = manifest.write_fixture(root, classes=CLASSES, per_class=4)
   out_dir = str(tmp_path_factory.mktemp('out'))
-  report = job.run(manifest.Manifest(root, lines_per_source=5), out_dir, num_shards=2)
-  return root, written, report, out_dir
+  counts = job.run(manifest.Manifest(root, lines_per_source=5), out_dir, num_shards=2)
+  return root, written, counts, out_dir
 
 
 def _items(reader):
@@ -76,9 +79,9 @@ def test_fixture_is_deterministic(tmp_path):
 
 
 def test_examples_follow_the_rows(clean):
-  root, written, report, out_dir = clean
-  assert report['found'] == report['written'] == 12
-  assert report['splits'] == {'train': 9, 'eval': 3} and report['quarantined'] == {}
+  root, written, counts, out_dir = clean
+  assert counts.found == counts.written == 12
+  assert counts.splits == {'train': 9, 'eval': 3} and counts.quarantined == {}
   examples = {split: _by_filename(out_dir, split) for split in ('train', 'eval')}
   for split, by_name in examples.items():
     assert set(by_name) == {path for path, row in written.items() if row['split'] == split}
@@ -153,7 +156,7 @@ def test_hash_split_without_a_split_column(tmp_path):
     return {i.payload[0]: i.split for i in _items(manifest.Manifest(root, **options))}
   default = splits()
   assert set(default) == set(written)
-  assert default == {path: layout.hash_split(path, 0, 0.2) for path in written}
+  assert default == {path: stable_hash.hash_split(path, 0, 0.2) for path in written}
   assert set(default.values()) == {'train', 'eval'}
   assert splits() == default  # stable from run to run
   assert splits(seed=1) != default
@@ -193,13 +196,13 @@ def test_bad_rows_are_quarantined(clean, tmp_path):
   ])
   first_cat = clean[1]['images/cat/day/cat_000.jpg']['line']
   out_dir = str(tmp_path / 'out')
-  report = job.run(manifest.Manifest(root, lines_per_source=4), out_dir, num_shards=1)
-  assert report['quarantined'] == {layout.MALFORMED_ROW: 5, layout.MISSING_FILE: 1,
+  counts = job.run(manifest.Manifest(root, lines_per_source=4), out_dir, num_shards=1)
+  assert counts.quarantined == {layout.MALFORMED_ROW: 5, layout.MISSING_FILE: 1,
                                    layout.PATH_ESCAPES_ROOT: 2, layout.LABEL_OUT_OF_RANGE: 1,
                                    layout.UNDECODABLE_IMAGE: 1}
-  assert report['splits'] == {'train': 10, 'eval': 3}
-  assert report['found'] == 23 == report['written'] + 10
-  rejected = {r.source: (r.reason, r.detail) for r in job.read_quarantine(out_dir)}
+  assert counts.splits == {'train': 10, 'eval': 3}
+  assert counts.found == 23 == counts.written + 10
+  rejected = {r.source: (r.reason, r.detail) for r in read_quarantine(out_dir)}
   assert {source: reason for source, (reason, _) in rejected.items()} == {
       'manifest.csv:14': layout.MALFORMED_ROW, 'manifest.csv:15': layout.MALFORMED_ROW,
       'manifest.csv:16': layout.MALFORMED_ROW, 'manifest.csv:17': layout.MISSING_FILE,
@@ -274,16 +277,16 @@ def test_schema_of_a_manifest_passes_tfdv(clean):
   root, _, _, out_dir = clean
   reader = manifest.Manifest(root)
   assert reader.scenario_names == ('weather',)
-  schema = manifest.schema(reader)
+  schema = reader.schema()
   assert schemas.class_names(schema) == reader.class_names == ('bird', 'cat', 'dog')
   weather = next(f for f in schema.feature if f.name == 'scenario/weather')
   assert weather.presence.min_fraction == 1.0 and not weather.domain
   stats = tfdv.generate_statistics_from_tfrecord(
-      data_location=os.path.join(out_dir, job.TFRECORD_PATTERN.format(split='train')))
+      data_location=shard_glob(out_dir, 'train'))
   anomalies = tfdv.validate_statistics(stats, schema)
   assert not anomalies.anomaly_info, anomalies.anomaly_info
   # The check has teeth: a schema that lacks a class flags the class text.
-  narrow = manifest.schema(reader)
+  narrow = reader.schema()
   domain = next(d for d in narrow.string_domain if d.name == 'class_names')
   del domain.value[0]
   anomalies = tfdv.validate_statistics(stats, narrow)

@@ -2,10 +2,10 @@
 
 Each record is checked and brought to the canonical keys: the image is decoded (and
 re-encoded only when it is not RGB JPEG/PNG), `label_offset` is added to the label (-1 for the
-TF/TPU ImageNet converters, whose labels run 1..1000), the class name comes from the dataset's
-curated schema, and a record's own `image/class/synset` must agree with it. `scenario/*`
-features are kept. TF/TPU shards (`train-00000-of-01024`, `validation-00000-of-00128`,
-uncompressed) import with split_patterns {'train': 'train-*', 'eval': 'validation-*'}.
+TF/TPU ImageNet converters, whose labels run 1..1000), the class name comes from the curated
+schema of the dataset named by `classes_of`, and a record's own `image/class/synset` must
+agree with it. `scenario/*` features are kept. TF/TPU shards (`train-00000-of-01024`,
+`validation-00000-of-00128`, uncompressed) import with TPU_SPLIT_PATTERNS.
 """
 import os
 from typing import Iterator, List, Mapping, Tuple, Union
@@ -13,27 +13,33 @@ from typing import Iterator, List, Mapping, Tuple, Union
 import tensorflow as tf
 
 from components import features
+from components import image_codec
 from components import schemas
-from components.example_gen import images
 from components.example_gen import layout
+from components.example_gen import shards
 
-DEFAULT_SPLIT_PATTERNS = {'train': 'train/*.tfrecord.gz', 'eval': 'eval/*.tfrecord.gz'}
+JOB_SPLIT_PATTERNS = {split: shards.split_pattern(split) for split in ('train', 'eval')}
 TPU_SPLIT_PATTERNS = {'train': 'train-*', 'eval': 'validation-*'}
 _SYNSET = 'image/class/synset'  # the TF/TPU converters' wnid key
 
 
 class TfRecords(layout.Layout):
-  """TFRecord files (gzipped when named *.gz) matching a glob per split under the root."""
+  """TFRecord files (gzipped when named *.gz) matching a glob per split under the data root.
+
+  `classes_of` names the dataset whose classes the labels index (its data_schemas/ file);
+  `split_patterns` maps split -> glob, by default the standalone job's shards.
+  """
   dataset = 'tfrecord'
 
-  def __init__(self, data_root: str, *, dataset: str, label_offset: int = 0,
+  def __init__(self, data_root: str, *, classes_of: str, label_offset: int = 0,
                split_patterns: Mapping[str, str] = None, **options):
     super().__init__(data_root, **options)
-    self.source_dataset = dataset
+    self.classes_of = classes_of
     self.label_offset = label_offset
-    self.split_patterns = dict(split_patterns or DEFAULT_SPLIT_PATTERNS)
+    self.split_patterns = dict(split_patterns or JOB_SPLIT_PATTERNS)
     self.splits = tuple(self.split_patterns)
-    self._class_names = schemas.class_names(schemas.load_schema(schemas.schema_path(dataset)))
+    self._class_names = schemas.class_names(
+        schemas.load_schema(schemas.schema_path(classes_of)))
 
   @property
   def class_names(self) -> Tuple[str, ...]:
@@ -78,8 +84,8 @@ class TfRecords(layout.Layout):
     if _SYNSET in feature and _text(feature, _SYNSET) != name:
       raise layout.BadInput(layout.LABEL_MISMATCH, f'label {label} is class {name!r} but '
                             f'{_SYNSET} is {_text(feature, _SYNSET)!r}')
-    image = images.canonical_image(_single(feature, features.IMAGE_ENCODED, 'bytes_list'),
-                                   max_pixels=self.max_pixels)
+    image = image_codec.canonical_image(
+        _single(feature, features.IMAGE_ENCODED, 'bytes_list'), max_pixels=self.max_pixels)
     filename = (_text(feature, features.IMAGE_FILENAME) if features.IMAGE_FILENAME in feature
                 else self.relative(source))
     return features.make_example(

@@ -30,8 +30,9 @@ import tensorflow as tf
 from tensorflow_metadata.proto.v0 import schema_pb2
 
 from components import features
+from components import image_codec
 from components import schemas
-from components.example_gen import images
+from components import stable_hash
 from components.example_gen import layout
 
 PATH, LABEL, SPLIT = 'path', 'label', 'split'
@@ -113,8 +114,8 @@ class Manifest(layout.Layout):
 
   def read(self, item: layout.Item) -> Iterator[tf.train.Example]:
     relative, label, scenario = item.payload
-    image = images.canonical_image(layout.read_bytes(self.path(relative)),
-                                   max_pixels=self.max_pixels)
+    image = image_codec.canonical_image(layout.read_bytes(self.path(relative)),
+                                        max_pixels=self.max_pixels)
     yield features.make_example(
         encoded=image.encoded, image_format=image.image_format, height=image.height,
         width=image.width, filename=relative, label=label,
@@ -122,6 +123,29 @@ class Manifest(layout.Layout):
 
   def fingerprint_paths(self) -> List[str]:
     return [path for path in (self.manifest_path, self.classes_path) if path]
+
+  def schema(self) -> schema_pb2.Schema:
+    """data_schemas/manifest.pbtxt filled in for this manifest: its class list (label max
+    included) and one string feature per scenario column, present in every example."""
+    result = schemas.load_schema(schemas.schema_path(self.dataset))
+    label = next(f for f in result.feature if f.name == features.LABEL)
+    label.int_domain.max = len(self.class_names) - 1
+    domain = next(d for d in result.string_domain if d.name == CLASS_NAMES_DOMAIN)
+    domain.value.extend(self.class_names)
+    for name in self.scenario_names:
+      feature = result.feature.add(name=features.scenario_key(name), type=schema_pb2.BYTES)
+      feature.presence.min_fraction = 1.0
+      feature.presence.min_count = 1
+      feature.shape.dim.add(size=1)
+    return result
+
+  @classmethod
+  def schema_file(cls, data_root: str, options: Mapping[str, Any], *, output_dir: str) -> str:
+    """The `schema()` of the manifest at `data_root`, written as <output_dir>/manifest.pbtxt:
+    the classes and scenario columns are the user's, so there is no curated file."""
+    path = os.path.join(output_dir, f'{cls.dataset}.pbtxt')
+    schemas.write_schema(cls(data_root, **options).schema(), path)
+    return path
 
   def _scan(self, f, lines_per_source: int
             ) -> Tuple[List[Tuple[int, int, int]], Dict[int, int], set]:
@@ -203,7 +227,7 @@ class Manifest(layout.Layout):
         raise layout.BadInput(layout.MALFORMED_ROW,
                               f'split {split!r} is not one of {list(self.splits)}')
     else:
-      split = layout.hash_split(relative, self.seed, self.eval_fraction)
+      split = stable_hash.hash_split(relative, self.seed, self.eval_fraction)
     scenario = {name: row[features.scenario_key(name)] or features.UNKNOWN_SCENARIO
                 for name in self.scenario_names}
     return layout.Item(split, source, (relative, label, scenario))
@@ -224,33 +248,17 @@ def _read_classes(path: str) -> Tuple[str, ...]:
   return tuple(names)
 
 
-def schema(manifest: Manifest) -> schema_pb2.Schema:
-  """data_schemas/manifest.pbtxt filled in for `manifest`: its class list (label max
-  included) and one string feature per scenario column, present in every example."""
-  result = schemas.load_schema(schemas.schema_path(Manifest.dataset))
-  label = next(f for f in result.feature if f.name == features.LABEL)
-  label.int_domain.max = len(manifest.class_names) - 1
-  domain = next(d for d in result.string_domain if d.name == CLASS_NAMES_DOMAIN)
-  domain.value.extend(manifest.class_names)
-  for name in manifest.scenario_names:
-    feature = result.feature.add(name=features.scenario_key(name), type=schema_pb2.BYTES)
-    feature.presence.min_fraction = 1.0
-    feature.presence.min_count = 1
-    feature.shape.dim.add(size=1)
-  return result
-
-
 # Fixture writer.
 
 IMAGE_FORMATS = (('jpg', 'JPEG'), ('png', 'PNG'), ('bmp', 'BMP'))  # (extension, PIL format)
 
 
-def write_fixture(root: str, *, classes: Sequence[str] = ('cat', 'dog', 'bird'),
+def write_fixture(data_root: str, *, classes: Sequence[str] = ('cat', 'dog', 'bird'),
                   per_class: int = 4,
                   scenario_columns: Optional[Mapping[str, Sequence[str]]] = None,
                   with_split: bool = True, with_classes_file: bool = False,
                   seed: int = 0) -> Dict[str, Dict[str, Any]]:
-  """Writes `per_class` images per class under `root`/images/<class>/{day,night}/ and a
+  """Writes `per_class` images per class under `data_root`/images/<class>/{day,night}/ and a
   manifest.csv listing them in an order shuffled by `seed`.
 
   Image k of class c is `<c>_<k:03d>` in the k-th of (JPEG, PNG, BMP), cycling, in folder
@@ -276,8 +284,8 @@ def write_fixture(root: str, *, classes: Sequence[str] = ('cat', 'dog', 'bird'),
       pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
       out = io.BytesIO()
       Image.fromarray(pixels).save(out, format=pil_format)
-      tf.io.gfile.makedirs(os.path.dirname(os.path.join(root, relative)))
-      with tf.io.gfile.GFile(os.path.join(root, relative), 'wb') as f:
+      tf.io.gfile.makedirs(os.path.dirname(os.path.join(data_root, relative)))
+      with tf.io.gfile.GFile(os.path.join(data_root, relative), 'wb') as f:
         f.write(out.getvalue())
       rows.append((relative, name, 'eval' if k % 4 == 3 else 'train'))
   rows = [rows[i] for i in rng.permutation(len(rows))]
@@ -293,9 +301,9 @@ def write_fixture(root: str, *, classes: Sequence[str] = ('cat', 'dog', 'bird'),
     writer.writerow([relative, name] + ([split] if with_split else []) + list(scenario.values()))
     written[relative] = {'line': index + 2, 'label': name,
                          'split': split if with_split else None, 'scenario': scenario}
-  with tf.io.gfile.GFile(os.path.join(root, DEFAULT_MANIFEST), 'w') as f:
+  with tf.io.gfile.GFile(os.path.join(data_root, DEFAULT_MANIFEST), 'w') as f:
     f.write(text.getvalue())
   if with_classes_file:
-    with tf.io.gfile.GFile(os.path.join(root, DEFAULT_CLASSES), 'w') as f:
+    with tf.io.gfile.GFile(os.path.join(data_root, DEFAULT_CLASSES), 'w') as f:
       f.write(''.join(f'{name}\n' for name in classes))
   return written

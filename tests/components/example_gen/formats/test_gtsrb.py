@@ -1,5 +1,4 @@
-"""GTSRB layouts: the fixture writer, both published layouts read back, track splits, quarantine."""
-import io
+"""GTSRB: both published editions read back, track splits, crop_to_roi, quarantine."""
 import os
 import re
 import shutil
@@ -10,57 +9,40 @@ import pytest
 
 from components import features
 from components import schemas
-from components.example_gen import gtsrb
 from components.example_gen import job
 from components.example_gen import layout
+from components.example_gen.formats import gtsrb
+from components.example_gen.formats import gtsrb_fixture
+from example_util import decoded_pixels
 from example_util import feature as _feature
-from example_util import file_tree as _tree
+from example_util import file_pixels
+from example_util import read_examples
+from example_util import read_quarantine
+from example_util import shard_glob
 
 SCHEMA = os.path.join(schemas.SCHEMA_DIR, 'gtsrb.pbtxt')
 # The writer's defaults: classes 0, 1, 14; 2 tracks x 3 frames each; 2 test images per class.
 TRAIN_IMAGES, TEST_IMAGES = 18, 6
 
 
-@pytest.fixture(scope='module')
-def original(tmp_path_factory):
-  root = str(tmp_path_factory.mktemp('gtsrb_original'))
-  return root, gtsrb.write_fixture(root)
-
-
-@pytest.fixture(scope='module')
-def kaggle(tmp_path_factory):
-  root = str(tmp_path_factory.mktemp('gtsrb_kaggle'))
-  return root, gtsrb.write_fixture(root, layout='kaggle')
-
-
 def _run(root, out_dir, **options):
-  """(report, {filename: (split, example)}, out_dir) of a real ingestion run."""
-  report = job.run(gtsrb.Gtsrb(root, **options), str(out_dir), num_shards=2)
+  """(counts, {filename: (split, example)}, out_dir) of a real ingestion run."""
+  counts = job.run(gtsrb.Gtsrb(root, **options), str(out_dir), num_shards=2)
   examples = {}
   for split in gtsrb.Gtsrb.splits:
-    for example in job.read_examples(str(out_dir), split):
+    for example in read_examples(str(out_dir), split):
       examples[_feature(example, features.IMAGE_FILENAME).decode()] = split, example
-  return report, examples, str(out_dir)
+  return counts, examples, str(out_dir)
 
 
 @pytest.fixture(scope='module')
-def original_run(original, tmp_path_factory):
-  return _run(original[0], tmp_path_factory.mktemp('original_out'))
+def original_run(gtsrb_original, tmp_path_factory):
+  return _run(gtsrb_original[0], tmp_path_factory.mktemp('original_out'))
 
 
 @pytest.fixture(scope='module')
-def kaggle_run(kaggle, tmp_path_factory):
-  return _run(kaggle[0], tmp_path_factory.mktemp('kaggle_out'))
-
-
-def _decoded(data: bytes) -> np.ndarray:
-  with Image.open(io.BytesIO(data)) as image:
-    return np.asarray(image.convert('RGB'))
-
-
-def _file_pixels(path: str) -> np.ndarray:
-  with open(path, 'rb') as f:
-    return _decoded(f.read())
+def kaggle_run(gtsrb_kaggle, tmp_path_factory):
+  return _run(gtsrb_kaggle[0], tmp_path_factory.mktemp('kaggle_out'))
 
 
 def _items(gtsrb_layout):
@@ -103,87 +85,6 @@ def test_size_buckets_and_inclusive_roi():
   assert roi._replace(x2=33).size_bucket == 'small'
 
 
-def test_original_fixture_is_the_published_layout(original):
-  root, truth = original
-  folder = os.path.join(root, 'Final_Training/Images/00014')
-  assert sorted(os.listdir(folder)) == [
-      '00000_00000.ppm', '00000_00001.ppm', '00000_00002.ppm', '00001_00000.ppm',
-      '00001_00001.ppm', '00001_00002.ppm', 'GT-00014.csv']
-  with open(os.path.join(folder, 'GT-00014.csv'), 'rb') as f:
-    text = f.read().decode()
-  lines = text.split('\n')
-  assert lines[0] == 'Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;ClassId'
-  assert lines[1] == '00000_00000.ppm;22;19;5;5;16;13;14'
-  assert text.endswith('14\n') and '\r' not in text and len(lines) == 8
-  test_folder = os.path.join(root, 'Final_Test/Images')
-  assert sorted(os.listdir(test_folder)) == [f'{i:05d}.ppm' for i in range(TEST_IMAGES)] + [
-      'GT-final_test.csv', 'GT-final_test.test.csv']
-  with open(os.path.join(test_folder, 'GT-final_test.test.csv')) as f:
-    unlabelled = f.read().split('\n')
-  assert unlabelled[0] == 'Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2'
-  assert unlabelled[1] == '00000.ppm;22;18;4;5;17;12'
-  assert len(truth) == TRAIN_IMAGES + TEST_IMAGES
-  for relative, annotation in truth.items():
-    with open(os.path.join(root, relative), 'rb') as f:
-      assert f.read(3) == b'P6\n'  # binary PPM
-    height, width, _ = _file_pixels(os.path.join(root, relative)).shape
-    assert (width, height) == (annotation.width, annotation.height)
-    assert 0 <= annotation.x1 <= annotation.x2 < width
-    assert 0 <= annotation.y1 <= annotation.y2 < height
-    assert 15 <= min(width, height) and max(width, height) <= 250
-
-
-def test_kaggle_fixture_is_the_published_layout(kaggle):
-  root, truth = kaggle
-  with open(os.path.join(root, 'Train.csv')) as f:
-    train = f.read().split('\n')
-  assert train[0] == 'Width,Height,Roi.X1,Roi.Y1,Roi.X2,Roi.Y2,ClassId,Path'
-  assert train[1] == '22,22,4,4,15,15,0,Train/0/00000_00000_00000.png'
-  assert train[-1] == '' and len(train) == TRAIN_IMAGES + 2
-  with open(os.path.join(root, 'Test.csv')) as f:
-    test = f.read().split('\n')
-  assert test[0] == train[0]
-  assert test[1] == '22,18,4,5,17,12,0,Test/00000.png'
-  with open(os.path.join(root, 'Meta.csv')) as f:
-    assert f.read() == ('Path,ClassId,ShapeId,ColorId,SignId\nMeta/0.png,0,1,0,3.29\n'
-                        'Meta/1.png,1,1,0,3.29\nMeta/14.png,14,3,0,2.2\n')
-  assert sorted(os.listdir(os.path.join(root, 'Train'))) == ['0', '1', '14']
-  assert sorted(os.listdir(os.path.join(root, 'Meta'))) == ['0.png', '1.png', '14.png']
-  assert 'Train/14/00014_00001_00002.png' in truth
-  for relative in truth:
-    with open(os.path.join(root, relative), 'rb') as f:
-      assert f.read(8) == b'\x89PNG\r\n\x1a\n'
-
-
-def test_fixture_is_deterministic_and_the_same_in_both_layouts(tmp_path, original, kaggle):
-  small = dict(classes=(3,), tracks_per_class=1, frames_per_track=2, test_per_class=1)
-  trees = []
-  for name, seed in (('a', 5), ('b', 5), ('c', 6)):
-    written = gtsrb.write_fixture(str(tmp_path / name), seed=seed, **small)
-    assert len(written) == 3
-    trees.append(_tree(str(tmp_path / name)))
-  assert trees[0] == trees[1]
-  assert trees[0].keys() == trees[2].keys()
-  assert all(trees[0][path] != trees[2][path] for path in trees[0] if path.endswith('.ppm'))
-  # Same seed, same pixels and rows: original PPM and Kaggle PNG of one image.
-  assert list(original[1].values()) == list(kaggle[1].values())
-  np.testing.assert_array_equal(
-      _file_pixels(os.path.join(original[0], 'Final_Training/Images/00014/00001_00002.ppm')),
-      _file_pixels(os.path.join(kaggle[0], 'Train/14/00014_00001_00002.png')))
-
-
-@pytest.mark.parametrize('kwargs, complaint', [
-    (dict(layout='gtsrb'), "layout='gtsrb'"),
-    (dict(classes=(0, 43)), 'classes=\\(0, 43\\)'),
-    (dict(classes=(1, 1)), 'classes=\\(1, 1\\)'),
-    (dict(tracks_per_class=-1), '\\(-1, 3, 6\\)'),
-    (dict(seed=-1), 'seed=-1'),
-])
-def test_write_fixture_rejects_bad_arguments(tmp_path, kwargs, complaint):
-  with pytest.raises(ValueError, match=complaint):
-    gtsrb.write_fixture(str(tmp_path), **kwargs)
-
-
 @pytest.mark.parametrize('run, relative, label, text, size', [
     ('original', 'Final_Training/Images/00014/00001_00002.ppm', 14, b'stop', b'large'),
     ('original', 'Final_Training/Images/00000/00000_00000.ppm', 0, b'speed_limit_20', b'small'),
@@ -195,18 +96,18 @@ def test_write_fixture_rejects_bad_arguments(tmp_path, kwargs, complaint):
     ('kaggle', 'Test/00000.png', 0, b'speed_limit_20', b'small'),
 ])
 def test_named_files(request, run, relative, label, text, size):
-  root = request.getfixturevalue(run)[0]
+  root = request.getfixturevalue(f'gtsrb_{run}')[0]
   split, example = request.getfixturevalue(f'{run}_run')[1][relative]
   assert split == 'test' if 'Test' in relative else split in ('train', 'eval')
   assert _feature(example, features.LABEL) == label
   assert _feature(example, features.LABEL_TEXT) == text
   assert _feature(example, 'scenario/size') == size
   assert _feature(example, features.IMAGE_FORMAT) == b'png'
-  pixels = _file_pixels(os.path.join(root, relative))
+  pixels = file_pixels(os.path.join(root, relative))
   assert (_feature(example, features.IMAGE_HEIGHT),
           _feature(example, features.IMAGE_WIDTH)) == pixels.shape[:2]
   # PPM re-encoded to PNG, or PNG passed through: the same pixels either way.
-  np.testing.assert_array_equal(_decoded(_feature(example, features.IMAGE_ENCODED)), pixels)
+  np.testing.assert_array_equal(decoded_pixels(_feature(example, features.IMAGE_ENCODED)), pixels)
   assert sorted(k for k in example.features.feature) == sorted(
       [features.IMAGE_ENCODED, features.IMAGE_FORMAT, features.IMAGE_HEIGHT,
        features.IMAGE_WIDTH, features.IMAGE_FILENAME, features.LABEL, features.LABEL_TEXT,
@@ -215,13 +116,13 @@ def test_named_files(request, run, relative, label, text, size):
 
 @pytest.mark.parametrize('name', ['original', 'kaggle'])
 def test_every_image_becomes_its_example(request, name):
-  root, truth = request.getfixturevalue(name)
-  report, examples, _ = request.getfixturevalue(f'{name}_run')
-  assert report['found'] == report['written'] == TRAIN_IMAGES + TEST_IMAGES
-  assert report['quarantined'] == {}
-  assert report['splits']['test'] == TEST_IMAGES
-  assert report['splits']['train'] + report['splits']['eval'] == TRAIN_IMAGES
-  assert report['splits']['eval'] > 0
+  root, truth = request.getfixturevalue(f'gtsrb_{name}')
+  counts, examples, _ = request.getfixturevalue(f'{name}_run')
+  assert counts.found == counts.written == TRAIN_IMAGES + TEST_IMAGES
+  assert counts.quarantined == {}
+  assert counts.splits['test'] == TEST_IMAGES
+  assert counts.splits['train'] + counts.splits['eval'] == TRAIN_IMAGES
+  assert counts.splits['eval'] > 0
   assert examples.keys() == truth.keys()
   for relative, (split, example) in examples.items():
     annotation = truth[relative]
@@ -233,8 +134,8 @@ def test_every_image_becomes_its_example(request, name):
       with open(os.path.join(root, relative), 'rb') as f:
         assert _feature(example, features.IMAGE_ENCODED) == f.read()
     else:  # PPMs are re-encoded losslessly
-      np.testing.assert_array_equal(_decoded(_feature(example, features.IMAGE_ENCODED)),
-                                    _file_pixels(os.path.join(root, relative)))
+      np.testing.assert_array_equal(decoded_pixels(_feature(example, features.IMAGE_ENCODED)),
+                                    file_pixels(os.path.join(root, relative)))
 
 
 def _track(relative):
@@ -245,21 +146,21 @@ def _track(relative):
   return int(relative.split('/')[-2]), int(name.split('_')[0])
 
 
-def test_no_track_is_in_both_train_and_eval_and_layouts_agree(original_run, kaggle_run):
+def test_no_track_is_in_both_train_and_eval_and_editions_agree(original_run, kaggle_run):
   splits = {}
   for run in (original_run, kaggle_run):
     for relative, (split, _) in run[1].items():
       if split != 'test':
         splits.setdefault(_track(relative), set()).add(split)
   assert len(splits) == 6
-  assert all(len(found) == 1 for found in splits.values())  # whole tracks, in both layouts
+  assert all(len(found) == 1 for found in splits.values())  # whole tracks, in both editions
   assert {split for found in splits.values() for split in found} == {'train', 'eval'}
 
 
 def test_split_by_track_is_stable_and_follows_the_seed(tmp_path):
   root = str(tmp_path)
-  gtsrb.write_fixture(root, classes=(0, 1, 2, 3, 4), tracks_per_class=12, frames_per_track=2,
-                      test_per_class=0)
+  gtsrb_fixture.write_fixture(root, classes=(0, 1, 2, 3, 4), tracks_per_class=12,
+                              frames_per_track=2, test_per_class=0)
 
   def track_splits(**options):
     found = {}
@@ -280,25 +181,44 @@ def test_split_by_track_is_stable_and_follows_the_seed(tmp_path):
 
 @pytest.mark.parametrize('name', ['original', 'kaggle'])
 def test_crop_to_roi_keeps_exactly_the_roi(request, tmp_path, name):
-  root, truth = request.getfixturevalue(name)
-  report, examples, _ = _run(root, tmp_path, crop_to_roi=True)
-  assert report['written'] == len(truth) and report['quarantined'] == {}
+  root, truth = request.getfixturevalue(f'gtsrb_{name}')
+  counts, examples, _ = _run(root, tmp_path, crop_to_roi=True)
+  assert counts.written == len(truth) and counts.quarantined == {}
   for relative, (_, example) in examples.items():
     a = truth[relative]
-    expected = _file_pixels(os.path.join(root, relative))[a.y1:a.y2 + 1, a.x1:a.x2 + 1]
+    expected = file_pixels(os.path.join(root, relative))[a.y1:a.y2 + 1, a.x1:a.x2 + 1]
     assert (_feature(example, features.IMAGE_HEIGHT), _feature(example, features.IMAGE_WIDTH)
             ) == (a.y2 - a.y1 + 1, a.x2 - a.x1 + 1)
-    np.testing.assert_array_equal(_decoded(_feature(example, features.IMAGE_ENCODED)), expected)
+    np.testing.assert_array_equal(
+        decoded_pixels(_feature(example, features.IMAGE_ENCODED)), expected)
     assert _feature(example, features.IMAGE_FORMAT) == b'png'
+
+
+@pytest.mark.parametrize('crop_to_roi', [False, True])
+def test_each_image_is_decoded_and_encoded_once(gtsrb_original, monkeypatch, crop_to_roi):
+  """A PPM becomes a PNG of the whole image or of its ROI: one decode, one encode."""
+  reader = gtsrb.Gtsrb(gtsrb_original[0], crop_to_roi=crop_to_roi)
+  item = next(entry for entry in _items(reader) if entry.split == 'test')
+  calls = []
+  real_open, real_save = Image.open, Image.Image.save
+  monkeypatch.setattr(Image, 'open', lambda *args, **kwargs: (
+      calls.append('decode'), real_open(*args, **kwargs))[1])
+  monkeypatch.setattr(Image.Image, 'save', lambda image, *args, **kwargs: (
+      calls.append('encode'), real_save(image, *args, **kwargs))[1])
+  [example] = reader.read(item)
+  assert calls == ['decode', 'encode']
+  annotation = item.payload[1]
+  width = annotation.x2 - annotation.x1 + 1 if crop_to_roi else annotation.width
+  assert _feature(example, features.IMAGE_WIDTH) == width
 
 
 def _write_ppm(path, width, height):
   Image.fromarray(np.zeros((height, width, 3), np.uint8)).save(path, format='PPM')
 
 
-def test_bad_original_inputs_are_quarantined_with_their_reason(original, tmp_path):
+def test_bad_original_inputs_are_quarantined_with_their_reason(gtsrb_original, tmp_path):
   root = str(tmp_path / 'data')
-  shutil.copytree(original[0], root)
+  shutil.copytree(gtsrb_original[0], root)
   train = os.path.join(root, 'Final_Training/Images')
   _append(os.path.join(train, '00000/GT-00000.csv'),
           '00009_00000.ppm;29;30;5;6;24;25;0',     # line 8: listed, not on disk
@@ -321,9 +241,9 @@ def test_bad_original_inputs_are_quarantined_with_their_reason(original, tmp_pat
   _append(os.path.join(test, 'GT-final_test.csv'), '00006.ppm;29;30;5;6;24;25;-1')  # line 8
   _write_ppm(os.path.join(test, '00007.ppm'), 20, 20)
 
-  report = job.run(gtsrb.Gtsrb(root), str(tmp_path / 'out'), num_shards=1)
+  counts = job.run(gtsrb.Gtsrb(root), str(tmp_path / 'out'), num_shards=1)
   quarantined = {os.path.relpath(r.source, root): r.reason
-                 for r in job.read_quarantine(str(tmp_path / 'out'))}
+                 for r in read_quarantine(str(tmp_path / 'out'))}
   gt0 = 'Final_Training/Images/00000/GT-00000.csv'
   expected = {
       'Final_Training/Images/00000/00009_00000.ppm': layout.MISSING_FILE,
@@ -342,13 +262,13 @@ def test_bad_original_inputs_are_quarantined_with_their_reason(original, tmp_pat
   expected.update({f'Final_Training/Images/00014/{track:05d}_{frame:05d}.ppm':
                    layout.MISSING_LABEL for track in range(2) for frame in range(3)})
   assert quarantined == expected
-  assert report['quarantined'] == {
+  assert counts.quarantined == {
       'bad_file_name': 2, 'empty_file': 1, 'label_out_of_range': 2, 'malformed_row': 6,
       'missing_file': 1, 'missing_label': 8, 'undecodable_image': 1}
-  assert report['written'] == 6 + 3 + TEST_IMAGES
-  assert report['found'] == report['written'] + sum(report['quarantined'].values()) == 36
+  assert counts.written == 6 + 3 + TEST_IMAGES
+  assert counts.found == counts.written + sum(counts.quarantined.values()) == 36
   details = {os.path.relpath(r.source, root): r.detail
-             for r in job.read_quarantine(str(tmp_path / 'out'))}
+             for r in read_quarantine(str(tmp_path / 'out'))}
   assert 'listed again (first on line 2)' in details[f'{gt0}:9']
   assert "ROI (5, 6)-(29, 25) is not inside the 29x30 image" in details[f'{gt0}:12']
   assert 'says 20x18 but the image is 30x30' in details[
@@ -357,9 +277,9 @@ def test_bad_original_inputs_are_quarantined_with_their_reason(original, tmp_pat
       'GT-00014.csv does not exist')
 
 
-def test_bad_kaggle_inputs_are_quarantined_with_their_reason(kaggle, tmp_path):
+def test_bad_kaggle_inputs_are_quarantined_with_their_reason(gtsrb_kaggle, tmp_path):
   root = str(tmp_path / 'data')
-  shutil.copytree(kaggle[0], root)
+  shutil.copytree(gtsrb_kaggle[0], root)
   _append(os.path.join(root, 'Train.csv'),
           '29,30,5,6,24,25,0,../outside.png',                  # line 20
           '29,30,5,6,24,25,0,Train/0/stop.png',                # line 21
@@ -372,9 +292,9 @@ def test_bad_kaggle_inputs_are_quarantined_with_their_reason(kaggle, tmp_path):
     os.makedirs(os.path.dirname(os.path.join(root, relative)), exist_ok=True)
     Image.new('RGB', (20, 20)).save(os.path.join(root, relative))
 
-  report = job.run(gtsrb.Gtsrb(root), str(tmp_path / 'out'), num_shards=1)
+  counts = job.run(gtsrb.Gtsrb(root), str(tmp_path / 'out'), num_shards=1)
   quarantined = {os.path.relpath(r.source, root): r.reason
-                 for r in job.read_quarantine(str(tmp_path / 'out'))}
+                 for r in read_quarantine(str(tmp_path / 'out'))}
   assert quarantined == {
       'Train.csv:20': layout.PATH_ESCAPES_ROOT, 'Train.csv:21': layout.BAD_FILE_NAME,
       'Train.csv:22': layout.MALFORMED_ROW, 'Train.csv:23': layout.MALFORMED_ROW,
@@ -382,13 +302,13 @@ def test_bad_kaggle_inputs_are_quarantined_with_their_reason(kaggle, tmp_path):
       'Train.csv:25': layout.MALFORMED_ROW, 'Test.csv:8': layout.LABEL_OUT_OF_RANGE,
       'Train/1/00001_00005_00000.png': layout.MISSING_LABEL,
       'Train/43/00043_00000_00000.png': layout.MISSING_LABEL}
-  assert report['written'] == TRAIN_IMAGES + TEST_IMAGES
-  assert report['found'] == report['written'] + len(quarantined)
+  assert counts.written == TRAIN_IMAGES + TEST_IMAGES
+  assert counts.found == counts.written + len(quarantined)
 
 
-def test_crlf_and_bom_label_files_read_the_same(original, tmp_path):
+def test_crlf_and_bom_label_files_read_the_same(gtsrb_original, tmp_path):
   root = str(tmp_path / 'data')
-  shutil.copytree(original[0], root)
+  shutil.copytree(gtsrb_original[0], root)
   before = [(os.path.relpath(item.source, root), item.split, item.payload[1])
             for item in _items(gtsrb.Gtsrb(root))]
   for csv in ('Final_Training/Images/00001/GT-00001.csv', 'Final_Test/Images/GT-final_test.csv'):
@@ -402,9 +322,9 @@ def test_crlf_and_bom_label_files_read_the_same(original, tmp_path):
   assert len(before) == TRAIN_IMAGES + TEST_IMAGES and after == before
 
 
-def test_a_renamed_header_rejects_every_row_of_that_file(original, tmp_path):
+def test_a_renamed_header_rejects_every_row_of_that_file(gtsrb_original, tmp_path):
   root = str(tmp_path / 'data')
-  shutil.copytree(original[0], root)
+  shutil.copytree(gtsrb_original[0], root)
   path = os.path.join(root, 'Final_Training/Images/00001/GT-00001.csv')
   with open(path) as f:
     text = f.read()
@@ -417,9 +337,9 @@ def test_a_renamed_header_rejects_every_row_of_that_file(original, tmp_path):
   assert "header 'Filename;Width;Height;RoiX1" in rejected[0].detail
 
 
-def test_test_labels_are_found_in_either_place_or_the_test_split_is_empty(original, tmp_path):
+def test_test_labels_are_found_in_either_place_or_the_test_split_is_empty(gtsrb_original, tmp_path):
   root = str(tmp_path / 'data')
-  shutil.copytree(original[0], root)
+  shutil.copytree(gtsrb_original[0], root)
   labels = os.path.join(root, 'Final_Test/Images/GT-final_test.csv')
   assert gtsrb.Gtsrb(root).test_labels == labels
   os.rename(labels, os.path.join(root, 'GT-final_test.csv'))
@@ -434,23 +354,23 @@ def test_test_labels_are_found_in_either_place_or_the_test_split_is_empty(origin
   # Only GT-final_test.test.csv (no ClassId) is left: no labels, an empty test split, no error.
   unlabelled = gtsrb.Gtsrb(root)
   assert unlabelled.test_labels is None
-  report = job.run(unlabelled, str(tmp_path / 'out'), num_shards=1)
-  assert report['splits']['test'] == 0 and report['found'] == TRAIN_IMAGES
-  assert report['quarantined'] == {}
+  counts = job.run(unlabelled, str(tmp_path / 'out'), num_shards=1)
+  assert counts.splits['test'] == 0 and counts.found == TRAIN_IMAGES
+  assert counts.quarantined == {}
 
 
-def test_layout_errors_name_the_problem(original, kaggle, tmp_path):
+def test_layout_errors_name_the_problem(gtsrb_original, gtsrb_kaggle, tmp_path):
   empty = tmp_path / 'empty'
   empty.mkdir()
   with pytest.raises(layout.LayoutError, match=f'^{re.escape(str(empty))}: no GTSRB layout'):
     gtsrb.Gtsrb(str(empty))
   both = str(tmp_path / 'both')
-  shutil.copytree(original[0], both)
-  shutil.copy(os.path.join(kaggle[0], 'Train.csv'), both)
+  shutil.copytree(gtsrb_original[0], both)
+  shutil.copy(os.path.join(gtsrb_kaggle[0], 'Train.csv'), both)
   with pytest.raises(layout.LayoutError, match='holds both'):
     gtsrb.Gtsrb(both)
   renamed = str(tmp_path / 'renamed')
-  shutil.copytree(original[0], renamed)
+  shutil.copytree(gtsrb_original[0], renamed)
   shutil.copy(os.path.join(renamed, 'Final_Test/Images/GT-final_test.test.csv'),
               os.path.join(renamed, 'GT-final_test.csv'))
   os.remove(os.path.join(renamed, 'Final_Test/Images/GT-final_test.csv'))
@@ -459,20 +379,20 @@ def test_layout_errors_name_the_problem(original, kaggle, tmp_path):
       "Roi.Y1;Roi.X2;Roi.Y2' is not")):
     gtsrb.Gtsrb(renamed)
   semicolons = str(tmp_path / 'semicolons')
-  shutil.copytree(kaggle[0], semicolons)
+  shutil.copytree(gtsrb_kaggle[0], semicolons)
   with open(os.path.join(semicolons, 'Train.csv'), 'w') as f:
     f.write('Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;ClassId\n')
   with pytest.raises(layout.LayoutError, match=re.escape(os.path.join(semicolons, 'Train.csv'))):
     gtsrb.Gtsrb(semicolons)
   with pytest.raises(ValueError, match="test_labels='GT-final_test.csv': only the original"):
-    gtsrb.Gtsrb(kaggle[0], test_labels='GT-final_test.csv')
+    gtsrb.Gtsrb(gtsrb_kaggle[0], test_labels='GT-final_test.csv')
   with pytest.raises(ValueError, match='eval_fraction=1.5'):
-    gtsrb.Gtsrb(original[0], eval_fraction=1.5)
+    gtsrb.Gtsrb(gtsrb_original[0], eval_fraction=1.5)
 
 
-def test_kaggle_without_test_csv_has_an_empty_test_split(kaggle, tmp_path):
+def test_kaggle_without_test_csv_has_an_empty_test_split(gtsrb_kaggle, tmp_path):
   root = str(tmp_path / 'data')
-  shutil.copytree(kaggle[0], root)
+  shutil.copytree(gtsrb_kaggle[0], root)
   os.remove(os.path.join(root, 'Test.csv'))
   reader = gtsrb.Gtsrb(root)
   assert reader.sources() == [('train', os.path.join(root, 'Train.csv'))]
@@ -481,12 +401,12 @@ def test_kaggle_without_test_csv_has_an_empty_test_split(kaggle, tmp_path):
 
 def test_tfdv_finds_no_anomalies_in_the_fixture(original_run):
   import tensorflow_data_validation as tfdv  # pylint: disable=import-outside-toplevel
-  report, _, out_dir = original_run
+  counts, _, out_dir = original_run
   schema = schemas.load_schema(SCHEMA)
   for split in gtsrb.Gtsrb.splits:
     stats = tfdv.generate_statistics_from_tfrecord(
-        data_location=os.path.join(out_dir, job.TFRECORD_PATTERN.format(split=split)))
-    assert stats.datasets[0].num_examples == report['splits'][split]
+        data_location=shard_glob(out_dir, split))
+    assert stats.datasets[0].num_examples == counts.splits[split]
     assert not tfdv.validate_statistics(stats, schema).anomaly_info, split
   # The check bites: without 'large' in the size domain, the test split is anomalous.
   size = next(domain for domain in schema.string_domain if domain.name == 'size')

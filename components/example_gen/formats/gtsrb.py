@@ -1,8 +1,9 @@
-"""GTSRB on disk: read either published layout into canonical tf.Examples, or write a fixture.
+"""GTSRB on disk: read either published edition into canonical tf.Examples.
 
 German Traffic Sign Recognition Benchmark (Stallkamp et al., IJCNN 2011): 43 classes, one sign
 per image, images 15x15 to 250x250 px with a border around the sign (10% of its size, at least
-5 px). 39,209 train and 12,630 test images. Two published layouts:
+5 px). 39,209 train and 12,630 test images. Two published editions (EDITIONS), each with its
+own layout:
 
 Original (the INI archives):
 
@@ -31,20 +32,17 @@ by image. The test split is the official test set when its labels are present, e
 its images are not read). Files in the image folders that no row lists are quarantined as
 MISSING_LABEL (CSV files excepted), so nothing is skipped silently.
 """
-import io
 import logging
 import math
 import os
 import re
-from typing import (Dict, Iterator, List, NamedTuple, Optional, Pattern, Sequence, Set, Tuple,
-                    Union)
+from typing import Dict, Iterator, List, NamedTuple, Optional, Pattern, Set, Tuple, Union
 
-import numpy as np
-from PIL import Image
 import tensorflow as tf
 
 from components import features
-from components.example_gen import images
+from components import image_codec
+from components import stable_hash
 from components.example_gen import layout
 
 # ClassId indexes these (the label).
@@ -62,7 +60,7 @@ CLASS_NAMES = (
     'end_no_passing_vehicles_over_3_5_tons')
 # scenario/size: the ROI's larger side in px (a distance proxy), below each exclusive bound.
 SIZE_BUCKETS = (('small', 30), ('medium', 60), ('large', math.inf))
-LAYOUTS = ('original', 'kaggle')
+EDITIONS = ('original', 'kaggle')  # the INI archives, the Kaggle repack
 
 TRAIN_FOLDER = 'Final_Training/Images'
 TEST_FOLDER = 'Final_Test/Images'
@@ -77,7 +75,7 @@ _KAGGLE_TRAIN_PNG = re.compile(r'Train/\d+/(?P<class>\d{5})_(?P<track>\d{5})_\d{
 _KAGGLE_TEST_PNG = re.compile(r'Test/\d{5}\.png')
 _CLASS_FOLDER = re.compile(r'\d{5}')
 
-_NUMBER_COLUMNS = ('Width', 'Height', 'Roi.X1', 'Roi.Y1', 'Roi.X2', 'Roi.Y2', 'ClassId')
+NUMBER_COLUMNS = ('Width', 'Height', 'Roi.X1', 'Roi.Y1', 'Roi.X2', 'Roi.Y2', 'ClassId')
 
 
 class CsvFormat(NamedTuple):
@@ -91,13 +89,12 @@ class CsvFormat(NamedTuple):
     return self.delimiter.join(self.header)
 
   def format_row(self, name: str, annotation: 'Annotation') -> str:
-    values = dict(zip(_NUMBER_COLUMNS, annotation), **{self.name_column: name})
+    values = dict(zip(NUMBER_COLUMNS, annotation), **{self.name_column: name})
     return self.delimiter.join(str(values[column]) for column in self.header)
 
 
-ORIGINAL_CSV = CsvFormat(';', ('Filename',) + _NUMBER_COLUMNS, 'Filename')
-ORIGINAL_UNLABELLED_CSV = CsvFormat(';', ('Filename',) + _NUMBER_COLUMNS[:-1], 'Filename')
-KAGGLE_CSV = CsvFormat(',', _NUMBER_COLUMNS + ('Path',), 'Path')
+ORIGINAL_CSV = CsvFormat(';', ('Filename',) + NUMBER_COLUMNS, 'Filename')
+KAGGLE_CSV = CsvFormat(',', NUMBER_COLUMNS + ('Path',), 'Path')
 
 
 class _LabelFile(NamedTuple):
@@ -168,10 +165,11 @@ def _files_under(folder: str) -> Iterator[str]:
 
 
 class Gtsrb(layout.Layout):
-  """Either published GTSRB layout, detected from the data root.
+  """Either published GTSRB edition (`edition`: 'original' | 'kaggle'), detected from the
+  data root.
 
   Options: `crop_to_roi` (False: the whole image, border included; True: only the ROI),
-  `eval_fraction` (of the training tracks that go to eval), `test_labels` (original layout: the
+  `eval_fraction` (of the training tracks that go to eval), `test_labels` (original edition: the
   GT-final_test.csv path relative to the data root; default: TEST_LABEL_PATHS, first found).
   """
   dataset = 'gtsrb'
@@ -185,10 +183,10 @@ class Gtsrb(layout.Layout):
       raise ValueError(f'eval_fraction={eval_fraction}: must be in [0, 1]')
     self.crop_to_roi = crop_to_roi
     self.eval_fraction = eval_fraction
-    self.layout = self._detect_layout()
-    if self.layout == 'kaggle':
+    self.edition = self._detect_edition()
+    if self.edition == 'kaggle':
       if test_labels is not None:
-        raise ValueError(f'test_labels={test_labels!r}: only the original layout takes it; the '
+        raise ValueError(f'test_labels={test_labels!r}: only the original edition takes it; the '
                          f'Kaggle repack labels its test set in {KAGGLE_TEST}.csv')
       _check_header(self._at(f'{KAGGLE_TRAIN}.csv'), KAGGLE_CSV)
       candidates = [f'{KAGGLE_TEST}.csv']
@@ -197,7 +195,7 @@ class Gtsrb(layout.Layout):
     self.test_labels = next((self._at(path) for path in candidates
                              if tf.io.gfile.exists(self._at(path))), None)
     if self.test_labels:
-      _check_header(self.test_labels, KAGGLE_CSV if self.layout == 'kaggle' else ORIGINAL_CSV)
+      _check_header(self.test_labels, KAGGLE_CSV if self.edition == 'kaggle' else ORIGINAL_CSV)
     elif test_labels is not None:
       raise layout.LayoutError(f'{self._at(test_labels)}: test labels (test_labels) not found')
     else:
@@ -207,7 +205,7 @@ class Gtsrb(layout.Layout):
   def _at(self, relative: str) -> str:
     return os.path.join(self.data_root, relative)
 
-  def _detect_layout(self) -> str:
+  def _detect_edition(self) -> str:
     original = tf.io.gfile.isdir(self._at(TRAIN_FOLDER))
     kaggle = tf.io.gfile.exists(self._at(f'{KAGGLE_TRAIN}.csv'))
     if original and kaggle:
@@ -221,7 +219,7 @@ class Gtsrb(layout.Layout):
   def sources(self) -> List[Tuple[str, str]]:
     """(split, path): one per class folder (original) or the one Train.csv (Kaggle), plus the
     test labels when present."""
-    if self.layout == 'kaggle':
+    if self.edition == 'kaggle':
       found = [('train', self._at(f'{KAGGLE_TRAIN}.csv'))]
     else:
       folder = self._at(TRAIN_FOLDER)
@@ -230,12 +228,12 @@ class Gtsrb(layout.Layout):
     return found + ([('test', self.test_labels)] if self.test_labels else [])
 
   def fingerprint_paths(self) -> List[str]:
-    folders = ([TEST_FOLDER] if self.layout == 'original' else [KAGGLE_TRAIN, KAGGLE_TEST])
+    folders = ([TEST_FOLDER] if self.edition == 'original' else [KAGGLE_TRAIN, KAGGLE_TEST])
     return [path for _, path in self.sources()] + [self._at(folder) for folder in folders]
 
   def items(self, source: Tuple[str, str]) -> Iterator[Union[layout.Item, layout.Rejected]]:
     split, path = source
-    if self.layout == 'kaggle':
+    if self.edition == 'kaggle':
       folder, name = ((KAGGLE_TRAIN, _KAGGLE_TRAIN_PNG) if split == 'train'
                       else (KAGGLE_TEST, _KAGGLE_TEST_PNG))
       yield from self._labelled_items(_LabelFile(path, KAGGLE_CSV, '', folder, name))
@@ -298,7 +296,7 @@ class Gtsrb(layout.Layout):
 
   def _annotation(self, fields: List[str], csv_format: CsvFormat) -> Annotation:
     values = []
-    for column in _NUMBER_COLUMNS:
+    for column in NUMBER_COLUMNS:
       text = fields[csv_format.header.index(column)]
       try:
         values.append(int(text))
@@ -328,138 +326,28 @@ class Gtsrb(layout.Layout):
                             f'image of class {int(claimed)} by its folder or name')
     if 'track' not in named:
       return 'test'  # test images have no tracks: each is its own
-    return layout.hash_split(track_key(annotation.class_id, int(named['track'])), self.seed,
-                             self.eval_fraction)
+    return stable_hash.hash_split(track_key(annotation.class_id, int(named['track'])),
+                                  self.seed, self.eval_fraction)
 
   def read(self, item: layout.Item) -> Iterator[tf.train.Example]:
+    """The image, or with crop_to_roi its ROI as PNG; either way decoded once."""
     location, annotation = item.payload
-    image = images.canonical_image(layout.read_bytes(item.source), max_pixels=self.max_pixels)
-    if (image.width, image.height) != (annotation.width, annotation.height):
-      raise layout.BadInput(layout.MALFORMED_ROW, f'{location} says {annotation.width}x'
-                            f'{annotation.height} but the image is {image.width}x{image.height}')
+    data = layout.read_bytes(item.source)
     if self.crop_to_roi:
-      image = images.canonical_crop(image.encoded, annotation.box, max_pixels=self.max_pixels)
+      frame = image_codec.decode_rgb(data, max_pixels=self.max_pixels)
+      _check_size(location, annotation, frame.width, frame.height)
+      image = image_codec.from_pixels(frame.crop(annotation.box))
+    else:
+      image = image_codec.canonical_image(data, max_pixels=self.max_pixels)
+      _check_size(location, annotation, image.width, image.height)
     yield features.make_example(
         encoded=image.encoded, image_format=image.image_format, height=image.height,
         width=image.width, filename=self.relative(item.source), label=annotation.class_id,
         label_text=CLASS_NAMES[annotation.class_id], scenario={'size': annotation.size_bucket})
 
 
-# Fixture writer.
-
-# Image side per frame (per test index), cycling: ROIs land in 'small', 'medium', 'large'.
-FIXTURE_SIDES = (20, 48, 80)
-# Kaggle Meta.csv 'ShapeId,ColorId,SignId' by ClassId, as published.
-_META = (
-    '1,0,3.29', '1,0,3.29', '1,0,3.29', '1,0,3.29', '1,0,3.29', '1,0,3.29', '1,3,3.3',
-    '1,0,3.29', '1,0,3.29', '1,0,3.25', '1,0,3.27', '0,0,1.22', '2,2,2.3', '4,0,2.1', '3,0,2.2',
-    '1,0,3.1', '1,0,3.3', '1,0,3.21', '0,0,1.39', '0,0,1.2', '0,0,1.1', '0,0,1.3.2', '0,0,1.1',
-    '0,0,1.13', '0,0,1.5.2', '0,0,1.37', '0,0,1.24', '0,0,1.32', '0,0,1.33', '0,0,1.34',
-    '0,0,None', '0,0,1.36', '1,3,3.42', '1,1,4.2', '1,1,4.3', '1,1,4.1', '1,1,4.4', '1,1,4.5',
-    '1,1,4.7', '1,1,4.8', '1,1,4.1', '1,3,3.26', '1,3,3.28')
-
-
-def _fixture_image(stream: Tuple[int, ...], side: int, class_id: int
-                   ) -> Tuple[np.ndarray, Annotation]:
-  """Random RGB pixels about `side` px square, and a ROI leaving a 4-6 px border."""
-  rng = np.random.default_rng(stream)
-  width, height = (side + int(rng.integers(-2, 3)) for _ in range(2))
-  left, top, right, bottom = (int(rng.integers(4, 7)) for _ in range(4))
-  pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
-  return pixels, Annotation(width, height, left, top, width - 1 - right, height - 1 - bottom,
-                            class_id)
-
-
-def _write(path: str, data: Union[bytes, str]):
-  tf.io.gfile.makedirs(os.path.dirname(path))
-  with tf.io.gfile.GFile(path, 'wb') as f:
-    f.write(data.encode() if isinstance(data, str) else data)
-
-
-def _write_image(path: str, pixels: np.ndarray, image_format: str):
-  out = io.BytesIO()
-  Image.fromarray(pixels).save(out, format=image_format)
-  _write(path, out.getvalue())
-
-
-def _write_csv(path: str, csv_format: CsvFormat, rows: Sequence[Tuple[str, Annotation]]):
-  """The header and one line per row, LF line ends and a final newline (as in the Kaggle
-  files; the reader takes CRLF too)."""
-  _write(path, ''.join(line + '\n' for line in [csv_format.header_line] +
-                       [csv_format.format_row(name, annotation) for name, annotation in rows]))
-
-
-def write_fixture(data_root: str, *,
-                  layout: str = 'original',  # pylint: disable=redefined-outer-name
-                  classes: Sequence[int] = (0, 1, 14), tracks_per_class: int = 2,
-                  frames_per_track: int = 3, test_per_class: int = 2, seed: int = 0
-                  ) -> Dict[str, Annotation]:
-  """Writes a tiny GTSRB under `data_root` in its published `layout` ('original' | 'kaggle').
-
-  Train: per class, `tracks_per_class` tracks of `frames_per_track` frames, image sides cycling
-  through FIXTURE_SIDES (+-2 px) frame by frame. Test: `test_per_class` images per class in a
-  seeded random order. Pixels are random, one stream per image from (seed, image), the same in
-  both layouts. Returns {image path relative to data_root: its Annotation}.
-  """
-  if layout not in LAYOUTS:
-    raise ValueError(f'layout={layout!r}: choose from {LAYOUTS}')
-  if seed < 0:
-    raise ValueError(f'seed={seed}: must be >= 0')
-  if len(set(classes)) != len(classes) or not set(classes) <= set(range(len(CLASS_NAMES))):
-    raise ValueError(f'classes={classes}: distinct ClassIds in 0..{len(CLASS_NAMES) - 1}')
-  counts = (tracks_per_class, frames_per_track, test_per_class * len(classes))
-  if not all(0 <= count <= 99999 for count in counts):
-    raise ValueError(f'tracks_per_class, frames_per_track, test images = {counts}: each must '
-                     'be in 0..99999 (five-digit names)')
-  written = {}
-
-  def add(path, stream, side, class_id) -> Annotation:
-    pixels, annotation = _fixture_image(stream, side, class_id)
-    _write_image(os.path.join(data_root, path), pixels, 'PPM' if layout == 'original' else 'PNG')
-    written[path] = annotation
-    return annotation
-
-  train_rows = []  # (name in its label file, annotation), every class
-  for class_id in classes:
-    rows = []
-    for track in range(tracks_per_class):
-      for frame in range(frames_per_track):
-        stream, side = (seed, 0, class_id, track, frame), FIXTURE_SIDES[frame % 3]
-        if layout == 'original':
-          name = f'{track:05d}_{frame:05d}.ppm'
-          rows.append((name, add(f'{TRAIN_FOLDER}/{class_id:05d}/{name}', stream, side,
-                                 class_id)))
-        else:
-          path = f'{KAGGLE_TRAIN}/{class_id}/{class_id:05d}_{track:05d}_{frame:05d}.png'
-          rows.append((path, add(path, stream, side, class_id)))
-    if layout == 'original':
-      _write_csv(os.path.join(data_root, TRAIN_FOLDER, f'{class_id:05d}',
-                              f'GT-{class_id:05d}.csv'), ORIGINAL_CSV, rows)
-    train_rows += rows
-
-  order = np.random.default_rng((seed, 1)).permutation(np.repeat(classes, test_per_class))
-  test_rows = []
-  for index, class_id in enumerate(order.tolist()):
-    stream, side = (seed, 2, index), FIXTURE_SIDES[index % 3]
-    if layout == 'original':
-      name = f'{index:05d}.ppm'
-      test_rows.append((name, add(f'{TEST_FOLDER}/{name}', stream, side, class_id)))
-    else:
-      path = f'{KAGGLE_TEST}/{index:05d}.png'
-      test_rows.append((path, add(path, stream, side, class_id)))
-
-  if layout == 'original':
-    folder = os.path.join(data_root, TEST_FOLDER)
-    _write_csv(os.path.join(folder, 'GT-final_test.test.csv'), ORIGINAL_UNLABELLED_CSV,
-               test_rows)
-    _write_csv(os.path.join(folder, 'GT-final_test.csv'), ORIGINAL_CSV, test_rows)
-  else:
-    _write_csv(os.path.join(data_root, f'{KAGGLE_TRAIN}.csv'), KAGGLE_CSV, train_rows)
-    _write_csv(os.path.join(data_root, f'{KAGGLE_TEST}.csv'), KAGGLE_CSV, test_rows)
-    meta = ['Path,ClassId,ShapeId,ColorId,SignId']
-    for class_id in sorted(classes, key=str):  # rows in file-name order
-      icon = np.random.default_rng((seed, 3, class_id)).integers(0, 256, (16, 16, 4), np.uint8)
-      _write_image(os.path.join(data_root, 'Meta', f'{class_id}.png'), icon, 'PNG')
-      meta.append(f'Meta/{class_id}.png,{class_id},{_META[class_id]}')
-    _write(os.path.join(data_root, 'Meta.csv'), ''.join(line + '\n' for line in meta))
-  return written
+def _check_size(location: str, annotation: Annotation, width: int, height: int):
+  """BadInput(MALFORMED_ROW) unless the decoded image has the size its label row says."""
+  if (width, height) != (annotation.width, annotation.height):
+    raise layout.BadInput(layout.MALFORMED_ROW, f'{location} says {annotation.width}x'
+                          f'{annotation.height} but the image is {width}x{height}')

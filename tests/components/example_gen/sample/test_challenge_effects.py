@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from components.example_gen import challenge_effects
-from components.example_gen import cure_tsr
-from components.example_gen import sign_rendering
+from components.example_gen.formats import cure_tsr
+from components.example_gen.sample import challenge_effects
+from components.example_gen.sample import sign_rendering
 
 CHALLENGES = cure_tsr.CHALLENGE_NAMES[1:]
 

@@ -1,78 +1,59 @@
-"""ImageNet layouts: the fixture's published files, labels of named files, the dirty training
-files, quarantine of bad input, layout errors and the curated schema."""
-import io
+"""ImageNet, either edition: labels of named files, the dirty training files, quarantine of bad
+input, layout errors and the curated schema."""
 import os
 import pickle
-import re
 import shutil
 from typing import Dict, NamedTuple
 
 import numpy as np
 from PIL import Image
 import pytest
-import scipy.io
 import tensorflow as tf
 import tensorflow_data_validation as tfdv
 
 from components import features
 from components import schemas
-from components.example_gen import imagenet
 from components.example_gen import job
 from components.example_gen import layout
+from components.example_gen.formats import imagenet
+from components.example_gen.formats import imagenet_fixture
+from example_util import feature as _value
+from example_util import read_examples
+from example_util import read_quarantine
+from imagenet_cases import KIT_FOX
+from imagenet_cases import PREFIX
+from imagenet_cases import SOURCES
+from imagenet_cases import WNIDS
+from imagenet_cases import write_small_fixture as _write_fixture
 
-WNIDS = imagenet.SAMPLE_WNIDS  # sorted, so label = index
-SMALL = dict(train_per_class=2, val_per_class=2, image_size=(24, 16))
 TRAIN, VAL = 8 * 2 + 3, 8 * 2  # + the three dirty training files
-SOURCES = [('ilsvrc', 'devkit'), ('ilsvrc', 'synsets'), ('kaggle', 'devkit')]
-PREFIX = {'ilsvrc': '', 'kaggle': 'ILSVRC/Data/CLS-LOC/'}
-LABEL_FILES = {
-    ('ilsvrc', 'devkit'): {'ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt',
-                           'ILSVRC2012_devkit_t12/data/meta.mat'},
-    ('ilsvrc', 'synsets'): {'imagenet_2012_validation_synset_labels.txt'},
-    ('kaggle', 'devkit'): {'LOC_synset_mapping.txt', 'LOC_val_solution.csv'},
-}
-KIT_FOX, TENCH, HAMMERHEAD = 'n02119789', 'n01440764', 'n01494475'
-
-
-def _value(example, key):
-  value = example.features.feature[key]
-  return (value.bytes_list.value or value.int64_list.value)[0]
-
-
-def _files(root):
-  return {os.path.relpath(os.path.join(folder, name), root)
-          for folder, _, names in os.walk(root) for name in names}
-
-
-def _write_fixture(root, layout_name, val_labels, **options):
-  return imagenet.write_fixture(str(root), layout=layout_name, val_labels=val_labels,
-                                **{**SMALL, **options})
+TENCH, HAMMERHEAD = 'n01440764', 'n01494475'
 
 
 class Ingested(NamedTuple):
   root: str
   out: str
   written: Dict
-  report: Dict
+  counts: Dict
   examples: Dict  # filename -> tf.train.Example
 
 
 @pytest.fixture(scope='module')
 def ingested(tmp_path_factory):
-  """(layout, val_labels) -> the clean fixture run through the ingestion job, once each."""
+  """(edition, val_labels) -> the clean fixture run through the ingestion job, once each."""
   runs = {}
 
-  def run(layout_name, val_labels):
-    if (layout_name, val_labels) not in runs:
-      root = tmp_path_factory.mktemp(f'{layout_name}_{val_labels}')
-      written = _write_fixture(root / 'data', layout_name, val_labels)
+  def run(edition, val_labels):
+    if (edition, val_labels) not in runs:
+      root = tmp_path_factory.mktemp(f'{edition}_{val_labels}')
+      written = _write_fixture(root / 'data', edition, val_labels)
       out = str(root / 'out')
-      report = job.run(imagenet.ImageNet(str(root / 'data')), out, num_shards=1)
+      counts = job.run(imagenet.ImageNet(str(root / 'data')), out, num_shards=1)
       examples = {_value(e, features.IMAGE_FILENAME).decode(): e
-                  for split in ('train', 'eval') for e in job.read_examples(out, split)}
-      runs[layout_name, val_labels] = Ingested(str(root / 'data'), out, written, report,
+                  for split in ('train', 'eval') for e in read_examples(out, split)}
+      runs[edition, val_labels] = Ingested(str(root / 'data'), out, written, counts,
                                                examples)
-    return runs[layout_name, val_labels]
+    return runs[edition, val_labels]
   return run
 
 
@@ -83,142 +64,19 @@ def test_schema_lists_the_1000_wnids_and_matches_the_full_layout(tmp_path):
   assert names[0] == 'n01440764' and names[-1] == 'n15075141'
   assert all(imagenet.WNID.fullmatch(name) for name in names)
   assert set(WNIDS) <= set(names)
-  imagenet.write_fixture(str(tmp_path), wnids=names, train_per_class=0, val_per_class=0,
-                         quirks=False)
+  imagenet_fixture.write_fixture(str(tmp_path), wnids=names, train_per_class=0,
+                                 val_per_class=0, quirks=False)
   full = imagenet.ImageNet(str(tmp_path))
   assert full.class_names == names
   assert len(pickle.dumps(full)) < 64 * 1024  # shipped to every worker
 
 
-@pytest.mark.parametrize('layout_name, val_labels', SOURCES)
-def test_fixture_files_follow_the_published_layout(tmp_path, layout_name, val_labels):
-  written = _write_fixture(tmp_path, layout_name, val_labels)
-  prefix = PREFIX[layout_name]
-  files = _files(tmp_path)
-  assert files == set(written['train']) | set(written['eval']) | LABEL_FILES[
-      layout_name, val_labels]
-  train_name = re.compile(re.escape(prefix) + r'train/(n\d{8})/(n\d{8})_\d+\.JPEG')
-  for path, wnid in written['train'].items():
-    match = train_name.fullmatch(path)
-    assert match and match.group(1) == match.group(2) == wnid, path
-  assert sorted(written['eval']) == [
-      f'{prefix}val/ILSVRC2012_val_{n:08d}.JPEG' for n in range(1, VAL + 1)]
-  assert sorted(written['eval'].values()) == sorted(WNIDS * 2)
-  assert written['quirks'] == {
-      'png': f'{prefix}train/n02105855/n02105855_2933.JPEG',
-      'cmyk': f'{prefix}train/n01739381/n01739381_1309.JPEG',
-      'grayscale': f'{prefix}train/n01440764/n01440764_10000.JPEG'}
-  val_wnids = [wnid for _, wnid in sorted(written['eval'].items())]
-  if layout_name == 'kaggle':
-    with open(tmp_path / 'LOC_synset_mapping.txt') as f:
-      mapping = f.read().splitlines()
-    assert [line.split()[0] for line in mapping] == list(WNIDS)
-    assert mapping[0] == 'n01440764 tench, Tinca tinca'
-    assert mapping[-1] == 'n02119789 kit fox, Vulpes macrotis'
-    with open(tmp_path / 'LOC_val_solution.csv') as f:
-      header, *rows = f.read().splitlines()
-    assert header == 'ImageId,PredictionString'
-    box = r'(n\d{8}) \d+ \d+ \d+ \d+'
-    row = re.compile(rf'(ILSVRC2012_val_\d{{8}}),{box}( {box})*')
-    labels = {row.fullmatch(r).group(1): row.fullmatch(r).group(2) for r in rows}
-    assert [labels[f'ILSVRC2012_val_{n:08d}'] for n in range(1, VAL + 1)] == val_wnids
-    assert [r.split(',')[0] for r in rows] != sorted(labels)  # rows are not in image order
-  elif val_labels == 'synsets':
-    with open(tmp_path / 'imagenet_2012_validation_synset_labels.txt') as f:
-      assert f.read() == ''.join(f'{wnid}\n' for wnid in val_wnids)
-  else:
-    with open(tmp_path / 'ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt') as f:
-      ids = [int(line) for line in f.read().splitlines()]
-    meta = imagenet.read_devkit_meta(str(tmp_path / 'ILSVRC2012_devkit_t12/data/meta.mat'))
-    assert [meta[synset_id] for synset_id in ids] == val_wnids
-
-
-def test_devkit_meta_is_the_devkits_struct_array(tmp_path):
-  _write_fixture(tmp_path, 'ilsvrc', 'devkit')
-  path = str(tmp_path / 'ILSVRC2012_devkit_t12/data/meta.mat')
-  synsets = scipy.io.loadmat(path)['synsets']
-  assert synsets.shape == (10, 1)
-  assert synsets.dtype.names == imagenet.META_FIELDS == (
-      'ILSVRC2012_ID', 'WNID', 'words', 'gloss', 'num_children', 'children', 'wordnet_height',
-      'num_train_images')
-  rows = [{name: synsets[i, 0][name] for name in synsets.dtype.names} for i in range(10)]
-  assert [int(r['ILSVRC2012_ID'][0, 0]) for r in rows] == list(range(1, 11))
-  assert rows[0]['WNID'][0] == KIT_FOX and rows[0]['words'][0] == 'kit fox, Vulpes macrotis'
-  leaves, inner = rows[:8], rows[8:]
-  assert all(r['num_children'][0, 0] == 0 and r['children'].shape == (1, 0) for r in leaves)
-  assert [r['WNID'][0] for r in inner] == ['n00015388', 'n00001740']
-  assert inner[0]['children'].tolist() == [list(range(1, 9))]
-  assert inner[1]['children'].tolist() == [[9]] and inner[1]['num_children'][0, 0] == 1
-  id_to_wnid = imagenet.read_devkit_meta(path)
-  assert sorted(id_to_wnid.values()) == list(WNIDS)  # the non-leaf synsets are not classes
-  assert id_to_wnid[1] == KIT_FOX and WNIDS.index(KIT_FOX) == 7
-  assert [id_to_wnid[i] for i in range(1, 9)] != list(WNIDS)  # ID order is not wnid order
-
-
-def test_fixture_images_and_dirty_files(tmp_path):
-  written = _write_fixture(tmp_path, 'ilsvrc', 'devkit', quirks=True)
-  kinds = {}
-  for path in written['train']:
-    with Image.open(tmp_path / path) as image:
-      assert image.size == (24, 16)
-      kinds[path] = (image.format, image.mode)
-  quirks = written['quirks']
-  assert kinds.pop(quirks['png']) == ('PNG', 'RGB')
-  assert kinds.pop(quirks['cmyk']) == ('JPEG', 'CMYK')
-  assert kinds.pop(quirks['grayscale']) == ('JPEG', 'L')
-  assert set(kinds.values()) == {('JPEG', 'RGB')}
-  clean = _write_fixture(tmp_path / 'clean', 'ilsvrc', 'devkit', quirks=False)
-  assert clean['quirks'] == {} and len(clean['train']) == 8 * 2
-  other = _write_fixture(tmp_path / 'other', 'ilsvrc', 'synsets', wnids=['n01443537', 'n01484850'])
-  assert other['quirks'] == {  # in the first wnid's folder when the real one is not sampled
-      'png': 'train/n01443537/n01443537_2933.JPEG', 'cmyk': 'train/n01443537/n01443537_1309.JPEG',
-      'grayscale': 'train/n01443537/n01443537_10000.JPEG'}
-
-
-def test_fixture_jpegs_are_photo_sized():
-  rng = np.random.default_rng(0)
-  sizes = []
-  for _ in range(5):
-    out = io.BytesIO()
-    imagenet.smooth_image(rng, (500, 375), np.zeros(3)).save(out, format='JPEG', quality=90)
-    sizes.append(len(out.getvalue()))
-  assert 30_000 < np.mean(sizes) < 150_000  # ImageNet's average JPEG is about 110 kB
-
-
-def test_write_fixture_is_deterministic(tmp_path):
-  def contents(name, seed):
-    _write_fixture(tmp_path / name, 'kaggle', 'devkit', seed=seed)
-    root = tmp_path / name
-    return {path: (root / path).read_bytes() for path in _files(root)}
-  a, b, c = contents('a', 3), contents('b', 3), contents('c', 4)
-  assert a == b
-  assert a.keys() != c.keys()  # training file numbers are drawn from the seed
-  assert a['LOC_synset_mapping.txt'] == c['LOC_synset_mapping.txt']
-  assert a['ILSVRC/Data/CLS-LOC/val/ILSVRC2012_val_00000001.JPEG'] != c[
-      'ILSVRC/Data/CLS-LOC/val/ILSVRC2012_val_00000001.JPEG']
-
-
-def test_write_fixture_rejects_bad_arguments(tmp_path):
-  with pytest.raises(ValueError, match="layout='tfds'"):
-    imagenet.write_fixture(str(tmp_path), layout='tfds')
-  with pytest.raises(ValueError, match="val_labels='csv'"):
-    imagenet.write_fixture(str(tmp_path), val_labels='csv')
-  with pytest.raises(ValueError, match='wnids='):
-    imagenet.write_fixture(str(tmp_path), wnids=('n01440764', 'tench'))
-  with pytest.raises(ValueError, match='wnids='):
-    imagenet.write_fixture(str(tmp_path), wnids=('n01440764', 'n01440764'))
-  with pytest.raises(ValueError, match=r'train_per_class, val_per_class = \(-1, 2\)'):
-    imagenet.write_fixture(str(tmp_path), train_per_class=-1)
-  with pytest.raises(ValueError, match=r'image_size=\(0, 5\)'):
-    imagenet.write_fixture(str(tmp_path), image_size=(0, 5))
-
-
-@pytest.mark.parametrize('layout_name, val_labels', SOURCES)
-def test_every_image_becomes_an_example_with_its_label(ingested, layout_name, val_labels):
-  run = ingested(layout_name, val_labels)
-  assert run.report['found'] == run.report['written'] == TRAIN + VAL
-  assert run.report['splits'] == {'train': TRAIN, 'eval': VAL}
-  assert run.report['quarantined'] == {}
+@pytest.mark.parametrize('edition, val_labels', SOURCES)
+def test_every_image_becomes_an_example_with_its_label(ingested, edition, val_labels):
+  run = ingested(edition, val_labels)
+  assert run.counts.found == run.counts.written == TRAIN + VAL
+  assert run.counts.splits == {'train': TRAIN, 'eval': VAL}
+  assert run.counts.quarantined == {}
   expected = {**run.written['train'], **run.written['eval']}
   assert run.examples.keys() == expected.keys()
   for filename, example in run.examples.items():
@@ -228,7 +86,7 @@ def test_every_image_becomes_an_example_with_its_label(ingested, layout_name, va
     assert _value(example, features.IMAGE_HEIGHT) == 16
     assert _value(example, features.IMAGE_WIDTH) == 24
     assert not [key for key in example.features.feature if key.startswith('scenario/')]
-  prefix = PREFIX[layout_name]
+  prefix = PREFIX[edition]
   named = {f'{prefix}train/n02105855/n02105855_2933.JPEG': (6, b'n02105855'),
            f'{prefix}train/n01739381/n01739381_1309.JPEG': (5, b'n01739381'),
            f'{prefix}train/n01440764/n01440764_10000.JPEG': (0, b'n01440764')}
@@ -237,11 +95,11 @@ def test_every_image_becomes_an_example_with_its_label(ingested, layout_name, va
     assert (_value(example, features.LABEL), _value(example, features.LABEL_TEXT)) == label
 
 
-def _relabel_first_three(root, layout_name, val_labels, written):
+def _relabel_first_three(root, edition, val_labels, written):
   """Rewrites the validation labels so images 1, 2, 3 are kit fox, tench, hammerhead."""
   wnids = [wnid for _, wnid in sorted(written['eval'].items())]
   wnids[:3] = [KIT_FOX, TENCH, HAMMERHEAD]
-  if layout_name == 'kaggle':
+  if edition == 'kaggle':
     rows = [f'ILSVRC2012_val_{n:08d},{w} 1 2 3 4' for n, w in enumerate(wnids, start=1)]
     (root / 'LOC_val_solution.csv').write_text(
         'ImageId,PredictionString\n' + '\n'.join(reversed(rows)) + '\n')
@@ -250,7 +108,7 @@ def _relabel_first_three(root, layout_name, val_labels, written):
   else:  # hammerhead is ID 2, tench ID 3
     ids = {KIT_FOX: 1, HAMMERHEAD: 2, TENCH: 3}
     ids.update({w: i for i, w in enumerate(sorted(set(WNIDS) - set(ids)), start=4)})
-    imagenet.write_devkit_meta(str(root / 'ILSVRC2012_devkit_t12/data/meta.mat'), ids,
+    imagenet_fixture.write_devkit_meta(str(root / 'ILSVRC2012_devkit_t12/data/meta.mat'), ids,
                                dict.fromkeys(WNIDS, 2))
     (root / 'ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt').write_text(
         ''.join(f'{ids[w]}\n' for w in wnids))
@@ -266,12 +124,12 @@ def _eval_examples(imagenet_layout):
   return labels
 
 
-@pytest.mark.parametrize('layout_name, val_labels', SOURCES)
-def test_validation_labels_of_named_files(tmp_path, layout_name, val_labels):
-  written = _write_fixture(tmp_path, layout_name, val_labels)
-  _relabel_first_three(tmp_path, layout_name, val_labels, written)
+@pytest.mark.parametrize('edition, val_labels', SOURCES)
+def test_validation_labels_of_named_files(tmp_path, edition, val_labels):
+  written = _write_fixture(tmp_path, edition, val_labels)
+  _relabel_first_three(tmp_path, edition, val_labels, written)
   labels = _eval_examples(imagenet.ImageNet(str(tmp_path)))
-  val = PREFIX[layout_name] + 'val/ILSVRC2012_val_0000000'
+  val = PREFIX[edition] + 'val/ILSVRC2012_val_0000000'
   assert labels[val + '1.JPEG'] == (7, KIT_FOX)  # devkit ID 1 is the last of the 8 wnids
   assert labels[val + '2.JPEG'] == (0, TENCH)
   assert labels[val + '3.JPEG'] == (4, HAMMERHEAD)
@@ -321,9 +179,9 @@ def _replace_line(path, number, text):
   path.write_text('\n'.join(lines) + '\n')
 
 
-def _inject_bad_labels(root, layout_name, val_labels):
+def _inject_bad_labels(root, edition, val_labels):
   """Spoils some validation label lines; returns the reasons expected for them."""
-  if layout_name == 'kaggle':
+  if edition == 'kaggle':
     csv_path = root / 'LOC_val_solution.csv'
     header, *rows = csv_path.read_text().splitlines()
     by_id = {row.split(',')[0]: row for row in rows}
@@ -353,11 +211,11 @@ def _inject_bad_labels(root, layout_name, val_labels):
           ('val/ILSVRC2012_val_00000007.JPEG', layout.LABEL_OUT_OF_RANGE)}
 
 
-@pytest.mark.parametrize('layout_name, val_labels', SOURCES)
-def test_bad_input_is_quarantined_with_its_reason(tmp_path, layout_name, val_labels):
+@pytest.mark.parametrize('edition, val_labels', SOURCES)
+def test_bad_input_is_quarantined_with_its_reason(tmp_path, edition, val_labels):
   root = tmp_path / 'data'
-  _write_fixture(root, layout_name, val_labels)
-  data = root / PREFIX[layout_name]
+  _write_fixture(root, edition, val_labels)
+  data = root / PREFIX[edition]
   (data / 'train/n01443537/n01443537_99999.JPEG').write_bytes(b'<html>Not Found</html>')
   (data / 'train/n01443537/n01443537_99998.JPEG').write_bytes(b'')
   (data / 'train/n01440764.tar').write_bytes(b'a leftover class tar')
@@ -370,21 +228,21 @@ def test_bad_input_is_quarantined_with_its_reason(tmp_path, layout_name, val_lab
               ('val/ILSVRC2012_val_00000004.JPEG', layout.MISSING_FILE),
               ('val/ILSVRC2012_val_00000017.JPEG', layout.MISSING_LABEL),
               ('val/Thumbs.db', layout.BAD_FILE_NAME)}
-  expected |= _inject_bad_labels(root, layout_name, val_labels)
-  report = job.run(imagenet.ImageNet(str(root)), str(tmp_path / 'out'), num_shards=1)
+  expected |= _inject_bad_labels(root, edition, val_labels)
+  counts = job.run(imagenet.ImageNet(str(root)), str(tmp_path / 'out'), num_shards=1)
   got = {(os.path.relpath(r.source, data) if r.source.startswith(str(data) + '/') else r.source,
-          r.reason) for r in job.read_quarantine(str(tmp_path / 'out'))}
+          r.reason) for r in read_quarantine(str(tmp_path / 'out'))}
   assert got == expected
   reasons = {}
   for _, reason in expected:
     reasons[reason] = reasons.get(reason, 0) + 1
-  assert report['quarantined'] == reasons
+  assert counts.quarantined == reasons
   bad_val = sum(1 for source, _ in expected if source.startswith('val/ILSVRC2012_val_0000000'))
-  assert report['splits'] == {'train': TRAIN, 'eval': VAL - bad_val}
-  assert report['found'] == report['written'] + sum(reasons.values())
+  assert counts.splits == {'train': TRAIN, 'eval': VAL - bad_val}
+  assert counts.found == counts.written + sum(reasons.values())
 
 
-@pytest.mark.parametrize('layout_name, val_labels, spoil, message', [
+@pytest.mark.parametrize('edition, val_labels, spoil, message', [
     ('ilsvrc', 'devkit', lambda root: shutil.rmtree(root / 'train'),
      r'neither the ILSVRC2012 layout \(train/<wnid>/\) nor the Kaggle layout '
      r'\(ILSVRC/Data/CLS-LOC/train/<wnid>/\)'),
@@ -411,8 +269,8 @@ def test_bad_input_is_quarantined_with_its_reason(tmp_path, layout_name, val_lab
      r"LOC_synset_mapping\.txt: its 8 wnids are not the 8 class folders .* "
      r"\(only in the mapping: \['n09999999'\], only folders: \['n01484850'\]\)"),
 ])
-def test_layout_errors_name_the_file(tmp_path, layout_name, val_labels, spoil, message):
-  _write_fixture(tmp_path, layout_name, val_labels, train_per_class=1, val_per_class=1)
+def test_layout_errors_name_the_file(tmp_path, edition, val_labels, spoil, message):
+  _write_fixture(tmp_path, edition, val_labels, train_per_class=1, val_per_class=1)
   spoil(tmp_path)
   with pytest.raises(layout.LayoutError, match=message):
     imagenet.ImageNet(str(tmp_path))

@@ -13,11 +13,13 @@ import tensorflow_data_validation as tfdv
 
 from components import features
 from components import schemas
-from components.example_gen import cifar
 from components.example_gen import job
 from components.example_gen import layout
-from example_util import feature as _feature
+from components.example_gen.formats import cifar
 from example_util import by_filename as _by_filename
+from example_util import feature as _feature
+from example_util import read_quarantine
+from example_util import shard_glob
 
 ROWS = 3  # rows per batch file in the fixtures
 CANONICAL_KEYS = {features.IMAGE_ENCODED, features.IMAGE_FORMAT, features.IMAGE_HEIGHT,
@@ -35,13 +37,13 @@ ARRAY_GLOBALS = ({'numpy.core.multiarray _reconstruct', 'numpy ndarray', 'numpy 
 
 
 def _ingest(data_root, cls, out_dir):
-  report = job.run(cls(data_root), str(out_dir), num_shards=1)
-  return report, str(out_dir)
+  counts = job.run(cls(data_root), str(out_dir), num_shards=1)
+  return counts, str(out_dir)
 
 
 @pytest.fixture(scope='module')
 def cifar10(tmp_path_factory):
-  """(data root, write_fixture's record, report, output dir) of a CIFAR-10 fixture, ingested."""
+  """(data root, write_fixture's record, counts, output dir) of a CIFAR-10 fixture, ingested."""
   root = str(tmp_path_factory.mktemp('cifar10'))
   written = cifar.write_fixture(root, variant='cifar10', rows_per_batch=ROWS)
   return (root, written) + _ingest(root, cifar.Cifar10, tmp_path_factory.mktemp('out'))
@@ -166,9 +168,9 @@ def test_fixture_is_deterministic(tmp_path):
 
 
 def test_cifar10_examples(cifar10):
-  _, written, report, out_dir = cifar10
-  assert report['found'] == report['written'] == 18
-  assert report['splits'] == {'train': 15, 'eval': 3} and report['quarantined'] == {}
+  _, written, counts, out_dir = cifar10
+  assert counts.found == counts.written == 18
+  assert counts.splits == {'train': 15, 'eval': 3} and counts.quarantined == {}
   train, test = _by_filename(out_dir, 'train'), _by_filename(out_dir, 'eval')
   assert set(test) == {f'cifar-10-batches-py/test_batch:{row}' for row in range(ROWS)}
   for name, label, text in [('cifar-10-batches-py/data_batch_1:0', 0, b'airplane'),
@@ -204,8 +206,8 @@ def test_pixels_decode_in_rgb_hwc_order(cifar10):
 
 
 def test_cifar100_fine_labels_and_superclasses(cifar100):
-  _, written, report, out_dir = cifar100
-  assert report['splits'] == {'train': 5, 'eval': 5} and report['quarantined'] == {}
+  _, written, counts, out_dir = cifar100
+  assert counts.splits == {'train': 5, 'eval': 5} and counts.quarantined == {}
   examples = {**_by_filename(out_dir, 'train'), **_by_filename(out_dir, 'eval')}
   for name, label, text, superclass in [
       ('cifar-100-python/train:2', 74, b'shrew', b'small_mammals'),
@@ -231,7 +233,7 @@ def test_tfdv_finds_no_anomalies(request, fixture_name, dataset):
   schema = schemas.load_schema(schemas.schema_path(dataset))
   for split in ('train', 'eval'):
     stats = tfdv.generate_statistics_from_tfrecord(
-        data_location=os.path.join(out_dir, job.TFRECORD_PATTERN.format(split=split)))
+        data_location=shard_glob(out_dir, split))
     anomalies = tfdv.validate_statistics(stats, schema)
     assert not anomalies.anomaly_info, (split, anomalies.anomaly_info)
 
@@ -262,12 +264,12 @@ def test_unsafe_batch_is_quarantined_without_running(cifar10, tmp_path):
   path = os.path.join(root, 'cifar-10-batches-py/data_batch_3')
   with open(path, 'wb') as f:
     f.write(hostile('ran'))
-  report, out_dir = _ingest(root, cifar.Cifar10, tmp_path / 'out')
+  counts, out_dir = _ingest(root, cifar.Cifar10, tmp_path / 'out')
   assert not (tmp_path / 'ran').exists()  # ...and did not run here
-  assert report['quarantined'] == {layout.UNSAFE_PICKLE: 1}
-  assert report['splits'] == {'train': 12, 'eval': 3}
-  assert report['found'] == 16 == report['written'] + 1
-  [rejected] = job.read_quarantine(out_dir)
+  assert counts.quarantined == {layout.UNSAFE_PICKLE: 1}
+  assert counts.splits == {'train': 12, 'eval': 3}
+  assert counts.found == 16 == counts.written + 1
+  [rejected] = read_quarantine(out_dir)
   assert rejected.source == path and rejected.reason == layout.UNSAFE_PICKLE
   assert 'posix.mkdir' in rejected.detail
   assert not any(name.startswith('cifar-10-batches-py/data_batch_3:')
@@ -291,13 +293,13 @@ def test_bad_batches_and_rows_are_quarantined(cifar10, tmp_path):
   with open(os.path.join(folder, 'data_batch_5'), 'rb') as f:
     replace('data_batch_5', f.read()[:200])                                       # truncated
   os.remove(os.path.join(folder, 'test_batch'))
-  report, out_dir = _ingest(root, cifar.Cifar10, tmp_path / 'out')
-  assert report['splits'] == {'train': 3, 'eval': 0}
-  assert report['quarantined'] == {layout.MALFORMED_ROW: 4, layout.LABEL_OUT_OF_RANGE: 2,
+  counts, out_dir = _ingest(root, cifar.Cifar10, tmp_path / 'out')
+  assert counts.splits == {'train': 3, 'eval': 0}
+  assert counts.quarantined == {layout.MALFORMED_ROW: 4, layout.LABEL_OUT_OF_RANGE: 2,
                                    layout.MISSING_FILE: 1}
-  assert report['found'] == 10
+  assert counts.found == 10
   reasons = {r.source[len(folder) + 1:]: (r.reason, r.detail)
-             for r in job.read_quarantine(out_dir)}
+             for r in read_quarantine(out_dir)}
   assert {name: reason for name, (reason, _) in reasons.items()} == {
       'data_batch_1': layout.MALFORMED_ROW, 'data_batch_2': layout.MALFORMED_ROW,
       'data_batch_3:1': layout.LABEL_OUT_OF_RANGE, 'data_batch_3:2': layout.LABEL_OUT_OF_RANGE,

@@ -5,8 +5,7 @@ import numpy as np
 from PIL import Image
 import pytest
 
-from components.example_gen import images
-from components.example_gen import layout
+from components import image_codec
 
 
 def _encode(image, image_format, **kwargs) -> bytes:
@@ -28,19 +27,19 @@ def _gradient(mode='RGB', size=(24, 16)):
 def test_rgb_jpeg_and_png_pass_through_untouched():
   for image_format, name in (('JPEG', 'jpeg'), ('PNG', 'png')):
     data = _encode(_gradient(), image_format)
-    image = images.canonical_image(data)
+    image = image_codec.canonical_image(data)
     assert image == (data, name, 16, 24)
 
 
 def test_a_png_named_jpeg_is_recorded_as_png():
   data = _encode(_gradient(), 'PNG')
-  assert images.canonical_image(data).image_format == 'png'  # the name plays no part
+  assert image_codec.canonical_image(data).image_format == 'png'  # the name plays no part
 
 
 @pytest.mark.parametrize('mode', ['CMYK', 'L'])
 def test_cmyk_and_grayscale_jpeg_become_rgb_jpeg(mode):
   source = _gradient(mode)
-  image = images.canonical_image(_encode(source, 'JPEG', quality=95))
+  image = image_codec.canonical_image(_encode(source, 'JPEG', quality=95))
   assert image.image_format == 'jpeg'
   decoded = Image.open(io.BytesIO(image.encoded))
   assert decoded.mode == 'RGB' and decoded.size == (24, 16)
@@ -52,34 +51,36 @@ def test_other_formats_become_lossless_rgb_png():
   source = _gradient()
   for data in (_encode(source, 'BMP'), _encode(source, 'PPM'), _encode(source.convert('P'), 'PNG'),
                _encode(source.convert('RGBA'), 'PNG')):
-    image = images.canonical_image(data)
+    image = image_codec.canonical_image(data)
     assert image.image_format == 'png'
     np.testing.assert_array_equal(_decode(image.encoded), np.asarray(Image.open(
         io.BytesIO(data)).convert('RGB')))
 
 
 @pytest.mark.parametrize('data, reason', [
-    (b'', layout.EMPTY_FILE),
-    (b'plain text', layout.UNDECODABLE_IMAGE),
-    (_encode(_gradient(), 'JPEG')[:200], layout.UNDECODABLE_IMAGE),  # truncated
-    (_encode(_gradient(), 'PNG')[:60], layout.UNDECODABLE_IMAGE),
+    (b'', image_codec.EMPTY_FILE),
+    (b'plain text', image_codec.UNDECODABLE_IMAGE),
+    (_encode(_gradient(), 'JPEG')[:200], image_codec.UNDECODABLE_IMAGE),  # truncated
+    (_encode(_gradient(), 'PNG')[:60], image_codec.UNDECODABLE_IMAGE),
 ])
 def test_bad_bytes_raise_bad_input_with_the_reason(data, reason):
-  with pytest.raises(layout.BadInput) as error:
-    images.canonical_image(data)
+  with pytest.raises(image_codec.BadInput) as error:
+    image_codec.canonical_image(data)
   assert error.value.reason == reason
 
 
 def test_the_pixel_limit_is_checked_before_decoding():
   data = _encode(_gradient(size=(100, 50)), 'PNG')
-  assert images.canonical_image(data, max_pixels=5000).width == 100
-  with pytest.raises(layout.BadInput, match='100x50 is over the limit of 4999 pixels') as error:
-    images.canonical_image(data, max_pixels=4999)
-  assert error.value.reason == layout.TOO_MANY_PIXELS
+  assert image_codec.canonical_image(data, max_pixels=5000).width == 100
+  with pytest.raises(image_codec.BadInput,
+                     match='100x50 is over the limit of 4999 pixels') as error:
+    image_codec.canonical_image(data, max_pixels=4999)
+  assert error.value.reason == image_codec.TOO_MANY_PIXELS
 
 
 def test_crops_are_exact_png_regions():
   source = _gradient()
-  crop = images.canonical_crop(_encode(source, 'PNG'), (3, 2, 13, 9))
+  crop = image_codec.from_pixels(image_codec.decode_rgb(_encode(source, 'PNG')).crop(
+      (3, 2, 13, 9)))
   assert (crop.image_format, crop.height, crop.width) == ('png', 7, 10)
   np.testing.assert_array_equal(_decode(crop.encoded), np.asarray(source)[2:9, 3:13])

@@ -36,20 +36,17 @@ Each label file is one source, streamed on one worker (the train file is about 1
 holds one frame at a time); each frame with lights or signs is one item, decoded once.
 """
 import codecs
-import io
 import json
 import math
 import os
 import re
 from typing import Any, Dict, Iterator, List, NamedTuple, Set, Tuple, Union
 
-import numpy as np
 from PIL import Image
-from PIL import ImageDraw
 import tensorflow as tf
 
 from components import features
-from components.example_gen import images
+from components import image_codec
 from components.example_gen import layout
 
 LIGHT, SIGN = 'traffic light', 'traffic sign'  # the categories that become examples
@@ -181,7 +178,7 @@ def _number(value: Any) -> bool:
   return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _box(entry: Dict[str, Any], frame_ids: Set[str]) -> Box:
+def parse_box(entry: Dict[str, Any], frame_ids: Set[str]) -> Box:
   """The Box of a light or sign entry of `labels`; adds its id to `frame_ids`."""
   label_id = entry.get('id')
   if isinstance(label_id, bool) or not isinstance(label_id, (int, str)) or label_id == '':
@@ -273,7 +270,7 @@ class Bdd100k(layout.Layout):
     boxes, frame_ids = [], set()
     for source, entry in candidates:
       try:
-        boxes.append(_box(entry, frame_ids))
+        boxes.append(parse_box(entry, frame_ids))
       except layout.BadInput as error:
         yield layout.Rejected.of(source, error)
     if boxes:
@@ -292,7 +289,8 @@ class Bdd100k(layout.Layout):
     scenario, boxes = item.payload
     relative = self.relative(item.source)
     try:
-      frame = images.decode_rgb(layout.read_bytes(item.source), max_pixels=self.max_pixels)
+      frame = image_codec.decode_rgb(layout.read_bytes(item.source),
+                                     max_pixels=self.max_pixels)
     except layout.BadInput as error:
       for box in boxes:
         yield layout.Rejected.of(f'{relative}#{box.label_id}', error)
@@ -308,7 +306,7 @@ class Bdd100k(layout.Layout):
                              f'{right - left}x{lower - upper} px after rounding out and clipping '
                              f'to the {frame.width}x{frame.height} frame; min_box_size='
                              f'{self.min_box_size}')
-    crop = images.from_pixels(frame.crop((left, upper, right, lower)))
+    crop = image_codec.from_pixels(frame.crop((left, upper, right, lower)))
     return features.make_example(
         encoded=crop.encoded, image_format=crop.image_format, height=crop.height,
         width=crop.width, filename=filename, label=box.label, label_text=CLASS_NAMES[box.label],
@@ -317,119 +315,3 @@ class Bdd100k(layout.Layout):
   def fingerprint_paths(self) -> List[str]:
     return list(self.label_files.values()) + [os.path.join(self.data_root, folder)
                                               for folder in IMAGE_FOLDERS.values()]
-
-
-# The fixture writer: a small synthetic dataset in the published layout.
-
-FIXTURE_MIN_SIZE = (64, 40)  # (width, height) px: room for the tallest light
-_LAMPS = {'red': (230, 40, 30), 'yellow': (240, 190, 20), 'green': (40, 220, 90)}  # top down
-_BRIGHTNESS = {'daytime': 1.0, 'night': .3, 'dawn/dusk': .6, 'undefined': .8}
-
-
-def _draw(draw: ImageDraw.ImageDraw, category: str, color: str, box: Tuple[int, int, int, int],
-          rng: np.random.Generator):
-  left, upper, right, lower = box
-  if category == LIGHT:  # a dark housing with three lamps, one lit unless the colour is 'none'
-    draw.rectangle((left, upper, right - 1, lower - 1), fill=(25, 25, 25))
-    third = (lower - upper) / 3
-    for slot, (lamp, rgb) in enumerate(_LAMPS.items()):
-      draw.ellipse((left, upper + slot * third, right - 1, upper + (slot + 1) * third - 1),
-                   fill=rgb if lamp == color else (70, 70, 70))
-  elif category == SIGN:  # a red-rimmed white disc
-    draw.ellipse((left, upper, right - 1, lower - 1), fill=(250, 250, 250),
-                 outline=(200, 20, 20), width=2)
-  else:  # a car
-    color = tuple(int(v) for v in rng.integers(0, 256, 3))
-    draw.rectangle((left, upper, right - 1, lower - 1), fill=color)
-
-
-def _frame(rng: np.random.Generator, k: int, split_code: int, image_size: Tuple[int, int],
-           first_id: int) -> Tuple[Dict[str, Any], Image.Image]:
-  """Frame k of a split: its label-file entry and its picture."""
-  width, height = image_size
-  attributes = {name: values[(k + split_code) % len(values)]
-                for name, values in SCENARIO_VALUES.items()}
-  objects = [  # (category, trafficLightColor, (width, height) px)
-      ('car', 'none', rng.uniform(20, width / 3) * np.array([1, .6])),
-      (LIGHT, LIGHT_COLORS[k % 4], rng.uniform(8, 12) * np.array([1, rng.uniform(2.2, 2.6)])),
-      (SIGN, 'none', rng.uniform(10, 18) * np.array([1, rng.uniform(.9, 1.1)])),
-      (LIGHT, LIGHT_COLORS[(k + 1) % 4], rng.uniform(8, 12) * np.array([1, 2.4]))]
-  if k % 2:  # a box under DEFAULT_MIN_BOX_SIZE, as BDD has many
-    category, color = (LIGHT, 'red') if k % 4 == 1 else (SIGN, 'none')
-    objects.append((category, color, rng.uniform(3, 5, 2)))
-  sky = np.linspace(200, 120, height)[:, None, None] * np.array([.8, .9, 1.0])
-  pixels = np.where(np.arange(height)[:, None, None] < height * .45, sky, 90.0)
-  pixels = pixels * _BRIGHTNESS[attributes['timeofday']] + rng.normal(0, 6, (height, width, 3))
-  picture = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
-  draw = ImageDraw.Draw(picture)
-  labels = []
-  for category, color, (box_width, box_height) in objects:
-    x1, y1 = rng.uniform(0, width - box_width - 1), rng.uniform(0, height - box_height - 1)
-    box2d = {'x1': round(x1, 3), 'y1': round(y1, 3), 'x2': round(x1 + box_width, 3),
-             'y2': round(y1 + box_height, 3)}
-    _draw(draw, category, color, Box('', 0, **box2d).pixels(width, height), rng)
-    labels.append({'category': category, 'attributes': {
-        'occluded': bool(rng.integers(2)), 'truncated': False, 'trafficLightColor': color},
-                   'manualShape': True, 'manualAttributes': True, 'box2d': box2d})
-  lane = [[round(rng.uniform(0, width), 3), height - 1.0],
-          [round(rng.uniform(0, width), 3), height / 2]]
-  draw.line([tuple(point) for point in lane], fill=(235, 235, 235), width=2)
-  area = [[0.0, height - 1.0], [round(width / 3, 3), height / 2],
-          [round(width * 2 / 3, 3), height / 2], [width - 1.0, height - 1.0]]
-  labels += [{'category': 'lane', 'attributes': {
-      'laneDirection': 'parallel', 'laneStyle': 'solid', 'laneType': 'road curb'},
-              'manualShape': True, 'manualAttributes': True,
-              'poly2d': [{'vertices': lane, 'types': 'LL', 'closed': False}]},
-             {'category': 'drivable area', 'attributes': {'areaType': 'direct'},
-              'manualShape': True, 'manualAttributes': True,
-              'poly2d': [{'vertices': area, 'types': 'LLLL', 'closed': True}]}]
-  for label_id, label in enumerate(labels, start=first_id):
-    label['id'] = label_id
-  name = '{:08x}-{:08x}.jpg'.format(*rng.integers(2**32, size=2))
-  return {'name': name, 'attributes': attributes, 'timestamp': 10000, 'labels': labels}, picture
-
-
-def write_fixture(data_root: str, *, frames_per_split: int = 8,
-                  image_size: Tuple[int, int] = (1280, 720), seed: int = 0
-                  ) -> Dict[str, Dict[str, Any]]:
-  """Writes a synthetic BDD100K sample in the published layout under `data_root`.
-
-  Per split (train: images/100k/train and the train labels; eval: images/100k/val and the val
-  labels), `frames_per_split` JPEG frames of `image_size` (width, height) px. Frame k has the
-  k-th (train) or (k + 1)-th (eval) published value of each attribute, cycling, and labels: a
-  car, two traffic lights (colours LIGHT_COLORS[k % 4] and [(k + 1) % 4]), a traffic sign, on
-  odd frames a light (k % 4 == 1) or sign (k % 4 == 3) under DEFAULT_MIN_BOX_SIZE, a lane and
-  a drivable area; each box is drawn. Label ids run through each file. The same arguments give
-  byte-identical files. Returns per split the frames, the crops per class at the default
-  min_box_size, and the number of boxes under it ('small').
-  """
-  if seed < 0 or frames_per_split < 0:
-    raise ValueError(f'seed={seed}, frames_per_split={frames_per_split}: must be >= 0')
-  if image_size[0] < FIXTURE_MIN_SIZE[0] or image_size[1] < FIXTURE_MIN_SIZE[1]:
-    raise ValueError(f'image_size={image_size}: must be at least {FIXTURE_MIN_SIZE}')
-  counts = {}
-  for split_code, (split, folder) in enumerate(IMAGE_FOLDERS.items()):
-    tf.io.gfile.makedirs(os.path.join(data_root, folder))
-    frames, crops, small = [], dict.fromkeys(CLASS_NAMES, 0), 0
-    for k in range(frames_per_split):
-      frame, picture = _frame(np.random.default_rng((seed, split_code, k)), k, split_code,
-                              tuple(image_size), sum(len(f['labels']) for f in frames))
-      out = io.BytesIO()
-      picture.save(out, format='JPEG', quality=90)
-      with tf.io.gfile.GFile(os.path.join(data_root, folder, frame['name']), 'wb') as f:
-        f.write(out.getvalue())
-      frames.append(frame)
-      for entry in frame['labels']:
-        if entry['category'] not in (LIGHT, SIGN):
-          continue
-        box = _box(entry, set())
-        left, upper, right, lower = box.pixels(*image_size)
-        if min(right - left, lower - upper) < DEFAULT_MIN_BOX_SIZE:
-          small += 1
-        else:
-          crops[CLASS_NAMES[box.label]] += 1
-    tf.io.gfile.makedirs(os.path.join(data_root, 'labels'))
-    with tf.io.gfile.GFile(os.path.join(data_root, DEFAULT_LABELS[split]), 'w') as f:
-      f.write(json.dumps(frames, indent=4))
-    counts[split] = {'frames': frames_per_split, 'crops': crops, 'small': small}
-  return counts

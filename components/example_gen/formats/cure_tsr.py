@@ -1,4 +1,4 @@
-"""CURE-TSR on disk: read its published layout into canonical tf.Examples, or write a sample.
+"""CURE-TSR on disk: read its published layout into canonical tf.Examples.
 
 Layout (Temel et al., "CURE-TSR: Challenging Unreal and Real Environments for Traffic Sign
 Recognition", 2017):
@@ -11,21 +11,19 @@ Recognition", 2017):
 Fields are two digits (Index four, 1-based). sequenceType 01 real, 02 unreal; signType 1..14
 (label = signType - 1); challengeType 0..12; challengeLevel 0 for challenge-free, else 1..5
 (5 most severe). One base sign keeps its Index in ChallengeFree and every challenge folder.
+
+CURE-TSR is the dataset with an embedded sample: `CureTsr.render_sample` writes a synthetic one
+in this layout (components/example_gen/sample/); its tests use that sample as their fixture.
 """
-import io
 import os
 import re
-from typing import Dict, Iterator, List, NamedTuple, Sequence, Tuple
+from typing import Dict, Iterator, List, NamedTuple, Tuple
 
-import numpy as np
-from PIL import Image
 import tensorflow as tf
 
 from components import features
-from components.example_gen import challenge_effects
-from components.example_gen import images
+from components import image_codec
 from components.example_gen import layout
-from components.example_gen import sign_rendering
 
 # signType - 1 indexes these (the label).
 CLASS_NAMES = ('speed_limit', 'goods_vehicles', 'no_overtaking', 'no_stopping', 'no_parking',
@@ -157,6 +155,7 @@ class CureTsr(layout.Layout):
   """
   dataset = 'cure_tsr'
   class_names = CLASS_NAMES
+  has_sample = True
 
   def __init__(self, data_root: str, **options):
     super().__init__(data_root, **options)
@@ -188,7 +187,8 @@ class CureTsr(layout.Layout):
       fields = parse_filename(relative)
     except ValueError as error:
       raise layout.BadInput(layout.BAD_FILE_NAME, str(error)) from None
-    image = images.canonical_image(layout.read_bytes(item.source), max_pixels=self.max_pixels)
+    image = image_codec.canonical_image(layout.read_bytes(item.source),
+                                        max_pixels=self.max_pixels)
     yield features.make_example(
         encoded=image.encoded, image_format=image.image_format, height=image.height,
         width=image.width, filename=relative, label=fields.label,
@@ -197,76 +197,11 @@ class CureTsr(layout.Layout):
   def fingerprint_paths(self) -> List[str]:
     return [folder for _, folder in self.sources()]
 
-
-def _check_sample_args(seed, per_class, challenges, levels, sequences, image_size_range):
-  if seed < 0:
-    raise ValueError(f'seed={seed}: must be >= 0')
-  most = 9999 // len(CLASS_NAMES)  # Index has four digits
-  if not all(0 <= count <= most for count in per_class):
-    raise ValueError(f'train_per_class, test_per_class = {per_class}: each must be in 0..{most}')
-  unknown = set(challenges) - set(CHALLENGE_NAMES[1:])
-  if unknown:
-    raise ValueError(f'challenges={challenges}: unknown {sorted(unknown)}; choose from '
-                     f'{CHALLENGE_NAMES[1:]}')
-  if not set(levels) <= set(LEVELS):
-    raise ValueError(f'levels={levels}: each must be in {LEVELS}')
-  sequence_names = [name for name, _ in SEQUENCES.values()]
-  if not sequences or not set(sequences) <= set(sequence_names):
-    raise ValueError(f'sequences={sequences}: choose from {sequence_names}')
-  low, high = image_size_range
-  if not sign_rendering.MIN_IMAGE_SIZE <= low <= high:
-    raise ValueError(f'image_size_range={image_size_range}: need '
-                     f'{sign_rendering.MIN_IMAGE_SIZE} <= low <= high')
-
-
-def _write_bmp(pixels: np.ndarray, path: str):
-  out = io.BytesIO()
-  Image.fromarray(pixels).save(out, format='BMP')
-  with tf.io.gfile.GFile(path, 'wb') as f:
-    f.write(out.getvalue())
-
-
-def write_sample(data_root: str, *, seed: int = 0, train_per_class: int = 10,
-                 test_per_class: int = 4,
-                 challenges: Sequence[str] = ('rain', 'snow', 'haze', 'darkening'),
-                 levels: Sequence[int] = LEVELS,
-                 sequences: Sequence[str] = ('real', 'unreal'),
-                 image_size_range: Tuple[int, int] = (40, 64)) -> Dict[str, int]:
-  """Renders a synthetic CURE-TSR sample under `data_root` (any tf.io.gfile path).
-
-  For each split, sequence ('real' | 'unreal') and class, `*_per_class` base images (square
-  RGB crops, side in `image_size_range` px) are rendered and written ChallengeFree and once
-  per (challenge, level), all with the base's Index; Index runs 1..N per split folder, class by
-  class. Each base has its own random stream from (seed, split, sequence, class, k), so the
-  same arguments give byte-identical files and train and test never share a base. The
-  defaults give 14 x 10 x 2 x 21 = 5880 train and 14 x 4 x 2 x 21 = 2352 test images.
-  Returns the number of images written per split folder, e.g. {'Real_Train': 2940, ...}.
-  """
-  _check_sample_args(seed, (train_per_class, test_per_class), challenges, levels, sequences,
-                     image_size_range)
-  variants = [(0, 0)] + [(CHALLENGE_NAMES.index(name), level)
-                         for name in dict.fromkeys(challenges) for level in sorted(set(levels))]
-  counts = {}
-  for split_code, (split, per_class) in enumerate(
-      (('train', train_per_class), ('eval', test_per_class))):
-    for sequence, (sequence_name, _) in SEQUENCES.items():
-      if sequence_name not in sequences:
-        continue
-      folder = split_folder(sequence, split)
-      for challenge, level in variants:
-        tf.io.gfile.makedirs(os.path.join(data_root, folder, challenge_folder(challenge, level)))
-      bases = [(sign_type, k) for sign_type in range(1, len(CLASS_NAMES) + 1)
-               for k in range(per_class)]
-      for index, (sign_type, k) in enumerate(bases, start=1):
-        stream = (seed, split_code, sequence, sign_type, k)  # one random stream per base
-        scene = sign_rendering.render_scene(
-            CLASS_NAMES[sign_type - 1], realistic=sequence_name == 'real',
-            rng=np.random.default_rng(stream), image_size_range=image_size_range)
-        for challenge, level in variants:
-          pixels = challenge_effects.apply_challenge(
-              scene, CHALLENGE_NAMES[challenge], level,
-              np.random.default_rng(stream + (challenge, level)))
-          name = CureTsrName(sequence, sign_type, challenge, level, index)
-          _write_bmp(pixels, os.path.join(data_root, name.relative_path(split)))
-      counts[folder] = len(bases) * len(variants)
-  return counts
+  @classmethod
+  def render_sample(cls, data_root: str, *, seed: int, train_per_class: int,
+                    test_per_class: int) -> Dict[str, int]:
+    """The synthetic sample (sample.render_sample, its default challenges and levels)."""
+    # Imported here: the sample writes this module's naming scheme, so it imports this module.
+    from components.example_gen import sample  # pylint: disable=g-import-not-at-top
+    return sample.render_sample(data_root, seed=seed, train_per_class=train_per_class,
+                                test_per_class=test_per_class)

@@ -28,7 +28,7 @@ from PIL import Image
 import tensorflow as tf
 
 from components import features
-from components.example_gen import images
+from components import image_codec
 from components.example_gen import layout
 
 IMAGE_SIZE = 32
@@ -208,7 +208,7 @@ class _Cifar(layout.Layout):
   def read(self, item: layout.Item) -> Iterator[tf.train.Example]:
     (label, coarse_label), pixels = item.payload
     hwc = np.frombuffer(pixels, np.uint8).reshape(3, IMAGE_SIZE, IMAGE_SIZE).transpose(1, 2, 0)
-    image = images.from_pixels(Image.fromarray(hwc))
+    image = image_codec.from_pixels(Image.fromarray(hwc))
     path, row = item.source.rsplit(':', 1)
     scenario = {}
     if coarse_label is not None:
@@ -311,14 +311,14 @@ def fixture_label(variant: str, file_index: int, row: int, seed: int) -> int:
   return (37 * row + 11 * file_index + seed) % classes
 
 
-def write_fixture(root: str, *, variant: str = 'cifar10', rows_per_batch: int = 4,
+def write_fixture(data_root: str, *, variant: str = 'cifar10', rows_per_batch: int = 4,
                   seed: int = 0) -> Dict[str, Dict[str, Any]]:
   """Writes a small CIFAR-10 or CIFAR-100 (`variant`) in the published python layout under
-  `root`/<folder>: every batch file with `rows_per_batch` rows, and the meta file.
+  `data_root`/<folder>: every batch file with `rows_per_batch` rows, and the meta file.
 
   Row 0 of each batch is `pattern_image(file_index)`, the rest are uniform noise from `seed`;
   labels follow `fixture_label`, CIFAR-100's coarse label is the fine class's superclass.
-  Returns, per batch file path relative to `root`: 'images' uint8 [rows, 32, 32, 3] HWC,
+  Returns, per batch file path relative to `data_root`: 'images' uint8 [rows, 32, 32, 3] HWC,
   'labels' and, for CIFAR-100, 'coarse_labels'.
   """
   if variant not in VARIANTS:
@@ -326,7 +326,7 @@ def write_fixture(root: str, *, variant: str = 'cifar10', rows_per_batch: int = 
   if rows_per_batch < 1:
     raise ValueError(f'rows_per_batch={rows_per_batch}: must be >= 1')
   spec = VARIANTS[variant]
-  folder = os.path.join(root, spec.folder)
+  folder = os.path.join(data_root, spec.folder)
   tf.io.gfile.makedirs(folder)
   names = {spec.names_key: spec.class_names}
   if variant == 'cifar10':

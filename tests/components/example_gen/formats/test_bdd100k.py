@@ -1,4 +1,4 @@
-"""BDD100K layout: the fixture writer, the crops read back, and every kind of bad input counted."""
+"""BDD100K layout: the crops read back, and every kind of bad input counted."""
 import collections
 import io
 import json
@@ -14,43 +14,33 @@ import tensorflow_data_validation as tfdv
 
 from components import features
 from components import schemas
-from components.example_gen import bdd100k
 from components.example_gen import job
 from components.example_gen import layout
+from components.example_gen.formats import bdd100k
+from components.example_gen.formats import bdd100k_fixture
 from example_util import feature as _feature
-from example_util import file_tree as _read_tree
+from example_util import read_examples
+from example_util import read_quarantine
+from example_util import shard_glob
 
-FIXTURE = dict(frames_per_split=8, image_size=(160, 90), seed=0)
 TRAIN_JSON = 'labels/bdd100k_labels_images_train.json'
 VAL_JSON = 'labels/bdd100k_labels_images_val.json'
-BOX_CATEGORIES = ('car', 'traffic light', 'traffic sign')
-
-
-@pytest.fixture(name='root', scope='module')
-def fixture_root(tmp_path_factory):
-  root = str(tmp_path_factory.mktemp('bdd100k'))
-  counts = bdd100k.write_fixture(root, **FIXTURE)
-  per_class = {'traffic_light_red': 4, 'traffic_light_yellow': 4, 'traffic_light_green': 4,
-               'traffic_light_none': 4, 'traffic_sign': 8}
-  assert counts == {split: {'frames': 8, 'crops': per_class, 'small': 4}
-                    for split in ('train', 'eval')}
-  return root
 
 
 @pytest.fixture(name='clean', scope='module')
-def fixture_clean(root, tmp_path_factory):
-  """(output dir, report) of ingesting the clean fixture."""
+def fixture_clean(bdd100k_root, tmp_path_factory):
+  """(output dir, counts) of ingesting the clean fixture."""
   out = str(tmp_path_factory.mktemp('bdd100k_out'))
-  return out, job.run(bdd100k.Bdd100k(root), out, num_shards=2)
+  return out, job.run(bdd100k.Bdd100k(bdd100k_root), out, num_shards=2)
 
 
-def _frames(root, relative):
-  with open(os.path.join(root, relative)) as f:
+def _frames(bdd100k_root, relative):
+  with open(os.path.join(bdd100k_root, relative)) as f:
     return json.load(f)
 
 
-def _write_frames(root, relative, frames):
-  with open(os.path.join(root, relative), 'w') as f:
+def _write_frames(bdd100k_root, relative, frames):
+  with open(os.path.join(bdd100k_root, relative), 'w') as f:
     json.dump(frames, f)
 
 
@@ -78,54 +68,12 @@ def test_vocabularies_follow_the_published_dataset():
   assert bdd100k.scenario_token('') == bdd100k.scenario_token('/') == 'unknown'
 
 
-def test_fixture_is_in_the_published_layout(root):
-  files = sorted(os.path.relpath(os.path.join(folder, name), root)
-                 for folder, _, names in os.walk(root) for name in names)
-  assert [f for f in files if f.startswith('labels/')] == [TRAIN_JSON, VAL_JSON]
-  for split_folder, labels in (('train', TRAIN_JSON), ('val', VAL_JSON)):
-    frames = _frames(root, labels)
-    assert isinstance(frames, list) and len(frames) == 8
-    names = [frame['name'] for frame in frames]
-    assert sorted(f'images/100k/{split_folder}/{name}' for name in names) == [
-        f for f in files if f.startswith(f'images/100k/{split_folder}/')]
-    for frame in frames:
-      assert re.fullmatch(r'[0-9a-f]{8}-[0-9a-f]{8}\.jpg', frame['name'])
-      assert set(frame) == {'name', 'attributes', 'timestamp', 'labels'}
-      assert set(frame['attributes']) == {'weather', 'scene', 'timeofday'}
-      for label in frame['labels']:
-        assert {'category', 'attributes', 'manualShape', 'manualAttributes', 'id'} <= set(label)
-        if label['category'] in BOX_CATEGORIES:
-          assert set(label['box2d']) == {'x1', 'y1', 'x2', 'y2'}
-          assert set(label['attributes']) == {'occluded', 'truncated', 'trafficLightColor'}
-        else:
-          assert label['category'] in ('lane', 'drivable area')
-          assert set(label['poly2d'][0]) == {'vertices', 'types', 'closed'}
-      with Image.open(os.path.join(root, 'images/100k', split_folder, frame['name'])) as image:
-        assert (image.format, image.mode, image.size) == ('JPEG', 'RGB', (160, 90))
-    ids = [label['id'] for frame in frames for label in frame['labels']]
-    assert ids == list(range(len(ids)))  # ids run through the file
-  train = _frames(root, TRAIN_JSON)
-  for name, values in bdd100k.SCENARIO_VALUES.items():  # every published value, 'undefined' too
-    assert {frame['attributes'][name] for frame in train} == set(values)
-
-
-def test_fixture_is_deterministic(tmp_path):
-  for name, seed in (('a', 3), ('b', 3), ('c', 4)):
-    bdd100k.write_fixture(str(tmp_path / name), frames_per_split=2, image_size=(64, 40), seed=seed)
-  a, b, c = (_read_tree(str(tmp_path / name)) for name in 'abc')
-  assert a == b and len(a) == 6
-  assert set(a) & set(c) == {TRAIN_JSON, VAL_JSON}  # other frame names
-  assert a[TRAIN_JSON] != c[TRAIN_JSON]
-  with pytest.raises(ValueError, match='image_size=\\(32, 40\\)'):
-    bdd100k.write_fixture(str(tmp_path / 'd'), image_size=(32, 40))
-
-
-def test_clean_fixture_report(clean):
-  _, report = clean
-  assert (report['found'], report['written']) == (48, 48)
-  assert report['splits'] == {'train': 24, 'eval': 24}
-  assert report['quarantined'] == {}
-  assert report['skipped'] == {bdd100k.BOX_TOO_SMALL: 8}
+def test_clean_fixture_counts(clean):
+  _, counts = clean
+  assert (counts.found, counts.written) == (48, 48)
+  assert counts.splits == {'train': 24, 'eval': 24}
+  assert counts.quarantined == {}
+  assert counts.skipped == {bdd100k.BOX_TOO_SMALL: 8}
 
 
 # (split, frame index, {label id: class}, scenario). Ids run through each file: even frames
@@ -141,13 +89,13 @@ NAMED_FRAMES = [
 
 
 @pytest.mark.parametrize('split, index, classes, scenario', NAMED_FRAMES)
-def test_crops_of_a_named_frame(root, clean, split, index, classes, scenario):
+def test_crops_of_a_named_frame(bdd100k_root, clean, split, index, classes, scenario):
   out, _ = clean
   folder = {'train': 'images/100k/train', 'eval': 'images/100k/val'}[split]
-  frame = _frames(root, {'train': TRAIN_JSON, 'eval': VAL_JSON}[split])[index]
-  with Image.open(os.path.join(root, folder, frame['name'])) as image:
+  frame = _frames(bdd100k_root, {'train': TRAIN_JSON, 'eval': VAL_JSON}[split])[index]
+  with Image.open(os.path.join(bdd100k_root, folder, frame['name'])) as image:
     decoded = np.asarray(image.convert('RGB'))
-  examples = _by_filename(job.read_examples(out, split))
+  examples = _by_filename(read_examples(out, split))
   boxes = {label['id']: label['box2d'] for label in frame['labels']
            if label['category'] in ('traffic light', 'traffic sign')}
   for label_id, class_name in classes.items():
@@ -163,13 +111,13 @@ def test_crops_of_a_named_frame(root, clean, split, index, classes, scenario):
     assert (_feature(example, features.IMAGE_HEIGHT),
             _feature(example, features.IMAGE_WIDTH)) == region.shape[:2]
     np.testing.assert_array_equal(_pixels(_feature(example, features.IMAGE_ENCODED)), region)
-  assert not job.read_quarantine(out)
+  assert not read_quarantine(out)
   assert len(set(boxes) - set(classes)) == index % 2  # odd frames have a small box, skipped
 
 
 def test_boxes_are_rounded_outward_and_clipped(tmp_path):
   root = str(tmp_path)
-  bdd100k.write_fixture(root, frames_per_split=1, image_size=(160, 90))
+  bdd100k_fixture.write_fixture(root, frames_per_split=1, image_size=(160, 90))
   frames = _frames(root, TRAIN_JSON)
 
   def box_label(label_id, x1, y1, x2, y2, category='traffic light'):
@@ -208,12 +156,12 @@ def test_boxes_are_rounded_outward_and_clipped(tmp_path):
   assert len(outcomes) == 6
 
 
-def test_min_box_size_option(root, tmp_path):
-  report = job.run(bdd100k.Bdd100k(root, min_box_size=1), str(tmp_path), num_shards=1)
-  assert (report['found'], report['written'], report['quarantined'], report['skipped']) == (
+def test_min_box_size_option(bdd100k_root, tmp_path):
+  counts = job.run(bdd100k.Bdd100k(bdd100k_root, min_box_size=1), str(tmp_path), num_shards=1)
+  assert (counts.found, counts.written, counts.quarantined, counts.skipped) == (
       56, 56, {}, {})
   with pytest.raises(ValueError, match='min_box_size=0'):
-    bdd100k.Bdd100k(root, min_box_size=0)
+    bdd100k.Bdd100k(bdd100k_root, min_box_size=0)
 
 
 def _crop_name(folder, frame, j):
@@ -252,19 +200,19 @@ def _break(root):
   return train, val
 
 
-def test_bad_inputs_are_counted(root, tmp_path):
+def test_bad_inputs_are_counted(bdd100k_root, tmp_path):
   broken = str(tmp_path / 'broken')
-  shutil.copytree(root, broken)
+  shutil.copytree(bdd100k_root, broken)
   train, val = _break(broken)
   out = str(tmp_path / 'out')
-  report = job.run(bdd100k.Bdd100k(broken), out, num_shards=1)
-  assert report['splits'] == {'train': 1, 'eval': 14}
-  assert report['quarantined'] == {
+  counts = job.run(bdd100k.Bdd100k(broken), out, num_shards=1)
+  assert counts.splits == {'train': 1, 'eval': 14}
+  assert counts.quarantined == {
       layout.MISSING_FILE: 3, layout.UNDECODABLE_IMAGE: 4, layout.EMPTY_FILE: 3,
       layout.MALFORMED_ROW: 18, layout.PATH_ESCAPES_ROOT: 3, layout.LABEL_OUT_OF_RANGE: 1,
       layout.BAD_FILE_NAME: 4}
-  assert report['skipped'] == {bdd100k.BOX_TOO_SMALL: 4}
-  assert report['found'] == 51 == report['written'] + sum(report['quarantined'].values())
+  assert counts.skipped == {bdd100k.BOX_TOO_SMALL: 4}
+  assert counts.found == 51 == counts.written + sum(counts.quarantined.values())
 
   crop = lambda k, j: _crop_name('images/100k/train', train[k], j)
   entry = lambda labels, k, j=None: f'{labels}[{k}]' + ('' if j is None else f'.labels[{j}]')
@@ -287,7 +235,7 @@ def test_bad_inputs_are_counted(root, tmp_path):
       (entry(VAL_JSON, 7, 1), layout.MALFORMED_ROW),
       *{(entry(VAL_JSON, 8, j), layout.MALFORMED_ROW) for j in (1, 2, 3)},
   }
-  rejected = job.read_quarantine(out)
+  rejected = read_quarantine(out)
   assert collections.Counter((r.source, r.reason) for r in rejected) == dict.fromkeys(expected, 1)
   details = {r.source: r.detail for r in rejected}
   assert details[entry(TRAIN_JSON, 5, 3)] == (
@@ -297,9 +245,9 @@ def test_bad_inputs_are_counted(root, tmp_path):
   assert details[entry(VAL_JSON, 8, 1)] == f'frame {val[2]["name"]} repeats {VAL_JSON}[2]'
   assert 'is outside the data root' in details[entry(TRAIN_JSON, 4, 1)]
 
-  train_examples = job.read_examples(out, 'train')
+  train_examples = read_examples(out, 'train')
   assert [_feature(e, features.IMAGE_FILENAME) for e in train_examples] == [crop(6, 1).encode()]
-  examples = _by_filename(job.read_examples(out, 'eval'))
+  examples = _by_filename(read_examples(out, 'eval'))
   val_crop = lambda k, j: _crop_name('images/100k/val', val[k], j)
   for j in (1, 2, 3):  # a frame without attributes: every scenario is unknown
     assert all(_feature(examples[val_crop(5, j)], features.scenario_key(name)) == b'unknown'
@@ -310,14 +258,14 @@ def test_bad_inputs_are_counted(root, tmp_path):
 
 @pytest.mark.parametrize('missing, option', [(TRAIN_JSON, 'train_labels'),
                                              (VAL_JSON, 'eval_labels')])
-def test_a_missing_label_file_is_a_layout_error(root, tmp_path, missing, option):
+def test_a_missing_label_file_is_a_layout_error(bdd100k_root, tmp_path, missing, option):
   copy = str(tmp_path / 'copy')
-  shutil.copytree(root, copy)
+  shutil.copytree(bdd100k_root, copy)
   os.remove(os.path.join(copy, missing))
   with pytest.raises(layout.LayoutError, match=f'{re.escape(missing)}: .* \\(option {option}\\)'):
     bdd100k.Bdd100k(copy)
   renamed = str(tmp_path / 'copy/labels/mine.json')
-  shutil.copy(os.path.join(root, missing), renamed)
+  shutil.copy(os.path.join(bdd100k_root, missing), renamed)
   reader = bdd100k.Bdd100k(copy, **{option: 'labels/mine.json'})
   assert renamed in dict(reader.sources()).values()
 
@@ -330,9 +278,9 @@ def test_a_missing_label_file_is_a_layout_error(root, tmp_path, missing, option)
     ('[{"name": "a.jpg"},]', 'not valid JSON at character 19'),
     ('[{"name": "a.jpg"}] []', 'data after the list at character 20'),
 ])
-def test_a_broken_label_file_is_a_layout_error(root, tmp_path, text, complaint):
+def test_a_broken_label_file_is_a_layout_error(bdd100k_root, tmp_path, text, complaint):
   copy = str(tmp_path / 'copy')
-  shutil.copytree(root, copy)
+  shutil.copytree(bdd100k_root, copy)
   with open(os.path.join(copy, VAL_JSON), 'w') as f:
     f.write(text)
   reader = bdd100k.Bdd100k(copy)  # the label files are read on the workers, not here
@@ -340,17 +288,17 @@ def test_a_broken_label_file_is_a_layout_error(root, tmp_path, text, complaint):
     list(reader.items(('eval', os.path.join(copy, VAL_JSON))))
 
 
-def test_label_files_are_streamed_across_chunk_boundaries(root, tmp_path, monkeypatch):
+def test_label_files_are_streamed_across_chunk_boundaries(bdd100k_root, tmp_path, monkeypatch):
   path = str(tmp_path / 'list.json')
   values = [1, 23456, {'a': 'é€ 😀', 'b': [1.5e3, None]}, [], 'x', -7]
   with open(path, 'w', encoding='utf-8') as f:
     f.write(' [\n' + ' ,\n'.join(json.dumps(v, ensure_ascii=False) for v in values) + '\n] \n')
-  source = ('train', os.path.join(root, TRAIN_JSON))
-  whole = list(bdd100k.Bdd100k(root).items(source))
+  source = ('train', os.path.join(bdd100k_root, TRAIN_JSON))
+  whole = list(bdd100k.Bdd100k(bdd100k_root).items(source))
   for chunk in (1, 2, 3, 5, 7):
     monkeypatch.setattr(bdd100k, '_CHUNK_BYTES', chunk)
     assert list(bdd100k.json_list(path)) == values
-  assert list(bdd100k.Bdd100k(root).items(source)) == whole
+  assert list(bdd100k.Bdd100k(bdd100k_root).items(source)) == whole
   assert len(whole) == 8 and all(len(item.payload[1]) in (3, 4) for item in whole)
   monkeypatch.setattr(bdd100k, 'MAX_FRAME_CHARS', 8)  # an over-long frame is not read to the end
   with pytest.raises(layout.LayoutError, match='or a frame over 8 characters'):
@@ -366,7 +314,7 @@ def test_schema_matches_the_layout(clean):
     assert domains[name] == [bdd100k.scenario_token(v) for v in values] + ['unknown']
   for split in ('train', 'eval'):
     stats = tfdv.generate_statistics_from_tfrecord(
-        data_location=os.path.join(out, job.TFRECORD_PATTERN.format(split=split)))
+        data_location=shard_glob(out, split))
     assert stats.datasets[0].num_examples == 24
     assert not tfdv.validate_statistics(stats, schema).anomaly_info
   # The check has teeth: a domain without a value the fixture has is an anomaly.
