@@ -74,6 +74,17 @@ def _span_range(span: Optional[int]) -> range_config_pb2.RangeConfig:
       static_range=range_config_pb2.StaticRange(start_span_number=span, end_span_number=span))
 
 
+def _resolved_span(exec_properties: Mapping[str, Any]) -> int:
+  """The span the driver resolved, from the static range it leaves in the range config (on
+  Kubeflow and Vertex the executor gets the step's declared parameters, not `span`)."""
+  config = range_config_pb2.RangeConfig()
+  proto_utils.json_to_proto(exec_properties[standard_component_specs.RANGE_CONFIG_KEY], config)
+  if not config.HasField('static_range'):
+    raise RuntimeError('ExampleGen ran without its driver (executor.Driver, or '
+                       'kubeflow_driver on Kubeflow and Vertex): no span was resolved')
+  return config.static_range.start_span_number
+
+
 class _LayoutInputProcessor(input_processor.InputProcessor):
   """Spans are the data root's span folders; split "patterns" are split names; a span's
   fingerprint comes from its layout (`layout_of(span)`, which also checks the layout)."""
@@ -96,8 +107,8 @@ class Driver(example_gen_driver.Driver):
   """Resolves the span (TFX's RangeConfig) and its fingerprint from the layout.
 
   The resolved span replaces a rolling range in the execution's properties by its static
-  range, so a span's cache key is the same whether the run asked for the newest span or named
-  it (`span=N`).
+  range, which the executor reads, so a span's cache key is the same whether the run asked for
+  the newest span or named it (`span=N`). Kubeflow and Vertex run it through kubeflow_driver.
   """
 
   def resolve_exec_properties(self, exec_properties, pipeline_info, component_info):
@@ -131,7 +142,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
   def Do(self, input_dict, output_dict, exec_properties):
     examples = artifact_utils.get_single_instance(
         output_dict[standard_component_specs.EXAMPLES_KEY])
-    span = int(exec_properties[example_gen_utils.SPAN_PROPERTY_NAME])  # the driver's
+    span = _resolved_span(exec_properties)
     self._layout, self._output_uri = _layout(exec_properties, span), examples.uri
     super().Do(input_dict, output_dict, exec_properties)
     counts = ingest.write_counts(self._layout, examples.uri, span=span)
