@@ -44,6 +44,9 @@ class PipelineConfig:
   ingest_options: str = _field(
       '{}', 'The layout reader\'s options as a JSON object, e.g. \'{"crop_to_roi": true}\' for '
       'gtsrb (python -m components.example_gen --help lists them per dataset).')
+  span: Optional[int] = _field(
+      None, 'Ingest and evaluate span N (the data root\'s span-<N>/ folder) instead of the newest '
+      '(a backfill). Default: the newest span when the pipeline runs.')
   max_quarantined_fraction: float = _field(
       0.01, 'ExampleGen fails when more of the input than this is quarantined.')
   examples_dir: Optional[str] = _field(
@@ -175,6 +178,8 @@ class PipelineConfig:
     for name, least in _LEAST_VALUES.items():
       if getattr(self, name) < least:
         raise ConfigError(f'--{name} {getattr(self, name)}: must be at least {least}')
+    if self.span is not None and self.span < 0:
+      raise ConfigError(f'--span {self.span}: must be at least 0')
     if not 0.0 <= self.max_quarantined_fraction <= 1.0:
       raise ConfigError(f'--max_quarantined_fraction {self.max_quarantined_fraction}: must '
                         'lie in [0, 1]')

@@ -67,6 +67,7 @@ def compile_pipeline(config: PipelineConfig, *, output_file: str) -> str:
   config = container_config(config)  # before the slow TFX import: bad paths fail fast
   from tfx import v1 as tfx  # pylint: disable=g-import-not-at-top
   from components import example_gen  # pylint: disable=g-import-not-at-top
+  from components.example_gen import kubeflow_driver  # pylint: disable=g-import-not-at-top
   from pipeline.pipeline import create_pipeline  # pylint: disable=g-import-not-at-top
   try:  # the reader's own checks, as --runner=local makes them before any step runs
     example_gen.check_options(config.dataset, config.layout_options)
@@ -76,6 +77,7 @@ def compile_pipeline(config: PipelineConfig, *, output_file: str) -> str:
       config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
           default_image=config.container_image, use_pipeline_spec_2_1=True))
   job = runner.run(create_pipeline(config), write_out=False)
+  kubeflow_driver.use_layout_driver(job['pipelineSpec'])  # spans and fingerprints by layout
   # Vertex reads the root from the job's runtime config; Kubeflow Pipelines from the spec.
   job['pipelineSpec']['defaultPipelineRoot'] = config.resolved_pipeline_root
   as_yaml = output_file.endswith(('.yaml', '.yml'))

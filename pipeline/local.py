@@ -11,6 +11,7 @@ from tfx import v1 as tfx
 
 from components import example_gen
 from pipeline import results
+from pipeline import spans
 from pipeline.configs import ConfigError
 from pipeline.configs import PipelineConfig
 from pipeline.pipeline import create_pipeline
@@ -20,8 +21,8 @@ LOCK_FILE = 'run.lock'  # under the output dir: who runs there now
 
 
 def check_inputs(config: PipelineConfig) -> None:
-  """ConfigError when `config.data_root` or `config.examples_dir` was given but is missing or
-  is not the dataset's layout."""
+  """ConfigError when `config.data_root` or `config.examples_dir` was given but is missing, or
+  its span (`config.span`, or the newest) is missing or is not the dataset's layout."""
   if config.examples_dir is not None:
     if not os.path.isdir(config.examples_dir):
       raise ConfigError(f'--examples_dir {config.examples_dir} does not exist or is not a '
@@ -31,8 +32,9 @@ def check_inputs(config: PipelineConfig) -> None:
   if config.data_root is not None:
     if not os.path.isdir(data_root):
       raise ConfigError(f'--data_root {data_root} does not exist or is not a directory')
-    try:  # the layout's own checks (label files present...), before any component runs
-      example_gen.make_layout(config.dataset, data_root, config.layout_options)
+    try:  # the span's and the layout's own checks (label files present...), before any step
+      example_gen.make_layout(config.dataset, example_gen.span_root(data_root, config.span),
+                              config.layout_options)
     except ValueError as error:
       raise ConfigError(str(error)) from None
 
@@ -108,5 +110,6 @@ def run_local(config: PipelineConfig) -> results.RunResults:
   pipeline = create_pipeline(config, metadata_connection_config=metadata)  # checks the flags
   with output_dir_lock(config.output_dir):
     prepare_data(config)
+    spans.backfill(config, metadata)
     tfx.orchestration.LocalDagRunner().run(pipeline)
     return results.latest_run_results(config.metadata_path, config.pipeline_name)

@@ -32,18 +32,20 @@ def _schema_file(config: PipelineConfig) -> str:
 
 
 def _example_gen(config: PipelineConfig, version: str):
-  """Reads `config.dataset`'s layout at the data root, or imports `config.examples_dir`."""
+  """Reads one span (`config.span`, or the newest) of `config.dataset`'s layout at the data
+  root, or imports one of `config.examples_dir`."""
   if config.examples_dir is None:
     component = example_gen.image_example_gen(
         config.dataset, config.resolved_data_root, options=config.layout_options,
-        max_quarantined_fraction=config.max_quarantined_fraction, code_version=version)
+        span=config.span, max_quarantined_fraction=config.max_quarantined_fraction,
+        code_version=version)
   else:
     if config.import_format not in IMPORT_SPLIT_PATTERNS:
       raise ConfigError(f'--import_format {config.import_format!r}: choose from '
                         f'{sorted(IMPORT_SPLIT_PATTERNS)}')
     component = example_gen.import_example_gen(
         config.examples_dir, classes_of=config.dataset, label_offset=config.label_offset,
-        split_patterns=IMPORT_SPLIT_PATTERNS[config.import_format],
+        split_patterns=IMPORT_SPLIT_PATTERNS[config.import_format], span=config.span,
         max_quarantined_fraction=config.max_quarantined_fraction, code_version=version)
   return component.with_id('ExampleGen')
 

@@ -1,8 +1,10 @@
 """Standalone ingestion: `python -m components.example_gen --dataset NAME --data_root DIR
---output_dir DIR [--num_shards N] [--option KEY=VALUE ...] [--beam_pipeline_args ...]`.
+--output_dir DIR [--span N] [--num_shards N] [--option KEY=VALUE ...] [--beam_pipeline_args ...]`.
 
-Writes DIR/<split>/*.tfrecord.gz, DIR/quarantine/rejected.jsonl and DIR/ingest_counts.json,
-and exits 1 when more than --max_quarantined_fraction of the items were quarantined.
+Reads one span of the data root (its span-<N>/ folders; the newest unless --span names one; a
+root without span folders is span 0). Writes DIR/<split>/*.tfrecord.gz,
+DIR/quarantine/rejected.jsonl and DIR/ingest_counts.json (with the span), and exits 1 when more
+than --max_quarantined_fraction of the items were quarantined.
 """
 import argparse
 import json
@@ -34,6 +36,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
   parser.add_argument('--dataset', required=True, choices=sorted(example_gen.LAYOUT_CLASSES))
   parser.add_argument('--data_root', required=True, help='The dataset in its published layout.')
   parser.add_argument('--output_dir', required=True, help='Where shards, quarantine and counts go.')
+  parser.add_argument('--span', type=int, default=None,
+                      help='The span to read (a span-<N>/ folder of the data root; 0 for a root '
+                      'without span folders). Default: the newest.')
   parser.add_argument('--num_shards', type=int, default=16, help='TFRecord shards per split.')
   parser.add_argument('--seed', type=int, default=0, help='Seed of hash splits.')
   parser.add_argument('--max_pixels', type=int, default=None,
@@ -58,8 +63,10 @@ def _layout_options(args: argparse.Namespace) -> Dict[str, Any]:
 def main(argv: Optional[List[str]] = None) -> int:
   args = parse_args(argv)
   try:
-    layout = example_gen.make_layout(args.dataset, args.data_root, _layout_options(args))
-    counts = job.run(layout, args.output_dir, num_shards=args.num_shards,
+    span = example_gen.spans_of(args.data_root)[-1] if args.span is None else args.span
+    layout = example_gen.make_layout(args.dataset, example_gen.span_root(args.data_root, span),
+                                     _layout_options(args))
+    counts = job.run(layout, args.output_dir, span=span, num_shards=args.num_shards,
                      beam_pipeline_args=args.beam_pipeline_args,
                      max_quarantined_fraction=args.max_quarantined_fraction)
   except (example_gen.LayoutError, ValueError, ingest.QuarantineLimitError) as error:

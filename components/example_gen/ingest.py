@@ -172,14 +172,15 @@ class IngestCounts:
   quarantined_fraction: float    # of found
   skipped: Dict[str, int]        # items skipped per reason
   quarantine_file: str           # the quarantine's JSON lines
+  span: int = 0                  # of the data root (components/example_gen/spans.py)
 
   def to_json(self) -> str:
     return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + '\n'
 
 
-def write_counts(layout: Layout, output_dir: str) -> IngestCounts:
-  """Reconciles the tally that `write_outcomes` wrote; writes and returns the counts
-  (`ingest_counts.json` under output_dir)."""
+def write_counts(layout: Layout, output_dir: str, *, span: int = 0) -> IngestCounts:
+  """Reconciles the tally that `write_outcomes` wrote for `layout`, span `span` of its data
+  root; writes and returns the counts (`ingest_counts.json` under output_dir)."""
   with tf.io.gfile.GFile(os.path.join(output_dir, _TALLY_FILE)) as f:
     tally = json.loads(f.read() or '{}')
   splits = {split: tally.get(_SPLIT + split, 0) for split in layout.splits}
@@ -190,7 +191,7 @@ def write_counts(layout: Layout, output_dir: str) -> IngestCounts:
       dataset=layout.dataset, data_root=layout.data_root, found=written + rejected,
       written=written, splits=splits, quarantined=quarantined,
       quarantined_fraction=rejected / max(written + rejected, 1), skipped=skipped,
-      quarantine_file=quarantine_file(output_dir))
+      quarantine_file=quarantine_file(output_dir), span=span)
   with tf.io.gfile.GFile(os.path.join(output_dir, COUNTS_FILE), 'w') as f:
     f.write(counts.to_json())
   return counts
