@@ -90,10 +90,10 @@ def upright(image: tf.Tensor, orientation: tf.Tensor) -> tf.Tensor:
   known = (orientation >= 1) & (orientation < len(_STEPS))
   transpose, flip_left_right, flip_up_down = tf.unstack(
       tf.gather(_STEPS, tf.where(known, orientation, 1)))
+  channels = image.shape[-1]
   image = tf.transpose(image, tf.where(transpose, [1, 0, 2], [0, 1, 2]))
   image = tf.reverse(image, tf.boolean_mask([1, 0], tf.stack([flip_left_right, flip_up_down])))
-  image.set_shape([None, None, image.shape[-1]])
-  return image
+  return tf.ensure_shape(image, [None, None, channels])
 
 
 def _is_png(encoded: tf.Tensor) -> tf.Tensor:
