@@ -31,12 +31,10 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
   bilinearly resized from the module's resolution to the model input's size, so it lies on
   MODEL_INPUT, the preprocessed pixels (before mean/std), which it also returns.
   All signatures share one path: `recipe`'s evaluation preprocessing
-  (preprocessing.eval_images), the input pipeline's own, then `normalize(mean, std)`; images
-  decode as ingestion decodes them (EXIF orientation applied, 16-bit PNG scaled to 8 bits).
-  Each refuses with InvalidArgumentError, before decoding anything: an image that is neither
-  JPEG nor PNG or has over `max_pixels` pixels by its header (image_codec_graph
-  .within_pixel_limit), and, for SERVE_EXAMPLES, an input that is not a serialized tf.Example
-  with the image feature (`example_images`).
+  (preprocessing.eval_images), the input pipeline's own, then `normalize(mean, std)`.
+  Images decode as ingestion decodes them, and bad inputs are refused before anything is
+  decoded, as components/signatures.py states: `example_images` for SERVE_EXAMPLES, then
+  image_codec_graph.within_pixel_limit (`max_pixels`, by the header) for every signature.
   The export is a plain tf.Module holding the model's variables once (every signature calls
   the same layers) and the signatures, not a Keras SavedModel: Keras would trace every layer
   (hundreds here) for revival, which made saving and TFMA's loading several times slower,

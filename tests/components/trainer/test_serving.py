@@ -194,6 +194,9 @@ def test_images_over_the_pixel_limit_are_refused_before_decoding(pixel_echo):
   for by_examples in (False, True):
     with pytest.raises(tf.errors.InvalidArgumentError, match=message):
       _served_pixels(pixel_echo, [fits, too_large], by_examples)
+  # Cut after the header, it would fail to decode with another message: none is attempted.
+  with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+    _served_pixels(pixel_echo, [fits, too_large[:40]])
 
 
 @pytest.mark.parametrize('serialized', [
