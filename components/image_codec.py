@@ -1,8 +1,19 @@
-"""Turns an image file's bytes into the canonical encoding: RGB JPEG or RGB PNG.
+"""Turns an image file's bytes into the canonical encoding: upright 8-bit RGB, as JPEG or PNG.
 
-RGB JPEG and PNG bytes pass through untouched (recorded with the format their bytes really
-are, whatever the file is called). A JPEG that is not RGB (CMYK, grayscale) is re-encoded as
-an RGB JPEG; everything else (BMP, PPM, paletted or RGBA PNG, grayscale PNG) becomes RGB PNG.
+The pixels follow components/pixel_rules.py (EXIF orientation applied, 16-bit scaled to 8
+bits), the table the graph twin components/image_codec_graph.py follows when serving decodes
+raw bytes: `decode_rgb` here and there give the same pixels.
+
+  stored bytes                          canonical encoding
+  RGB JPEG, EXIF orientation 1 or none  the bytes, untouched
+  JPEG with EXIF orientation 2..8       RGB PNG of the upright pixels (lossless: training
+                                        sees exactly what serving decodes from the original)
+  CMYK or grayscale JPEG                RGB JPEG (JPEG_QUALITY)
+  8-bit RGB PNG                         the bytes, untouched
+  16-bit PNG, any other PNG, BMP, PPM   RGB PNG (alpha dropped)
+
+Canonical JPEGs therefore carry no EXIF turn, and canonical PNGs are 8-bit. The format
+recorded is the one the bytes really are, whatever the file is called.
 
 Bytes that are not a usable image raise `BadInput` with one of the image reasons below.
 `BadInput` is ingestion's quarantine signal (components/example_gen/layout.py lists every
@@ -14,6 +25,10 @@ from typing import NamedTuple
 
 from PIL import Image
 from PIL import UnidentifiedImageError
+import tensorflow as tf
+
+from components import image_codec_graph
+from components import pixel_rules
 
 # Why bytes are not a usable image (quarantine reasons).
 EMPTY_FILE = 'empty_file'
@@ -41,7 +56,11 @@ class CanonicalImage(NamedTuple):
   width: int
 
 
-_MAGIC = ((b'\xff\xd8\xff', 'jpeg'), (b'\x89PNG\r\n\x1a\n', 'png'))
+_MAGIC = ((pixel_rules.JPEG_MAGIC, 'jpeg'), (pixel_rules.PNG_MAGIC, 'png'))
+# Pillow's operation for each field of pixel_rules.Orientation, in its order.
+_PIL_STEPS = pixel_rules.Orientation(transpose=Image.Transpose.TRANSPOSE,
+                                     flip_left_right=Image.Transpose.FLIP_LEFT_RIGHT,
+                                     flip_up_down=Image.Transpose.FLIP_TOP_BOTTOM)
 
 
 def sniff_format(data: bytes) -> str:
@@ -68,27 +87,34 @@ def from_pixels(image: Image.Image) -> CanonicalImage:
 
 
 def canonical_image(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> CanonicalImage:
-  """Decodes `data` fully and returns it in the canonical encoding.
+  """Decodes `data` fully and returns it in the canonical encoding (the module's table).
 
   Raises BadInput: EMPTY_FILE, TOO_MANY_PIXELS (checked from the header, before decoding) or
   UNDECODABLE_IMAGE (not an image, corrupt, truncated).
   """
-  image = _decoded(data, max_pixels)
+  decoded = _decoded(data, max_pixels)
   image_format = sniff_format(data)
-  if image_format and image.mode == 'RGB':
-    return CanonicalImage(data, image_format, image.height, image.width)
-  rgb = image.convert('RGB')
-  image_format = 'jpeg' if image_format == 'jpeg' else 'png'
+  rgb = decoded.rgb
+  if image_format and decoded.as_stored:
+    return CanonicalImage(data, image_format, rgb.height, rgb.width)
+  image_format = 'jpeg' if image_format == 'jpeg' and not decoded.turned else 'png'
   return CanonicalImage(_encode(rgb, image_format), image_format, rgb.height, rgb.width)
 
 
 def decode_rgb(data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Image.Image:
-  """The decoded RGB pixels (e.g. to crop boxes from a frame, then `from_pixels`); BadInput as
+  """The decoded pixels, RGB, upright and 8-bit by pixel_rules (e.g. to crop boxes from a
+  frame, then `from_pixels`); the graph twin is image_codec_graph.decode_rgb. BadInput as
   above."""
-  return _decoded(data, max_pixels).convert('RGB')
+  return _decoded(data, max_pixels).rgb
 
 
-def _decoded(data: bytes, max_pixels: int) -> Image.Image:
+class _Decoded(NamedTuple):
+  rgb: Image.Image  # upright 8-bit RGB
+  as_stored: bool   # the stored bytes are 8-bit RGB, upright: they decode to `rgb` as they are
+  turned: bool      # an EXIF orientation turned the stored pixels
+
+
+def _decoded(data: bytes, max_pixels: int) -> _Decoded:
   if not data:
     raise BadInput(EMPTY_FILE, 'file has zero bytes')
   try:
@@ -96,11 +122,30 @@ def _decoded(data: bytes, max_pixels: int) -> Image.Image:
     if image.width * image.height > max_pixels:
       raise BadInput(TOO_MANY_PIXELS, f'{image.width}x{image.height} is over the limit of '
                      f'{max_pixels} pixels')
+    if _is_16_bit_png(data):  # Pillow reads 16-bit colour as its high bytes: TF decodes it
+      rgb = Image.fromarray(image_codec_graph.decode_rgb(tf.constant(data)).numpy())
+      return _Decoded(rgb, as_stored=False, turned=False)
     image.load()
-    return image
+    steps = pixel_rules.UPRIGHT
+    if sniff_format(data) == 'jpeg':
+      orientation = image.getexif().get(pixel_rules.EXIF_ORIENTATION_TAG)
+      steps = pixel_rules.ORIENTATIONS.get(orientation, pixel_rules.UPRIGHT)
+    rgb = image.convert('RGB')
+    for step, operation in zip(steps, _PIL_STEPS):
+      if step:
+        rgb = rgb.transpose(operation)
+    turned = steps != pixel_rules.UPRIGHT
+    return _Decoded(rgb, as_stored=image.mode == 'RGB' and not turned, turned=turned)
   except Image.DecompressionBombError as error:
     raise BadInput(TOO_MANY_PIXELS, str(error)) from error
   except UnidentifiedImageError:
     raise BadInput(UNDECODABLE_IMAGE, 'not an image format PIL can read') from None
   except (OSError, SyntaxError, ValueError) as error:  # PIL's ways of saying "corrupt"
     raise BadInput(UNDECODABLE_IMAGE, f'not a decodable image ({error})') from error
+  except tf.errors.InvalidArgumentError as error:  # TF's, for 16-bit PNGs
+    raise BadInput(UNDECODABLE_IMAGE, f'not a decodable image ({error.message})') from error
+
+
+def _is_16_bit_png(data: bytes) -> bool:
+  offset = pixel_rules.PNG_BIT_DEPTH_OFFSET
+  return data.startswith(pixel_rules.PNG_MAGIC) and len(data) > offset and data[offset] == 16

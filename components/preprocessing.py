@@ -3,7 +3,8 @@ recipe table.
 
 Anything that turns image bytes into model input goes through here, so the statistics
 Transform computes, the pixels the Trainer trains on and the pixels a served model sees
-cannot drift apart (no training/serving skew).
+cannot drift apart (no training/serving skew). Bytes become pixels by
+image_codec_graph.decode_rgb, the graph twin of ingestion's decoder.
 
 `RECIPES` holds each recipe's evaluation preprocessing and, as data, its training
 augmentation (applied by components/trainer/input_pipeline.py):
@@ -18,12 +19,9 @@ from typing import Callable, Optional, Tuple
 
 import tensorflow as tf
 
+from components import image_codec_graph
+
 EVAL_CROP_FRACTION = 0.875  # 'imagenet' evaluation: crop side / resized shorter side
-
-
-def decode_rgb(encoded: tf.Tensor) -> tf.Tensor:
-  """`encoded`: scalar string, JPEG or PNG bytes; returns uint8 [height, width, 3]."""
-  return tf.io.decode_image(encoded, channels=3, expand_animations=False)
 
 
 def resize_to_unit_range(image: tf.Tensor, size) -> tf.Tensor:
@@ -36,14 +34,14 @@ def resize_to_unit_range(image: tf.Tensor, size) -> tf.Tensor:
 def stretch_resize(encoded: tf.Tensor, image_size: int) -> tf.Tensor:
   """'cifar'/'signs' evaluation: `encoded` scalar string, JPEG or PNG bytes; returns float32
   [size, size, 3] in [0, 1], the whole image resized (the aspect ratio is not kept)."""
-  return resize_to_unit_range(decode_rgb(encoded), [image_size, image_size])
+  return resize_to_unit_range(image_codec_graph.decode_rgb(encoded), [image_size, image_size])
 
 
 def shorter_side_centre_crop(encoded: tf.Tensor, image_size: int) -> tf.Tensor:
   """'imagenet' evaluation: `encoded` scalar string, JPEG or PNG bytes; returns float32
   [size, size, 3] in [0, 1]: the shorter side resized to round(size / EVAL_CROP_FRACTION),
   then the central size x size crop (offsets rounded down)."""
-  image = decode_rgb(encoded)
+  image = image_codec_graph.decode_rgb(encoded)
   shape = tf.cast(tf.shape(image)[:2], tf.float32)
   scale = round(image_size / EVAL_CROP_FRACTION) / tf.reduce_min(shape)
   resized_shape = tf.maximum(tf.cast(tf.round(shape * scale), tf.int32), image_size)

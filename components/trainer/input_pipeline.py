@@ -13,6 +13,8 @@ import tensorflow as tf
 
 from components import example_files
 from components import features
+from components import image_codec_graph
+from components import pixel_rules
 from components import preprocessing
 
 DETERMINISTIC_CYCLE_LENGTH = 8     # files read at once when `deterministic`
@@ -54,15 +56,16 @@ def random_crop_window(image_shape: tf.Tensor, crop: preprocessing.RandomResized
 def random_resized_crop(encoded: tf.Tensor, image_size: int,
                         crop: preprocessing.RandomResizedCrop, seed: tf.Tensor) -> tf.Tensor:
   """`encoded`: scalar string, JPEG or PNG bytes; returns float32 [size, size, 3] in [0, 1]:
-  a `random_crop_window` resized to size x size. JPEGs decode only the window."""
+  a `random_crop_window` resized to size x size. JPEGs decode only the window (canonical
+  JPEGs carry no EXIF turn: components/image_codec.py), as image_codec_graph.decode_rgb would."""
 
   def jpeg_window():
     begin, size = random_crop_window(tf.image.extract_jpeg_shape(encoded), crop, seed)
     return tf.image.decode_and_crop_jpeg(encoded, tf.stack([begin[0], begin[1], size[0], size[1]]),
-                                         channels=3)
+                                         channels=3, dct_method=pixel_rules.JPEG_DCT_METHOD)
 
   def decoded_window():
-    image = preprocessing.decode_rgb(encoded)
+    image = image_codec_graph.decode_rgb(encoded)
     return tf.slice(image, *random_crop_window(tf.shape(image), crop, seed))
 
   window = tf.cond(tf.io.is_jpeg(encoded), jpeg_window, decoded_window)

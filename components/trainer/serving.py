@@ -1,11 +1,14 @@
 """The exported model's signatures (components/signatures.py): the same decode/normalise path
-the Trainer trained on."""
+the Trainer trained on, behind the checks ingestion makes (image_codec_graph, the graph twin
+of ingestion's image codec)."""
 from typing import Sequence
 
 import tensorflow as tf
 import tf_keras as keras
 
 from components import features
+from components import image_codec
+from components import image_codec_graph
 from components import preprocessing
 from components import signatures
 from ran_model import attention_maps
@@ -13,7 +16,8 @@ from ran_model import attention_maps
 
 def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int,
                          mean, std, class_names: Sequence[str], recipe: str,
-                         top_k: int = 5) -> None:
+                         top_k: int = 5,
+                         max_pixels: int = image_codec.DEFAULT_MAX_PIXELS) -> None:
   """Saves a SavedModel with SERVE_EXAMPLES (serialized tf.Examples) and SERVE_IMAGES, plus
   ATTENTION_MAPS when `model` has attention modules (a ran_model network); the names are
   components/signatures.py's.
@@ -28,6 +32,9 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
   MODEL_INPUT, the preprocessed pixels (before mean/std), which it also returns.
   All signatures share one path: `recipe`'s evaluation preprocessing
   (preprocessing.eval_images), the input pipeline's own, then `normalize(mean, std)`.
+  Images decode as ingestion decodes them, and bad inputs are refused before anything is
+  decoded, as components/signatures.py states: `example_images` for SERVE_EXAMPLES, then
+  image_codec_graph.within_pixel_limit (`max_pixels`, by the header) for every signature.
   The export is a plain tf.Module holding the model's variables once (every signature calls
   the same layers) and the signatures, not a Keras SavedModel: Keras would trace every layer
   (hundreds here) for revival, which made saving and TFMA's loading several times slower,
@@ -37,6 +44,7 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
 
   def input_pixels(encoded):
     """`encoded` string [batch] -> float32 [batch, image_size, image_size, 3] in [0, 1]."""
+    encoded = image_codec_graph.within_pixel_limit(encoded, max_pixels)
     return preprocessing.eval_images(encoded, image_size, recipe)
 
   def classification(outputs):
@@ -55,9 +63,7 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
 
   @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='examples')])
   def serve_tf_examples(serialized):
-    parsed = tf.io.parse_example(
-        serialized, {features.IMAGE_ENCODED: tf.io.FixedLenFeature([], tf.string)})
-    return predict(parsed[features.IMAGE_ENCODED])
+    return predict(example_images(serialized))
 
   @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='images')])
   def serve_images(encoded):
@@ -84,3 +90,24 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
   module = tf.Module()
   module.model_variables = list(model.variables)
   tf.saved_model.save(module, export_dir, signatures=exported)
+
+
+def example_images(serialized: tf.Tensor) -> tf.Tensor:
+  """`serialized`: string [batch], serialized tf.Examples; returns their features.IMAGE_ENCODED
+  bytes, string [batch].
+
+  InvalidArgumentError naming the first input that is not a tf.Example with that bytes
+  feature. The inputs are tried one by one first (tf.data's ignore_errors keeps the ones
+  that parse), because tf.io.parse_example's own error quotes the raw bytes, which Python
+  then fails to read as text (a UnicodeDecodeError instead of InvalidArgumentError).
+  """
+  spec = {features.IMAGE_ENCODED: tf.io.FixedLenFeature([], tf.string)}
+  parsed = tf.data.Dataset.from_tensor_slices(serialized).enumerate().map(
+      lambda index, example: (index, tf.io.parse_single_example(example, spec))).ignore_errors()
+  parses = parsed.reduce(tf.zeros_like(serialized, tf.bool), lambda ok, element: (
+      tf.tensor_scatter_nd_update(ok, [[element[0]]], [True])))
+  message = tf.cond(tf.reduce_all(parses), lambda: tf.constant(''), lambda: tf.strings.format(
+      f'input {{}} of the batch is not a serialized tf.Example with the bytes feature '
+      f'{features.IMAGE_ENCODED}', (tf.argmin(tf.cast(parses, tf.int32)),)))
+  with tf.control_dependencies([tf.debugging.Assert(tf.reduce_all(parses), [message])]):
+    return tf.io.parse_example(serialized, spec)[features.IMAGE_ENCODED]

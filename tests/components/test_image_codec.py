@@ -6,6 +6,7 @@ from PIL import Image
 import pytest
 
 from components import image_codec
+import stored_images
 
 
 def _encode(image, image_format, **kwargs) -> bytes:
@@ -84,3 +85,26 @@ def test_crops_are_exact_png_regions():
       (3, 2, 13, 9)))
   assert (crop.image_format, crop.height, crop.width) == ('png', 7, 10)
   np.testing.assert_array_equal(_decode(crop.encoded), np.asarray(source)[2:9, 3:13])
+
+
+def test_a_turned_jpeg_is_stored_upright_as_lossless_png_and_an_upright_one_untouched():
+  pixels = stored_images.gradient(16, 24)
+  upright = stored_images.jpeg(pixels, 1)
+  assert image_codec.canonical_image(upright) == (upright, 'jpeg', 16, 24)
+  turned = stored_images.jpeg(pixels, 6)  # stored 90 degrees counter-clockwise
+  image = image_codec.canonical_image(turned)
+  assert (image.image_format, image.height, image.width) == ('png', 24, 16)
+  as_stored = _decode(turned)  # Pillow ignores the EXIF turn when it decodes
+  np.testing.assert_array_equal(_decode(image.encoded), np.rot90(as_stored, k=-1))
+  assert 'exif' not in Image.open(io.BytesIO(image.encoded)).info
+
+
+def test_16_bit_pngs_are_scaled_to_8_bits_not_clipped():
+  grey = image_codec.canonical_image(stored_images.png_16_bit(
+      np.array([[0, 257, 32768, 65535]], np.uint16)))
+  assert (grey.image_format, grey.encoded[24]) == ('png', 8)
+  np.testing.assert_array_equal(_decode(grey.encoded)[0], [[0] * 3, [1] * 3, [128] * 3,
+                                                           [255] * 3])
+  rgb = image_codec.canonical_image(stored_images.png_16_bit(
+      np.array([[[65535, 32768, 128], [255, 256, 384]]], np.uint16)))
+  np.testing.assert_array_equal(_decode(rgb.encoded), [[[255, 128, 0], [1, 1, 1]]])

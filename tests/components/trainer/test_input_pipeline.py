@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from components import image_codec_graph
 from components import preprocessing
 from components.trainer import input_pipeline
 import example_data
@@ -109,7 +110,7 @@ def test_random_resized_crop_resizes_the_window_of_the_decoded_image(image_forma
   encoded = tf.constant(example_data.encode(_noise(np.random.default_rng(3), 60, 80),
                                             image_format))
   seed = tf.constant([4, 5])
-  decoded = preprocessing.decode_rgb(encoded)
+  decoded = image_codec_graph.decode_rgb(encoded)
   window = tf.slice(decoded, *input_pipeline.random_crop_window(tf.shape(decoded),
                                                                 IMAGENET_CROP, seed))
   assert window.shape[0] * window.shape[1] < 60 * 80  # a real crop, not the fallback
