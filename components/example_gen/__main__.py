@@ -2,7 +2,8 @@
 --output_dir DIR [--num_shards N] [--option KEY=VALUE ...] [--beam_pipeline_args ...]`.
 
 Writes DIR/<split>/*.tfrecord.gz, DIR/quarantine/rejected.jsonl and DIR/ingest_counts.json,
-and exits 1 when more than --max_quarantined_fraction of the items were quarantined.
+and exits 1 when more than --max_quarantined_fraction of the items were quarantined, or when a
+whole file could not be read (unless --allow_lost_files).
 """
 import argparse
 import json
@@ -40,6 +41,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                       help='Quarantine larger images (default: the layout default).')
   parser.add_argument('--max_quarantined_fraction', type=float, default=0.01,
                       help='Fail when more of the items than this were quarantined.')
+  parser.add_argument('--allow_lost_files', action='store_true',
+                      help='Go on when a whole file cannot be read (a CIFAR batch, a TFRecord '
+                      'shard, a label file); the counts list it and the records unaccounted for.')
   parser.add_argument('--option', type=_option, action='append', default=[],
                       metavar='KEY=VALUE', help='A reader option of the dataset (JSON value).')
   parser.add_argument('--beam_pipeline_args', nargs=argparse.REMAINDER, default=[],
@@ -50,6 +54,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def _layout_options(args: argparse.Namespace) -> Dict[str, Any]:
   options = dict(args.option)
   options['seed'] = args.seed
+  if args.allow_lost_files:
+    options['allow_lost_files'] = True
   if args.max_pixels is not None:
     options['max_pixels'] = args.max_pixels
   return options
