@@ -326,13 +326,18 @@ def fixture_label(variant: str, file_index: int, row: int, seed: int) -> int:
   return (37 * row + 11 * file_index + seed) % classes
 
 
+LABEL_TYPES = ('list', 'numpy_ints', 'array')  # as published; NumPy scalars; a NumPy array
+
+
 def write_fixture(data_root: str, *, variant: str = 'cifar10', rows_per_batch: int = 4,
-                  seed: int = 0) -> Dict[str, Dict[str, Any]]:
+                  seed: int = 0, labels_as: str = 'list') -> Dict[str, Dict[str, Any]]:
   """Writes a small CIFAR-10 or CIFAR-100 (`variant`) in the published python layout under
   `data_root`/<folder>: every batch file with `rows_per_batch` rows, and the meta file.
 
   Row 0 of each batch is `pattern_image(file_index)`, the rest are uniform noise from `seed`;
   labels follow `fixture_label`, CIFAR-100's coarse label is the fine class's superclass.
+  `labels_as` (LABEL_TYPES): the published list of ints, or as files re-saved from NumPy hold
+  them, a list of np.int64 or an int64 array.
   Returns, per batch file path relative to `data_root`: 'images' uint8 [rows, 32, 32, 3] HWC,
   'labels' and, for CIFAR-100, 'coarse_labels'.
   """
@@ -340,6 +345,10 @@ def write_fixture(data_root: str, *, variant: str = 'cifar10', rows_per_batch: i
     raise ValueError(f'variant={variant!r}: choose from {sorted(VARIANTS)}')
   if rows_per_batch < 1:
     raise ValueError(f'rows_per_batch={rows_per_batch}: must be >= 1')
+  if labels_as not in LABEL_TYPES:
+    raise ValueError(f'labels_as={labels_as!r}: choose from {LABEL_TYPES}')
+  stored = {'list': list, 'numpy_ints': lambda values: [np.int64(v) for v in values],
+            'array': lambda values: np.array(values, np.int64)}[labels_as]
   spec = VARIANTS[variant]
   folder = os.path.join(data_root, spec.folder)
   tf.io.gfile.makedirs(folder)
@@ -366,7 +375,7 @@ def write_fixture(data_root: str, *, variant: str = 'cifar10', rows_per_batch: i
     batch = {
         b'batch_label': f'{kind} batch {spec.split_files[split].index(name) + 1} of {count}'
                         .encode(),
-        spec.label_key.encode(): labels,
+        spec.label_key.encode(): stored(labels),
         b'data': hwc.transpose(0, 3, 1, 2).reshape(rows_per_batch, ROW_BYTES),
         b'filenames': [f'{spec.class_names[label]}_s_{file_index * rows_per_batch + row:06d}'
                        f'.png'.encode() for row, label in enumerate(labels)],
@@ -374,7 +383,7 @@ def write_fixture(data_root: str, *, variant: str = 'cifar10', rows_per_batch: i
     record = {'images': hwc, 'labels': labels}
     if spec.coarse_label_key:
       coarse = [superclass_of[spec.class_names[label]] for label in labels]
-      batch[spec.coarse_label_key.encode()] = coarse
+      batch[spec.coarse_label_key.encode()] = stored(coarse)
       record['coarse_labels'] = coarse
     _write_pickle(batch, os.path.join(folder, name))
     written[f'{spec.folder}/{name}'] = record
