@@ -235,10 +235,11 @@ def check_quarantine(counts: IngestCounts, max_fraction: float):
     files = '; '.join(f"{entry['source']}: {entry['reason']} ({entry['detail']})"
                       for entry in counts.lost_files[:5])
     more = len(counts.lost_files) - 5
-    summary = (f'{len(counts.lost_files)} whole file(s) could not be read, so '
-               f'{counts.unaccounted_records} records are unaccounted for: {files}'
-               f'{f"; and {more} more" if more > 0 else ""}; see {counts.quarantine_file}'
-               ' (lost_files.jsonl beside it)')
+    records = (f'{counts.unaccounted_records} records' if counts.unaccounted_records != UNKNOWN
+               else 'an unknown number of records')
+    summary = (f'{len(counts.lost_files)} whole file(s) could not be read, so {records} are '
+               f'unaccounted for: {files}{f"; and {more} more" if more > 0 else ""} (all under '
+               f'lost_files in {COUNTS_FILE})')
     if not counts.allow_lost_files:
       raise LostFilesError(f'{summary}. Fix or remove them, or allow lost files '
                            '(--allow_lost_files) to go on without their records')

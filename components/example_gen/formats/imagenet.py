@@ -115,8 +115,8 @@ def read_devkit_meta(path: str) -> Dict[int, str]:
 def _read_synset_mapping(path: str) -> Tuple[str, ...]:
   """The wnids of Kaggle's LOC_synset_mapping.txt, in line (class) order."""
   wnids = []
-  for number, line in enumerate(_launch_text(_require(path, 'Kaggle synset mapping')).splitlines(),
-                                start=1):
+  text = _launch_text(_require(path, 'Kaggle synset mapping'))
+  for number, line in enumerate(text.splitlines(), start=1):
     wnid = line.split(' ', 1)[0]
     if not WNID.fullmatch(wnid):
       raise layout.LayoutError(f'{path}:{number}: {line!r} is not `<wnid> <description>`')

@@ -5,11 +5,12 @@ re-encoded only when it is not RGB JPEG/PNG), `label_offset` is added to the lab
 TF/TPU ImageNet converters, whose labels run 1..1000), the class name comes from the curated
 schema of the dataset named by `classes_of`, and a record's own `image/class/synset` must
 agree with it. `scenario/*` features are kept. A shard that is corrupt or truncated is a
-LostFile: the records before the fault are written, how many were lost is unknown. TF/TPU shards (`train-00000-of-01024`,
-`validation-00000-of-00128`, uncompressed) import with TPU_SPLIT_PATTERNS.
+LostFile: the records before the fault are written, how many were lost is unknown. TF/TPU
+shards (`train-00000-of-01024`, `validation-00000-of-00128`, uncompressed) import with
+TPU_SPLIT_PATTERNS.
 """
 import os
-from typing import Iterator, List, Mapping, Tuple, Union
+from typing import Iterator, List, Mapping, Tuple
 
 import tensorflow as tf
 
