@@ -391,17 +391,14 @@ def test_the_official_zips_unpacked_read_as_the_original(original_run, tmp_path)
 def test_a_label_file_that_is_not_utf8_is_a_lost_file(gtsrb_original, tmp_path):
   root = str(tmp_path / 'data')
   shutil.copytree(gtsrb_original[0], root)
-  path = os.path.join(root, 'Final_Training/Images/00001/GT-00001.csv')
-  with open(path, 'rb') as f:
-    data = f.read()
-  with open(path, 'wb') as f:
-    f.write(data.replace(b'00000_00001.ppm', b'00000_00001\xe9.ppm'))
+  path = tmp_path / 'data/Final_Training/Images/00001/GT-00001.csv'
+  path.write_bytes(path.read_bytes().replace(b'00000_00001.ppm', b'00000_00001\xe9.ppm'))
   with pytest.raises(ingest.LostFilesError, match=re.escape(
       f'{path}: unreadable_file ({path}:3: not UTF-8 text (byte 0xe9 at column 12)')):
     _run(root, tmp_path / 'strict')
   assert not [folder for folder, _, _ in os.walk(tmp_path) if 'beam-temp' in folder]
   counts, examples, _ = _run(root, tmp_path / 'out', allow_lost_files=True)
-  assert [entry['source'] for entry in counts.lost_files] == [path]
+  assert [entry['source'] for entry in counts.lost_files] == [str(path)]
   assert counts.unaccounted_records == 'unknown'
   assert counts.quarantined == {} and counts.found == TRAIN_IMAGES - 6 + TEST_IMAGES
   assert not [name for name in examples if name.startswith('Final_Training/Images/00001/')]
