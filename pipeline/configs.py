@@ -49,6 +49,10 @@ class PipelineConfig:
       '(a backfill). Default: the newest span when the pipeline runs.')
   max_quarantined_fraction: float = _field(
       0.01, 'ExampleGen fails when more of the input than this is quarantined.')
+  allow_lost_files: bool = _field(
+      False, 'Go on when a whole input file cannot be read (a missing or corrupt CIFAR batch or '
+      'TFRecord shard, a label file that is not UTF-8); ExampleGen\'s ingest_counts.json then '
+      'lists the lost files and the records unaccounted for. Default: such a file fails the run.')
   examples_dir: Optional[str] = _field(
       None, 'Import TFRecords from here (ImportExampleGen) instead of reading --data_root: the '
       'standalone ingestion job\'s output, or TF/TPU-style shards (--import_format).')
@@ -217,14 +221,15 @@ class PipelineConfig:
 
   @property
   def layout_options(self) -> Dict[str, Any]:
-    """`ingest_options` parsed, with the pipeline's seed unless it names its own."""
+    """`ingest_options` parsed, with the pipeline's seed and allow_lost_files unless it names
+    its own."""
     try:
       options = json.loads(self.ingest_options)
     except json.JSONDecodeError as error:
       raise ConfigError(f'--ingest_options {self.ingest_options!r} is not JSON ({error})') from None
     if not isinstance(options, dict):
       raise ConfigError(f'--ingest_options {self.ingest_options!r} is not a JSON object')
-    return {'seed': self.seed, **options}
+    return {'seed': self.seed, 'allow_lost_files': self.allow_lost_files, **options}
 
   @property
   def resolved_beam_pipeline_args(self) -> Tuple[str, ...]:

@@ -46,7 +46,8 @@ def _example_gen(config: PipelineConfig, version: str):
     component = example_gen.import_example_gen(
         config.examples_dir, classes_of=config.dataset, label_offset=config.label_offset,
         split_patterns=IMPORT_SPLIT_PATTERNS[config.import_format], span=config.span,
-        max_quarantined_fraction=config.max_quarantined_fraction, code_version=version)
+        max_quarantined_fraction=config.max_quarantined_fraction,
+        allow_lost_files=config.allow_lost_files, code_version=version)
   return component.with_id('ExampleGen')
 
 

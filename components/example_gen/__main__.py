@@ -4,7 +4,8 @@
 Reads one span of the data root (its span-<N>/ folders; the newest unless --span names one; a
 root without span folders is span 0). Writes DIR/<split>/*.tfrecord.gz,
 DIR/quarantine/rejected.jsonl and DIR/ingest_counts.json (with the span), and exits 1 when more
-than --max_quarantined_fraction of the items were quarantined.
+than --max_quarantined_fraction of the items were quarantined, or when a whole file could not be
+read (unless --allow_lost_files).
 """
 import argparse
 import json
@@ -45,6 +46,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                       help='Quarantine larger images (default: the layout default).')
   parser.add_argument('--max_quarantined_fraction', type=float, default=0.01,
                       help='Fail when more of the items than this were quarantined.')
+  parser.add_argument('--allow_lost_files', action='store_true',
+                      help='Go on when a whole file cannot be read (a CIFAR batch, a TFRecord '
+                      'shard, a label file); the counts list it and the records unaccounted for.')
   parser.add_argument('--option', type=_option, action='append', default=[],
                       metavar='KEY=VALUE', help='A reader option of the dataset (JSON value).')
   parser.add_argument('--beam_pipeline_args', nargs=argparse.REMAINDER, default=[],
@@ -55,6 +59,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
 def _layout_options(args: argparse.Namespace) -> Dict[str, Any]:
   options = dict(args.option)
   options['seed'] = args.seed
+  if args.allow_lost_files:
+    options['allow_lost_files'] = True
   if args.max_pixels is not None:
     options['max_pixels'] = args.max_pixels
   return options

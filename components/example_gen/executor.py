@@ -208,6 +208,7 @@ def image_example_gen(dataset: str, data_root: str, *, options: Mapping[str, Any
 def import_example_gen(examples_root: str, *, classes_of: str, label_offset: int = 0,
                        split_patterns: Optional[Mapping[str, str]] = None,
                        span: Optional[int] = None, max_quarantined_fraction: float = 0.01,
+                       allow_lost_files: bool = False,
                        code_version: str = '') -> ImportImageExampleGen:
   """ImportExampleGen for TFRecords under `examples_root` (or under its span folders: span
   `span`, or the newest when the step runs) whose labels index the classes of dataset
@@ -216,9 +217,10 @@ def import_example_gen(examples_root: str, *, classes_of: str, label_offset: int
   Records are checked and brought to the canonical keys (tfrecords.TfRecords): `label_offset`
   is added to every label (-1 for TF/TPU ImageNet shards, whose labels are 1-based).
   `split_patterns` (split -> glob under the root) default to the standalone job's shards.
+  `allow_lost_files`: a corrupt or truncated shard is reported instead of failing the run.
   """
   split_patterns = dict(split_patterns or tfrecords.JOB_SPLIT_PATTERNS)
   options = {'classes_of': classes_of, 'label_offset': label_offset,
-             'split_patterns': split_patterns}
+             'split_patterns': split_patterns, 'allow_lost_files': allow_lost_files}
   return _component(ImportImageExampleGen, tfrecords.TfRecords.dataset, examples_root, options,
                     list(split_patterns), span, max_quarantined_fraction, code_version)

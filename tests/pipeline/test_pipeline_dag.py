@@ -37,12 +37,21 @@ def test_a_manifest_dataset_gets_a_schema_from_its_manifest(tmp_path):
 
 def test_examples_dir_imports_through_import_example_gen(tmp_path):
   config = dataclasses.replace(configs.DEV, examples_dir=str(tmp_path), import_format='tf_tpu',
-                               label_offset=-1, output_dir=str(tmp_path / 'out'))
+                               label_offset=-1, output_dir=str(tmp_path / 'out'),
+                               allow_lost_files=True)
   example_gen_component = _components(config)['ExampleGen']
   assert isinstance(example_gen_component, tfx.components.ImportExampleGen)
   options = executor.config_of(example_gen_component.exec_properties)['options']
   assert options == {'classes_of': 'cure_tsr', 'label_offset': -1,
-                     'split_patterns': example_gen.TPU_SPLIT_PATTERNS}
+                     'split_patterns': example_gen.TPU_SPLIT_PATTERNS, 'allow_lost_files': True}
+
+
+@pytest.mark.parametrize('allow_lost_files', [False, True])
+def test_allow_lost_files_reaches_the_layout_reader(tmp_path, allow_lost_files):
+  config = dataclasses.replace(configs.DEV, output_dir=str(tmp_path),
+                               allow_lost_files=allow_lost_files)
+  options = executor.config_of(_components(config)['ExampleGen'].exec_properties)['options']
+  assert options == {'seed': 0, 'allow_lost_files': allow_lost_files}
 
 
 def test_the_registry_pusher_takes_the_registry_settings(tmp_path):

@@ -29,8 +29,9 @@ a label file entry is quarantined with the entry as source
 ('labels/bdd100k_labels_images_train.json[17].labels[3]'): one record per light or sign box
 of a faulty frame (bad name, attributes, box2d, id, colour), one for an entry that is not a
 frame object with a labels list (its boxes are unknown). A missing or corrupt
-frame gives one record per box, with the crop as source. A label file that is absent, not a
-JSON list, or not JSON is a LayoutError.
+frame gives one record per box, with the crop as source. An absent label file is a LayoutError
+at launch; one that is not a JSON list, not JSON or not UTF-8 is a LostFile (the frames before
+the fault are read; how many boxes were lost is unknown).
 
 Each label file is one source, streamed on one worker (the train file is about 1.4 GB: memory
 holds one frame at a time); each frame with lights or signs is one item, decoded once.
@@ -94,19 +95,29 @@ class Box(NamedTuple):
 class _Text:
   """A UTF-8 file's text read a chunk at a time; `text[pos:]` is not consumed yet."""
 
-  def __init__(self, f):
-    self._file = f
+  def __init__(self, f, path: str):
+    self._file, self._path = f, path
     self._utf8 = codecs.getincrementaldecoder('utf-8')()
     self.text, self.pos, self.consumed, self.eof = '', 0, 0, False
+    self._lines_read = 0  # line breaks in the chunks read so far
 
   def more(self) -> bool:
-    """Reads the next chunk; False when the file was already read to its end."""
+    """Reads the next chunk; False when the file was already read to its end. BadInput
+    (UNREADABLE_FILE) naming the line of a byte that is not UTF-8."""
     if self.eof:
       return False
     chunk = self._file.read(_CHUNK_BYTES)
     self.eof = not chunk
     self.consumed += self.pos
-    self.text = self.text[self.pos:] + self._utf8.decode(chunk, final=self.eof)
+    pending = self._utf8.getstate()[0]  # the start of a character split between chunks
+    try:
+      self.text = self.text[self.pos:] + self._utf8.decode(chunk, final=self.eof)
+    except UnicodeDecodeError as error:
+      data = pending + chunk
+      line = self._lines_read + data.count(b'\n', 0, error.start) + 1
+      raise layout.BadInput(layout.UNREADABLE_FILE, f'{self._path}:{line}: not UTF-8 text '
+                            f'(byte 0x{data[error.start]:02x}); save it as UTF-8') from None
+    self._lines_read += chunk.count(b'\n')
     self.pos = 0
     return True
 
@@ -134,30 +145,29 @@ class _Text:
 
 def json_list(path: str) -> Iterator[Any]:
   """The elements of the JSON list in file `path`, decoded one at a time, so memory holds one
-  element and a chunk, not the file. LayoutError when the file is not a JSON list."""
+  element and a chunk, not the file. BadInput(UNREADABLE_FILE) naming the file when it is not
+  a JSON list of UTF-8 text."""
+  def unreadable(problem: str) -> layout.BadInput:
+    return layout.BadInput(layout.UNREADABLE_FILE, f'{path}: {problem}')
+
   with tf.io.gfile.GFile(path, 'rb') as f:
-    stream = _Text(f)
+    stream = _Text(f, path)
     try:
       if stream.peek() != '[':
-        raise layout.LayoutError(f'{path}: not a JSON list of frames')
+        raise unreadable('not a JSON list of frames')
       stream.pos += 1
       separator = ']' if stream.peek() == ']' else ','
       while separator == ',':
         yield stream.value()
         separator = stream.peek()
         if separator not in (',', ']'):
-          raise layout.LayoutError(f'{path}: expected , or ] at character '
-                                   f'{stream.consumed + stream.pos}')
+          raise unreadable(f'expected , or ] at character {stream.consumed + stream.pos}')
         stream.pos += 1
       if stream.peek():
-        raise layout.LayoutError(f'{path}: data after the list at character '
-                                 f'{stream.consumed + stream.pos}')
+        raise unreadable(f'data after the list at character {stream.consumed + stream.pos}')
     except json.JSONDecodeError as error:
-      raise layout.LayoutError(f'{path}: not valid JSON at character '
-                               f'{stream.consumed + error.pos} ({error.msg}), or a frame over '
-                               f'{MAX_FRAME_CHARS} characters') from None
-    except UnicodeDecodeError as error:
-      raise layout.LayoutError(f'{path}: not UTF-8 ({error})') from None
+      raise unreadable(f'not valid JSON at character {stream.consumed + error.pos} '
+                       f'({error.msg}), or a frame over {MAX_FRAME_CHARS} characters') from None
 
 
 def _scenario(attributes: Any) -> Dict[str, str]:
@@ -234,11 +244,21 @@ class Bdd100k(layout.Layout):
     """(split, label file)."""
     return list(self.label_files.items())
 
-  def items(self, source: Tuple[str, str]) -> Iterator[Union[layout.Item, layout.Rejected]]:
+  def items(self, source: Tuple[str, str]
+            ) -> Iterator[Union[layout.Item, layout.Rejected, layout.LostFile]]:
+    """The items of the label file's frames; a LostFile from the first fault in the file."""
     split, path = source
     label_file = self.relative(path)
     first_seen = {}  # frame name -> where
-    for index, frame in enumerate(json_list(path)):
+    frames = enumerate(json_list(path))
+    while True:
+      try:
+        index, frame = next(frames)
+      except StopIteration:
+        return
+      except layout.BadInput as error:
+        yield layout.LostFile.of(path, error)
+        return
       yield from self._frame_items(split, f'{label_file}[{index}]', frame, first_seen)
 
   def _frame_items(self, split: str, where: str, frame: Any, first_seen: Dict[str, str]
@@ -289,7 +309,7 @@ class Bdd100k(layout.Layout):
     scenario, boxes = item.payload
     relative = self.relative(item.source)
     try:
-      frame = image_codec.decode_rgb(layout.read_bytes(item.source),
+      frame = image_codec.decode_rgb(self.read_bytes(item.source),
                                      max_pixels=self.max_pixels)
     except layout.BadInput as error:
       for box in boxes:

@@ -15,9 +15,12 @@ is a pickle (protocol 2, written by Python 2's cPickle, so its strings load as b
          lists of int; `filenames`; `batch_label`.
   meta:  `label_names` (CIFAR-10) or `fine_label_names` and `coarse_label_names` (CIFAR-100).
 A batch holds 10,000 rows (CIFAR-100's train 50,000). Pickles can run code when loaded, so
-every file goes through `load_pickle`, which admits only numpy's array reconstruction.
+every file goes through `load_pickle`, which admits only numpy's array and scalar
+reconstruction (labels re-pickled as NumPy integers are scalars). A batch file that is missing,
+unsafe or not a CIFAR batch is a LostFile of its published number of rows.
 """
 import io
+import numbers
 import os
 import pickle
 import struct
@@ -70,6 +73,7 @@ class Variant(NamedTuple):
   folder: str
   meta_file: str
   split_files: Dict[str, Tuple[str, ...]]  # pipeline split -> batch files, in order
+  published_rows: Dict[str, int]  # batch file -> its rows in the published release
   label_key: str
   names_key: str
   class_names: Tuple[str, ...]
@@ -83,19 +87,24 @@ VARIANTS = {
         folder='cifar-10-batches-py', meta_file='batches.meta',
         split_files={'train': tuple(f'data_batch_{i}' for i in range(1, 6)),
                      'eval': ('test_batch',)},
+        published_rows={**{f'data_batch_{i}': 10_000 for i in range(1, 6)},
+                        'test_batch': 10_000},
         label_key='labels', names_key='label_names', class_names=CIFAR10_CLASSES),
     'cifar100': Variant(
         folder='cifar-100-python', meta_file='meta',
         split_files={'train': ('train',), 'eval': ('test',)},
+        published_rows={'train': 50_000, 'test': 10_000},
         label_key='fine_labels', names_key='fine_label_names', class_names=CIFAR100_CLASSES,
         coarse_label_key='coarse_labels', coarse_names_key='coarse_label_names',
         coarse_class_names=CIFAR100_COARSE_CLASSES),
 }
 
-# The only globals a pickled numpy array needs: numpy's reconstruction (spelled numpy._core
-# from numpy 2 on), plus _codecs.encode, which Python 3 uses for bytes at protocol 2.
+# The only globals pickled numpy arrays and scalars (np.int64 labels) need: numpy's
+# reconstruction (spelled numpy._core from numpy 2 on), plus _codecs.encode, which Python 3 uses
+# for bytes at protocol 2. `scalar` builds a number from a dtype and its bytes.
 SAFE_GLOBALS = frozenset({
     ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
     ('numpy', 'ndarray'), ('numpy', 'dtype'), ('_codecs', 'encode')})
 
 
@@ -120,7 +129,7 @@ def load_pickle(data: bytes) -> Any:
   """Unpickles `data` (strings as bytes, as CIFAR's Python 2 pickles need).
 
   Raises BadInput: UNSAFE_PICKLE naming the first global outside SAFE_GLOBALS, or
-  MALFORMED_ROW when `data` is not a readable pickle.
+  UNREADABLE_FILE when `data` is not a readable pickle.
   """
   try:
     return _ArrayUnpickler(io.BytesIO(data), encoding='bytes').load()
@@ -129,22 +138,25 @@ def load_pickle(data: bytes) -> Any:
                           f'refers to {error.name}; only numpy array globals are allowed'
                           ) from None
   except Exception as error:  # a corrupt pickle fails in the unpickler, in many ways
-    raise layout.BadInput(layout.MALFORMED_ROW,
+    raise layout.BadInput(layout.UNREADABLE_FILE,
                           f'not a readable pickle ({type(error).__name__}: {error})') from None
 
 
 def _str_keys(value: Any) -> Dict[str, Any]:
   """A pickled dict with its bytes keys as str (a re-pickled file may already have str)."""
   if not isinstance(value, dict):
-    raise layout.BadInput(layout.MALFORMED_ROW, f'holds a {type(value).__name__}, not a dict')
+    raise layout.BadInput(layout.UNREADABLE_FILE, f'holds a {type(value).__name__}, not a dict')
   return {key.decode('latin-1') if isinstance(key, bytes) else key: item
           for key, item in value.items()}
 
 
 def _label_list(batch: Dict[str, Any], key: str, rows: int) -> List[Any]:
+  """The `key` labels, a list (or a 1-D array) with one per data row."""
   labels = batch.get(key)
+  if isinstance(labels, np.ndarray) and labels.ndim == 1:
+    labels = list(labels)
   if not isinstance(labels, list) or len(labels) != rows:
-    raise layout.BadInput(layout.MALFORMED_ROW,
+    raise layout.BadInput(layout.UNREADABLE_FILE,
                           f'{key!r} must be a list of {rows} labels, one per data row')
   return labels
 
@@ -162,7 +174,7 @@ class _Cifar(layout.Layout):
     self.folder = self.data_root if inside else nested
     meta_path = os.path.join(self.folder, variant.meta_file)
     try:
-      meta = _str_keys(load_pickle(layout.read_bytes(meta_path)))
+      meta = _str_keys(load_pickle(self.read_bytes(meta_path)))
     except layout.BadInput as error:
       problem = ('does not exist' if error.reason == layout.MISSING_FILE
                  else f'{error.reason} ({error.detail})')
@@ -187,14 +199,16 @@ class _Cifar(layout.Layout):
     return [(split, os.path.join(self.folder, name))
             for split, names in self.variant.split_files.items() for name in names]
 
-  def items(self, source: Tuple[str, str]) -> Iterator[Union[layout.Item, layout.Rejected]]:
-    """One item per data row, `<path>:<row>`; the whole file is one Rejected when it is
-    missing, unsafe or not a CIFAR batch."""
+  def items(self, source: Tuple[str, str]
+            ) -> Iterator[Union[layout.Item, layout.Rejected, layout.LostFile]]:
+    """One item per data row, `<path>:<row>`; the whole file is a LostFile of its published
+    rows when it is missing, unsafe or not a CIFAR batch."""
     split, path = source
     try:
       data, labels = self._load_batch(path)
     except layout.BadInput as error:
-      yield layout.Rejected.of(path, error)
+      yield layout.LostFile.of(path, error,
+                               records=self.variant.published_rows[os.path.basename(path)])
       return
     for row, row_labels in enumerate(labels):
       item_source = f'{path}:{row}'
@@ -224,13 +238,13 @@ class _Cifar(layout.Layout):
 
   def _load_batch(self, path: str) -> Tuple[np.ndarray, List[Tuple[Any, Any]]]:
     """The batch's data [rows, 3072] and each row's (label, coarse label or None)."""
-    batch = _str_keys(load_pickle(layout.read_bytes(path)))
+    batch = _str_keys(load_pickle(self.read_bytes(path)))
     data = batch.get('data')
     if not (isinstance(data, np.ndarray) and data.dtype == np.uint8 and data.ndim == 2
             and data.shape[1] == ROW_BYTES):
       described = (f'{data.dtype} {list(data.shape)}' if isinstance(data, np.ndarray)
                    else type(data).__name__)
-      raise layout.BadInput(layout.MALFORMED_ROW,
+      raise layout.BadInput(layout.UNREADABLE_FILE,
                             f"'data' must be a uint8 array [rows, {ROW_BYTES}], not {described}")
     rows = data.shape[0]
     labels = _label_list(batch, self.variant.label_key, rows)
@@ -243,8 +257,9 @@ class _Cifar(layout.Layout):
   def _check_labels(self, row_labels: Tuple[Any, Any]) -> Tuple[int, Optional[int]]:
     label, coarse = row_labels
     for value in row_labels if self.variant.coarse_label_key else (label,):
-      if not isinstance(value, int) or isinstance(value, bool):
+      if not isinstance(value, numbers.Integral) or isinstance(value, (bool, np.bool_)):
         raise layout.BadInput(layout.MALFORMED_ROW, f'label {value!r} is not an integer')
+    label, coarse = int(label), None if coarse is None else int(coarse)
     self.check_label(label)
     if coarse is not None and not 0 <= coarse < len(self.variant.coarse_class_names):
       raise layout.BadInput(layout.LABEL_OUT_OF_RANGE, f'coarse label {coarse} not in '
@@ -311,13 +326,18 @@ def fixture_label(variant: str, file_index: int, row: int, seed: int) -> int:
   return (37 * row + 11 * file_index + seed) % classes
 
 
+LABEL_TYPES = ('list', 'numpy_ints', 'array')  # as published; NumPy scalars; a NumPy array
+
+
 def write_fixture(data_root: str, *, variant: str = 'cifar10', rows_per_batch: int = 4,
-                  seed: int = 0) -> Dict[str, Dict[str, Any]]:
+                  seed: int = 0, labels_as: str = 'list') -> Dict[str, Dict[str, Any]]:
   """Writes a small CIFAR-10 or CIFAR-100 (`variant`) in the published python layout under
   `data_root`/<folder>: every batch file with `rows_per_batch` rows, and the meta file.
 
   Row 0 of each batch is `pattern_image(file_index)`, the rest are uniform noise from `seed`;
   labels follow `fixture_label`, CIFAR-100's coarse label is the fine class's superclass.
+  `labels_as` (LABEL_TYPES): the published list of ints, or as files re-saved from NumPy hold
+  them, a list of np.int64 or an int64 array.
   Returns, per batch file path relative to `data_root`: 'images' uint8 [rows, 32, 32, 3] HWC,
   'labels' and, for CIFAR-100, 'coarse_labels'.
   """
@@ -325,6 +345,10 @@ def write_fixture(data_root: str, *, variant: str = 'cifar10', rows_per_batch: i
     raise ValueError(f'variant={variant!r}: choose from {sorted(VARIANTS)}')
   if rows_per_batch < 1:
     raise ValueError(f'rows_per_batch={rows_per_batch}: must be >= 1')
+  if labels_as not in LABEL_TYPES:
+    raise ValueError(f'labels_as={labels_as!r}: choose from {LABEL_TYPES}')
+  stored = {'list': list, 'numpy_ints': lambda values: [np.int64(v) for v in values],
+            'array': lambda values: np.array(values, np.int64)}[labels_as]
   spec = VARIANTS[variant]
   folder = os.path.join(data_root, spec.folder)
   tf.io.gfile.makedirs(folder)
@@ -351,7 +375,7 @@ def write_fixture(data_root: str, *, variant: str = 'cifar10', rows_per_batch: i
     batch = {
         b'batch_label': f'{kind} batch {spec.split_files[split].index(name) + 1} of {count}'
                         .encode(),
-        spec.label_key.encode(): labels,
+        spec.label_key.encode(): stored(labels),
         b'data': hwc.transpose(0, 3, 1, 2).reshape(rows_per_batch, ROW_BYTES),
         b'filenames': [f'{spec.class_names[label]}_s_{file_index * rows_per_batch + row:06d}'
                        f'.png'.encode() for row, label in enumerate(labels)],
@@ -359,7 +383,7 @@ def write_fixture(data_root: str, *, variant: str = 'cifar10', rows_per_batch: i
     record = {'images': hwc, 'labels': labels}
     if spec.coarse_label_key:
       coarse = [superclass_of[spec.class_names[label]] for label in labels]
-      batch[spec.coarse_label_key.encode()] = coarse
+      batch[spec.coarse_label_key.encode()] = stored(coarse)
       record['coarse_labels'] = coarse
     _write_pickle(batch, os.path.join(folder, name))
     written[f'{spec.folder}/{name}'] = record

@@ -187,7 +187,7 @@ class CureTsr(layout.Layout):
       fields = parse_filename(relative)
     except ValueError as error:
       raise layout.BadInput(layout.BAD_FILE_NAME, str(error)) from None
-    image = image_codec.canonical_image(layout.read_bytes(item.source),
+    image = image_codec.canonical_image(self.read_bytes(item.source),
                                         max_pixels=self.max_pixels)
     yield features.make_example(
         encoded=image.encoded, image_format=image.image_format, height=image.height,

@@ -5,14 +5,17 @@ per image, images 15x15 to 250x250 px with a border around the sign (10% of its 
 5 px). 39,209 train and 12,630 test images. Two published editions (EDITIONS), each with its
 own layout:
 
-Original (the INI archives):
+Original (the INI archives), directly under the data root or in the GTSRB/ folder that
+GTSRB_Final_Training_Images.zip and GTSRB_Final_Test_Images.zip unpack into:
 
   Final_Training/Images/000cc/XXXXX_YYYYY.ppm   cc = ClassId, XXXXX = track, YYYYY = frame
   Final_Training/Images/000cc/GT-000cc.csv      that folder's labels
   Final_Test/Images/NNNNN.ppm                   random order, no track structure
   Final_Test/Images/GT-final_test.test.csv      the same columns without ClassId: not labels
-  GT-final_test.csv                             the test labels, a separate download; read from
-                                                Final_Test/Images/ or the data root
+  GT-final_test.csv                             the test labels, a separate download
+                                                (GTSRB_Final_Test_GT.zip); read from
+                                                Final_Test/Images/ or the data root (beside
+                                                GTSRB/ where the zip unpacks it)
 
   ';'-separated, header `Filename;Width;Height;Roi.X1;Roi.Y1;Roi.X2;Roi.Y2;ClassId`. Images are
   binary PPM (P6) and are re-encoded as PNG.
@@ -30,7 +33,8 @@ the sign spans columns X1..X2 and rows Y1..Y2. A track is the ~30 near-duplicate
 physical sign, so train and eval are split by track (a seeded hash of class and track), never
 by image. The test split is the official test set when its labels are present, else empty (and
 its images are not read). Files in the image folders that no row lists are quarantined as
-MISSING_LABEL (CSV files excepted), so nothing is skipped silently.
+MISSING_LABEL (CSV files excepted), so nothing is skipped silently; so are all the files of a
+folder whose label file is missing. A label file that cannot be read (not UTF-8) is a LostFile.
 """
 import logging
 import math
@@ -62,9 +66,10 @@ CLASS_NAMES = (
 SIZE_BUCKETS = (('small', 30), ('medium', 60), ('large', math.inf))
 EDITIONS = ('original', 'kaggle')  # the INI archives, the Kaggle repack
 
+ZIP_FOLDER = 'GTSRB'  # the folder the official image zips unpack into
 TRAIN_FOLDER = 'Final_Training/Images'
 TEST_FOLDER = 'Final_Test/Images'
-TEST_LABEL_PATHS = (f'{TEST_FOLDER}/GT-final_test.csv', 'GT-final_test.csv')  # tried in order
+TEST_LABELS = 'GT-final_test.csv'  # in TEST_FOLDER or the data root, tried in that order
 KAGGLE_TRAIN, KAGGLE_TEST = 'Train', 'Test'  # folders; labels in <folder>.csv
 
 # What a row's image name must look like; group 'track' in training names, 'class' where the
@@ -74,6 +79,8 @@ _TEST_PPM = re.compile(r'\d{5}\.ppm')
 _KAGGLE_TRAIN_PNG = re.compile(r'Train/\d+/(?P<class>\d{5})_(?P<track>\d{5})_\d{5}\.png')
 _KAGGLE_TEST_PNG = re.compile(r'Test/\d{5}\.png')
 _CLASS_FOLDER = re.compile(r'\d{5}')
+
+Outcome = Union[layout.Item, layout.Rejected, layout.LostFile]  # of listing a label file
 
 NUMBER_COLUMNS = ('Width', 'Height', 'Roi.X1', 'Roi.Y1', 'Roi.X2', 'Roi.Y2', 'ClassId')
 
@@ -138,9 +145,9 @@ def track_key(class_id: int, track: int) -> str:
 
 
 def _lines(path: str) -> List[Tuple[int, str]]:
-  """(1-based line number, text) of every non-blank line; LF or CRLF, optional UTF-8 BOM."""
-  with tf.io.gfile.GFile(path, 'rb') as f:
-    text = f.read().decode('utf-8-sig', errors='replace')
+  """(1-based line number, text) of every non-blank line; LF or CRLF, optional UTF-8 BOM.
+  BadInput as layout.read_text."""
+  text = layout.read_text(path)
   return [(number, line.rstrip('\r')) for number, line in enumerate(text.split('\n'), start=1)
           if line.strip()]
 
@@ -170,7 +177,8 @@ class Gtsrb(layout.Layout):
 
   Options: `crop_to_roi` (False: the whole image, border included; True: only the ROI),
   `eval_fraction` (of the training tracks that go to eval), `test_labels` (original edition: the
-  GT-final_test.csv path relative to the data root; default: TEST_LABEL_PATHS, first found).
+  GT-final_test.csv path relative to the data root; default: in the test image folder, else at
+  the data root). `images_under`: '' or 'GTSRB/', where the original edition's folders are.
   """
   dataset = 'gtsrb'
   splits = ('train', 'eval', 'test')
@@ -191,7 +199,8 @@ class Gtsrb(layout.Layout):
       _check_header(self._at(f'{KAGGLE_TRAIN}.csv'), KAGGLE_CSV)
       candidates = [f'{KAGGLE_TEST}.csv']
     else:
-      candidates = TEST_LABEL_PATHS if test_labels is None else [test_labels]
+      candidates = ([f'{self.images_under}{TEST_FOLDER}/{TEST_LABELS}', TEST_LABELS]
+                    if test_labels is None else [test_labels])
     self.test_labels = next((self._at(path) for path in candidates
                              if tf.io.gfile.exists(self._at(path))), None)
     if self.test_labels:
@@ -206,15 +215,22 @@ class Gtsrb(layout.Layout):
     return os.path.join(self.data_root, relative)
 
   def _detect_edition(self) -> str:
-    original = tf.io.gfile.isdir(self._at(TRAIN_FOLDER))
+    """'original' (setting `images_under`) or 'kaggle'; LayoutError unless exactly one of the
+    layouts is there."""
+    prefixes = [prefix for prefix in ('', f'{ZIP_FOLDER}/')
+                if tf.io.gfile.isdir(self._at(prefix + TRAIN_FOLDER))]
     kaggle = tf.io.gfile.exists(self._at(f'{KAGGLE_TRAIN}.csv'))
-    if original and kaggle:
-      raise layout.LayoutError(f'{self.data_root}: holds both {TRAIN_FOLDER}/ (original layout) '
-                               f'and {KAGGLE_TRAIN}.csv (Kaggle repack); keep one')
-    if not (original or kaggle):
-      raise layout.LayoutError(f'{self.data_root}: no GTSRB layout: expected {TRAIN_FOLDER}/ '
-                               f'(original) or {KAGGLE_TRAIN}.csv (Kaggle repack)')
-    return 'original' if original else 'kaggle'
+    found = [f'{prefix}{TRAIN_FOLDER}/' for prefix in prefixes] + [f'{KAGGLE_TRAIN}.csv'] * kaggle
+    if len(found) > 1:
+      raise layout.LayoutError(f'{self.data_root}: holds {" and ".join(found)}, more than one '
+                               f'GTSRB layout; keep one')
+    if not found:
+      raise layout.LayoutError(
+          f'{self.data_root}: no GTSRB layout: expected {TRAIN_FOLDER}/ or '
+          f'{ZIP_FOLDER}/{TRAIN_FOLDER}/ (original, as the zips unpack) or {KAGGLE_TRAIN}.csv '
+          '(Kaggle repack)')
+    self.images_under = prefixes[0] if prefixes else ''
+    return 'original' if prefixes else 'kaggle'
 
   def sources(self) -> List[Tuple[str, str]]:
     """(split, path): one per class folder (original) or the one Train.csv (Kaggle), plus the
@@ -222,52 +238,57 @@ class Gtsrb(layout.Layout):
     if self.edition == 'kaggle':
       found = [('train', self._at(f'{KAGGLE_TRAIN}.csv'))]
     else:
-      folder = self._at(TRAIN_FOLDER)
+      folder = self._at(self.images_under + TRAIN_FOLDER)
       found = [('train', os.path.join(folder, name.rstrip('/')))
                for name in sorted(tf.io.gfile.listdir(folder))]
     return found + ([('test', self.test_labels)] if self.test_labels else [])
 
   def fingerprint_paths(self) -> List[str]:
-    folders = ([TEST_FOLDER] if self.edition == 'original' else [KAGGLE_TRAIN, KAGGLE_TEST])
+    folders = ([self.images_under + TEST_FOLDER] if self.edition == 'original'
+               else [KAGGLE_TRAIN, KAGGLE_TEST])
     return [path for _, path in self.sources()] + [self._at(folder) for folder in folders]
 
-  def items(self, source: Tuple[str, str]) -> Iterator[Union[layout.Item, layout.Rejected]]:
+  def items(self, source: Tuple[str, str]) -> Iterator[Outcome]:
     split, path = source
     if self.edition == 'kaggle':
       folder, name = ((KAGGLE_TRAIN, _KAGGLE_TRAIN_PNG) if split == 'train'
                       else (KAGGLE_TEST, _KAGGLE_TEST_PNG))
       yield from self._labelled_items(_LabelFile(path, KAGGLE_CSV, '', folder, name))
     elif split == 'test':
+      test_folder = self.images_under + TEST_FOLDER
       yield from self._labelled_items(
-          _LabelFile(path, ORIGINAL_CSV, TEST_FOLDER, TEST_FOLDER, _TEST_PPM))
+          _LabelFile(path, ORIGINAL_CSV, test_folder, test_folder, _TEST_PPM))
     else:
       class_folder, class_name = self.relative(path), os.path.basename(path)
       if not (_CLASS_FOLDER.fullmatch(class_name) and tf.io.gfile.isdir(path)):
-        yield layout.Rejected(path, layout.BAD_FILE_NAME,
-                              f'not a class folder (five digits, e.g. 00014) in {TRAIN_FOLDER}')
+        yield layout.Rejected(path, layout.BAD_FILE_NAME, 'not a class folder (five digits, '
+                              f'e.g. 00014) in {self.images_under}{TRAIN_FOLDER}')
         return
       yield from self._labelled_items(_LabelFile(
           os.path.join(path, f'GT-{class_name}.csv'), ORIGINAL_CSV, class_folder, class_folder,
           _TRAIN_PPM, int(class_name)))
 
-  def _labelled_items(self, labels: _LabelFile) -> Iterator[Union[layout.Item, layout.Rejected]]:
+  def _labelled_items(self, labels: _LabelFile) -> Iterator[Outcome]:
     """One item per row of the label file, then MISSING_LABEL for every file under its folder
-    that no row names."""
+    that no row names; a LostFile when the label file exists but cannot be read."""
     listed: Set[str] = set()
-    if tf.io.gfile.exists(labels.path):
-      yield from self._rows(labels, listed)
+    try:
+      yield from self._rows(labels, _lines(labels.path), listed)
       detail = f'not listed in {labels.path}'
-    else:
+    except layout.BadInput as error:
+      if error.reason != layout.MISSING_FILE:
+        yield layout.LostFile.of(labels.path, error)
+        return
       detail = f'{labels.path} does not exist'
     for path in _files_under(self._at(labels.folder)):
       if path not in listed:
         yield layout.Rejected(path, layout.MISSING_LABEL, detail)
 
-  def _rows(self, labels: _LabelFile, listed: Set[str]
+  def _rows(self, labels: _LabelFile, lines: List[Tuple[int, str]], listed: Set[str]
             ) -> Iterator[Union[layout.Item, layout.Rejected]]:
-    """The label file's rows as items, or rejected; adds each row's image path to `listed`."""
+    """The label file's `lines` as items, or rejected; adds each row's image path to
+    `listed`."""
     csv_format = labels.csv_format
-    lines = _lines(labels.path)
     header = lines[0][1] if lines else ''
     first_line: Dict[str, int] = {}
     name_index = csv_format.header.index(csv_format.name_column)
@@ -332,7 +353,7 @@ class Gtsrb(layout.Layout):
   def read(self, item: layout.Item) -> Iterator[tf.train.Example]:
     """The image, or with crop_to_roi its ROI as PNG; either way decoded once."""
     location, annotation = item.payload
-    data = layout.read_bytes(item.source)
+    data = self.read_bytes(item.source)
     if self.crop_to_roi:
       frame = image_codec.decode_rgb(data, max_pixels=self.max_pixels)
       _check_size(location, annotation, frame.width, frame.height)

@@ -57,9 +57,11 @@ def _write_csv(path: str, csv_format: gtsrb.CsvFormat,
 
 def write_fixture(data_root: str, *, edition: str = 'original',
                   classes: Sequence[int] = (0, 1, 14), tracks_per_class: int = 2,
-                  frames_per_track: int = 3, test_per_class: int = 2, seed: int = 0
-                  ) -> Dict[str, gtsrb.Annotation]:
+                  frames_per_track: int = 3, test_per_class: int = 2, seed: int = 0,
+                  unzipped: bool = False) -> Dict[str, gtsrb.Annotation]:
   """Writes a tiny GTSRB under `data_root` in its published `edition` ('original' | 'kaggle').
+  `unzipped` (original edition): as the three official zips unpack, the image folders under
+  GTSRB/ and GT-final_test.csv beside it; else both in Final_Test/Images/ under the data root.
 
   Train: per class, `tracks_per_class` tracks of `frames_per_track` frames, image sides cycling
   through FIXTURE_SIDES (+-2 px) frame by frame. Test: `test_per_class` images per class in a
@@ -70,6 +72,9 @@ def write_fixture(data_root: str, *, edition: str = 'original',
     raise ValueError(f'edition={edition!r}: choose from {gtsrb.EDITIONS}')
   if seed < 0:
     raise ValueError(f'seed={seed}: must be >= 0')
+  if unzipped and edition != 'original':
+    raise ValueError(f'unzipped=True: only the original edition comes in zips, not {edition!r}')
+  under = f'{gtsrb.ZIP_FOLDER}/' if unzipped else ''  # where the image folders go
   class_ids = set(range(len(gtsrb.CLASS_NAMES)))
   if len(set(classes)) != len(classes) or not set(classes) <= class_ids:
     raise ValueError(f'classes={classes}: distinct ClassIds in 0..{len(gtsrb.CLASS_NAMES) - 1}')
@@ -93,13 +98,13 @@ def write_fixture(data_root: str, *, edition: str = 'original',
         stream, side = (seed, 0, class_id, track, frame), FIXTURE_SIDES[frame % 3]
         if edition == 'original':
           name = f'{track:05d}_{frame:05d}.ppm'
-          rows.append((name, add(f'{gtsrb.TRAIN_FOLDER}/{class_id:05d}/{name}', stream, side,
-                                 class_id)))
+          rows.append((name, add(f'{under}{gtsrb.TRAIN_FOLDER}/{class_id:05d}/{name}', stream,
+                                 side, class_id)))
         else:
           path = f'{gtsrb.KAGGLE_TRAIN}/{class_id}/{class_id:05d}_{track:05d}_{frame:05d}.png'
           rows.append((path, add(path, stream, side, class_id)))
     if edition == 'original':
-      _write_csv(os.path.join(data_root, gtsrb.TRAIN_FOLDER, f'{class_id:05d}',
+      _write_csv(os.path.join(data_root, under + gtsrb.TRAIN_FOLDER, f'{class_id:05d}',
                               f'GT-{class_id:05d}.csv'), gtsrb.ORIGINAL_CSV, rows)
     train_rows += rows
 
@@ -109,16 +114,18 @@ def write_fixture(data_root: str, *, edition: str = 'original',
     stream, side = (seed, 2, index), FIXTURE_SIDES[index % 3]
     if edition == 'original':
       name = f'{index:05d}.ppm'
-      test_rows.append((name, add(f'{gtsrb.TEST_FOLDER}/{name}', stream, side, class_id)))
+      test_rows.append((name, add(f'{under}{gtsrb.TEST_FOLDER}/{name}', stream, side,
+                                  class_id)))
     else:
       path = f'{gtsrb.KAGGLE_TEST}/{index:05d}.png'
       test_rows.append((path, add(path, stream, side, class_id)))
 
   if edition == 'original':
-    folder = os.path.join(data_root, gtsrb.TEST_FOLDER)
+    folder = os.path.join(data_root, under + gtsrb.TEST_FOLDER)
     _write_csv(os.path.join(folder, 'GT-final_test.test.csv'), ORIGINAL_UNLABELLED_CSV,
                test_rows)
-    _write_csv(os.path.join(folder, 'GT-final_test.csv'), gtsrb.ORIGINAL_CSV, test_rows)
+    _write_csv(os.path.join(data_root if unzipped else folder, gtsrb.TEST_LABELS),
+               gtsrb.ORIGINAL_CSV, test_rows)
   else:
     _write_csv(os.path.join(data_root, f'{gtsrb.KAGGLE_TRAIN}.csv'), gtsrb.KAGGLE_CSV,
                train_rows)

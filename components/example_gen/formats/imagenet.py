@@ -19,16 +19,23 @@ Kaggle (ImageNet Object Localization Challenge):
       `ILSVRC2012_val_00008726,n02119789 255 142 454 329 n02119789 44 21 322 295`
       (boxes as wnid x_min y_min x_max y_max); the label is the first wnid.
 
-Labels are 0-based in sorted wnid order (as in TFDS and Keras); `image/class/text` is the wnid,
-as the human descriptions are not unique (two synsets are 'crane'). Known dirty training files:
+Labels are 0-based in sorted wnid order among the standard 1000 classes (as in TFDS and Keras),
+whatever class folders are present: subsets such as Imagenette, ImageNet-100 or a partial
+download keep the labels of the full dataset. The class list is read from the devkit's meta.mat
+(its leaves) or LOC_synset_mapping.txt, either of which must list those 1000 wnids (the
+curated schema's); with neither (wnid-per-line validation labels) it is the curated schema's.
+Classes without a train/ folder are reported (`absent_classes`); validation images of every
+class are read. `image/class/text` is the wnid, as the human descriptions are not unique (two
+synsets are 'crane'). Known dirty training files:
 n02105855_2933.JPEG is a PNG, 22 are CMYK JPEGs (e.g. n01739381_1309.JPEG) and some are
 grayscale; image_codec.canonical_image keeps the PNG as PNG and makes the others RGB JPEGs.
 """
 import csv
+import functools
 import io
 import os
 import re
-from typing import Dict, Iterator, List, Tuple, Union
+from typing import Dict, Iterator, List, Sequence, Tuple, Union
 
 import numpy as np
 import scipy.io
@@ -36,6 +43,7 @@ import tensorflow as tf
 
 from components import features
 from components import image_codec
+from components import schemas
 from components.example_gen import layout
 
 WNID = re.compile(r'n\d{8}')
@@ -53,9 +61,30 @@ META_FIELDS = ('ILSVRC2012_ID', 'WNID', 'words', 'gloss', 'num_children', 'child
                'wordnet_height', 'num_train_images')
 
 
-def _read_text(path: str) -> str:
-  with tf.io.gfile.GFile(path) as f:
-    return f.read()
+@functools.lru_cache(maxsize=1)
+def standard_wnids() -> Tuple[str, ...]:
+  """The 1000 ILSVRC2012 classes in sorted wnid order: the curated schema's class list."""
+  return schemas.class_names(schemas.load_schema(schemas.schema_path(ImageNet.dataset)))
+
+
+def _check_classes(path: str, wnids: Sequence[str]):
+  """LayoutError unless `wnids`, the class list read from `path`, are standard_wnids()."""
+  standard = standard_wnids()
+  if tuple(wnids) != standard:
+    raise layout.LayoutError(
+        f'{path}: its {len(wnids)} classes are not the {len(standard)} ILSVRC2012 classes in '
+        f'sorted wnid order (only in the file: {sorted(set(wnids) - set(standard))[:5]}, '
+        f'missing from it: {sorted(set(standard) - set(wnids))[:5]}); labels index those '
+        f'{len(standard)}, whichever class folders are present')
+
+
+def _launch_text(path: str) -> str:
+  """A label file read where the job is launched; LayoutError naming it (and the line of a
+  byte that is not UTF-8)."""
+  try:
+    return layout.read_text(path)
+  except layout.BadInput as error:
+    raise layout.LayoutError(error.detail) from None
 
 
 def _require(path: str, what: str) -> str:
@@ -86,8 +115,8 @@ def read_devkit_meta(path: str) -> Dict[int, str]:
 def _read_synset_mapping(path: str) -> Tuple[str, ...]:
   """The wnids of Kaggle's LOC_synset_mapping.txt, in line (class) order."""
   wnids = []
-  for number, line in enumerate(_read_text(_require(path, 'Kaggle synset mapping')).splitlines(),
-                                start=1):
+  text = _launch_text(_require(path, 'Kaggle synset mapping'))
+  for number, line in enumerate(text.splitlines(), start=1):
     wnid = line.split(' ', 1)[0]
     if not WNID.fullmatch(wnid):
       raise layout.LayoutError(f'{path}:{number}: {line!r} is not `<wnid> <description>`')
@@ -96,7 +125,7 @@ def _read_synset_mapping(path: str) -> Tuple[str, ...]:
 
 
 class ImageNet(layout.Layout):
-  """ILSVRC2012 classification in the image-net.org or the Kaggle layout.
+  """ILSVRC2012 classification in the image-net.org or the Kaggle layout, whole or a subset.
 
   Options name files relative to the data root (or absolute) for the image-net.org layout:
   `val_folder` holds the flat validation images; their labels come from the devkit
@@ -112,18 +141,21 @@ class ImageNet(layout.Layout):
     super().__init__(data_root, **options)
     kaggle = os.path.join(self.data_root, KAGGLE_DATA)
     self._id_to_wnid: Dict[int, str] = {}
-    mapping = None
     if tf.io.gfile.isdir(os.path.join(kaggle, TRAIN_FOLDER)):
       self.val_labels = 'kaggle'
       self._train, self._val = os.path.join(kaggle, TRAIN_FOLDER), os.path.join(kaggle, 'val')
       self._label_file = _require(os.path.join(self.data_root, KAGGLE_VAL_SOLUTION),
                                   'Kaggle validation labels')
-      with tf.io.gfile.GFile(self._label_file) as f:
-        header = next(csv.reader([f.readline()]), [])
+      with tf.io.gfile.GFile(self._label_file, 'rb') as f:
+        first_line = f.readline()
+      try:
+        header = next(csv.reader([first_line.decode('utf-8-sig')]), [])
+      except UnicodeDecodeError:
+        header = [repr(first_line[:60])]
       if header != KAGGLE_HEADER:
         raise layout.LayoutError(f'{self._label_file}: header {header}, expected {KAGGLE_HEADER}')
       mapping_path = os.path.join(self.data_root, KAGGLE_SYNSET_MAPPING)
-      mapping = _read_synset_mapping(mapping_path)
+      _check_classes(mapping_path, _read_synset_mapping(mapping_path))
       self._other_label_files = [mapping_path]
     elif tf.io.gfile.isdir(os.path.join(self.data_root, TRAIN_FOLDER)):
       self._train = os.path.join(self.data_root, TRAIN_FOLDER)
@@ -134,6 +166,7 @@ class ImageNet(layout.Layout):
         self.val_labels, self._label_file = 'devkit', ground_truth
         self._other_label_files = [os.path.join(self.data_root, devkit_meta)]
         self._id_to_wnid = read_devkit_meta(self._other_label_files[0])
+        _check_classes(self._other_label_files[0], sorted(self._id_to_wnid.values()))
       elif tf.io.gfile.exists(synset_labels):
         self.val_labels, self._label_file = 'synsets', synset_labels
         self._other_label_files = []
@@ -147,26 +180,25 @@ class ImageNet(layout.Layout):
     if not tf.io.gfile.isdir(self._val):
       raise layout.LayoutError(f'{self._val}: validation image folder not found')
     entries = sorted(name.rstrip('/') for name in tf.io.gfile.listdir(self._train))
-    self._class_names = tuple(name for name in entries if WNID.fullmatch(name))
+    self._folders = tuple(name for name in entries if WNID.fullmatch(name))
     self._strays = tuple(name for name in entries if not WNID.fullmatch(name))
-    if not self._class_names:
-      raise layout.LayoutError(f'{self._train}: no class folders (<wnid>/, e.g. n01440764/)')
-    if mapping is not None and mapping != self._class_names:
-      raise layout.LayoutError(
-          f'{mapping_path}: its {len(mapping)} wnids are not the {len(self._class_names)} class '
-          f'folders of {self._train} in sorted order (only in the mapping: '
-          f'{sorted(set(mapping) - set(self._class_names))[:5]}, only folders: '
-          f'{sorted(set(self._class_names) - set(mapping))[:5]})')
+    if not set(self._folders) & set(self.class_names):
+      raise layout.LayoutError(f'{self._train}: no class folders (<wnid>/, e.g. n01440764/) of '
+                               f'the {len(self.class_names)} ILSVRC2012 classes')
 
   @property
   def class_names(self) -> Tuple[str, ...]:
-    """The wnid folders under train/, sorted: label i is the i-th."""
-    return self._class_names
+    """The 1000 ILSVRC2012 wnids, sorted: label i is the i-th."""
+    return standard_wnids()
+
+  def absent_classes(self) -> Dict[str, Tuple[str, ...]]:
+    """The classes without a folder under train/ (all but a subset's)."""
+    return {'train': tuple(sorted(set(self.class_names) - set(self._folders)))}
 
   def sources(self) -> List[Tuple[str, str]]:
     """('train', name) per entry of train/ (the class folders, listed on the workers) and
     ('eval', validation folder)."""
-    return [('train', name) for name in self._class_names + self._strays] + [('eval', self._val)]
+    return [('train', name) for name in self._folders + self._strays] + [('eval', self._val)]
 
   def items(self, source: Tuple[str, str]) -> Iterator[Union[layout.Item, layout.Rejected]]:
     split, name = source
@@ -174,7 +206,7 @@ class ImageNet(layout.Layout):
       yield from self._val_items()
       return
     folder = os.path.join(self._train, name)
-    if name not in self._class_names:
+    if name not in self._folders:
       yield layout.Rejected(folder, layout.BAD_FILE_NAME,
                             f'not a class folder {TRAIN_FOLDER}/<wnid>/ (e.g. n01440764/)')
       return
@@ -184,7 +216,7 @@ class ImageNet(layout.Layout):
   def read(self, item: layout.Item) -> Iterator[tf.train.Example]:
     """`item.payload` is the wnid."""
     label = self.label_of(item.payload)
-    image = image_codec.canonical_image(layout.read_bytes(item.source),
+    image = image_codec.canonical_image(self.read_bytes(item.source),
                                         max_pixels=self.max_pixels)
     yield features.make_example(
         encoded=image.encoded, image_format=image.image_format, height=image.height,
@@ -192,12 +224,17 @@ class ImageNet(layout.Layout):
         label_text=item.payload, scenario={})
 
   def fingerprint_paths(self) -> List[str]:
-    return ([os.path.join(self._train, name) for name in self._class_names + self._strays]
+    return ([os.path.join(self._train, name) for name in self._folders + self._strays]
             + [self._val, self._label_file] + self._other_label_files)
 
-  def _val_items(self) -> Iterator[Union[layout.Item, layout.Rejected]]:
-    """Each validation image with its label line; rejects the unmatched on either side."""
-    labels, rejected = self._read_val_labels()
+  def _val_items(self) -> Iterator[Union[layout.Item, layout.Rejected, layout.LostFile]]:
+    """Each validation image with its label line; rejects the unmatched on either side. An
+    unreadable label file is a LostFile (its images are not listed)."""
+    try:
+      labels, rejected = self._read_val_labels()
+    except layout.BadInput as error:
+      yield layout.LostFile.of(self._label_file, error)
+      return
     yield from rejected
     for file_name in sorted(name.rstrip('/') for name in tf.io.gfile.listdir(self._val)):
       path = os.path.join(self._val, file_name)
@@ -218,8 +255,9 @@ class ImageNet(layout.Layout):
                             f'{where} labels it, but it does not exist')
 
   def _read_val_labels(self) -> Tuple[Dict[str, Tuple[str, str]], List[layout.Rejected]]:
-    """{image id: ('file:line', label token)} and the rows that name no image."""
-    text = _read_text(self._label_file)
+    """{image id: ('file:line', label token)} and the rows that name no image; BadInput when
+    the label file cannot be read."""
+    text = layout.read_text(self._label_file)
     if self.val_labels != 'kaggle':  # line n labels ILSVRC2012_val_<n>
       return {f'ILSVRC2012_val_{number:08d}': (f'{self._label_file}:{number}', line.strip())
               for number, line in enumerate(text.splitlines(), start=1)}, []

@@ -1,9 +1,11 @@
 """A small ImageNet in either published edition (formats/imagenet.py), for tests and
 benchmarks: photo-like JPEGs (`smooth_image`), the validation labels and the devkit's meta.mat.
+Like Imagenette, ImageNet-100 or a partial download, it holds images of a few classes, while
+its label files list the standard 1000 as published.
 """
 import io
 import os
-from typing import Dict, Mapping, Sequence, Tuple, Union
+from typing import Dict, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from PIL import Image
@@ -64,8 +66,9 @@ def _write(path: str, data: Union[bytes, str]):
 
 
 def devkit_ids(wnids: Sequence[str], seed: int) -> Dict[str, int]:
-  """The fixture's ILSVRC2012_IDs 1..len(wnids): n02119789 first, as in the devkit, the others
-  in an order drawn from `seed` (like the devkit's, not wnid order)."""
+  """ILSVRC2012_IDs 1..len(wnids) for `wnids` (the fixture's: all 1000): n02119789 first, as
+  in the devkit, the others in an order drawn from `seed` (like the devkit's, not wnid
+  order)."""
   order = sorted(wnids, key=lambda w: (w != FIRST_ID_WNID, stable_hash.stable_fraction(w, seed)))
   return {wnid: synset_id for synset_id, wnid in enumerate(order, start=1)}
 
@@ -76,7 +79,7 @@ def write_devkit_meta(path: str, leaf_ids: Mapping[str, int], train_counts: Mapp
   leaves = sorted(leaf_ids, key=leaf_ids.get)
   animal = len(leaves) + 1
   total = sum(train_counts.values())
-  rows = [(leaf_ids[w], w, WORDS.get(w, w), [], 0, train_counts[w]) for w in leaves]
+  rows = [(leaf_ids[w], w, WORDS.get(w, w), [], 0, train_counts.get(w, 0)) for w in leaves]
   rows += [(animal, *INNER_SYNSETS[0], sorted(leaf_ids.values()), 1, total),
            (animal + 1, *INNER_SYNSETS[1], [animal], 2, total)]
   synsets = np.empty((len(rows), 1), dtype=[(name, 'O') for name in imagenet.META_FIELDS])
@@ -104,14 +107,16 @@ def _kaggle_val_solution(val_wnids: Sequence[str], image_size: Tuple[int, int], 
   return '\n'.join(rows) + '\n'
 
 
-def _check_fixture_args(edition, val_labels, wnids, counts, image_size):
+def _check_fixture_args(edition, val_labels, wnids, val_wnids, counts, image_size):
   if edition not in EDITIONS:
     raise ValueError(f'edition={edition!r}: choose from {EDITIONS}')
   if val_labels not in ('devkit', 'synsets'):
     raise ValueError(f"val_labels={val_labels!r}: choose 'devkit' or 'synsets'")
-  if (not wnids or len(set(wnids)) != len(wnids)
-      or not all(imagenet.WNID.fullmatch(w) for w in wnids)):
-    raise ValueError(f'wnids={wnids}: need distinct wnids such as n01440764')
+  for name, classes in (('wnids', wnids), ('val_wnids', val_wnids)):
+    if (not classes or len(set(classes)) != len(classes)
+        or not set(classes) <= set(imagenet.standard_wnids())):
+      raise ValueError(f'{name}={classes}: need distinct wnids of the 1000 ILSVRC2012 classes '
+                       'such as n01440764')
   if not all(0 <= count <= MAX_TRAIN_NUMBER - len(QUIRKS) for count in counts):
     raise ValueError(f'train_per_class, val_per_class = {counts}: each must be in '
                      f'0..{MAX_TRAIN_NUMBER - len(QUIRKS)}')
@@ -120,25 +125,30 @@ def _check_fixture_args(edition, val_labels, wnids, counts, image_size):
 
 
 def write_fixture(data_root: str, *, edition: str = 'ilsvrc', val_labels: str = 'devkit',
-                  wnids: Sequence[str] = SAMPLE_WNIDS, train_per_class: int = 3,
-                  val_per_class: int = 2, image_size: Tuple[int, int] = (40, 30), seed: int = 0,
+                  wnids: Sequence[str] = SAMPLE_WNIDS, val_wnids: Optional[Sequence[str]] = None,
+                  train_per_class: int = 3, val_per_class: int = 2,
+                  image_size: Tuple[int, int] = (40, 30), seed: int = 0,
                   quirks: bool = True) -> Dict[str, Dict[str, str]]:
   """Writes a small ImageNet under `data_root` in the published `edition` ('ilsvrc' |
-  'kaggle').
+  'kaggle'): a subset of the 1000 classes, as Imagenette or a partial download has it.
 
-  Per wnid: `train_per_class` training JPEGs `<wnid>_<n>.JPEG` (n drawn from 1..20000), and
+  Per wnid of `wnids` (the class folders under train/): `train_per_class` training JPEGs
+  `<wnid>_<n>.JPEG` (n drawn from 1..20000). Per wnid of `val_wnids` (default `wnids`):
   `val_per_class` validation JPEGs, numbered ILSVRC2012_val_00000001... in shuffled class
-  order; RGB, `image_size` (width, height) px, quality 90. `quirks` adds the three QUIRKS.
+  order. RGB, `image_size` (width, height) px, quality 90. `quirks` adds the three QUIRKS.
   Validation labels: Kaggle's CSV and synset mapping, or for 'ilsvrc' the devkit's
   (`val_labels='devkit'`: ground truth IDs; meta.mat with the `devkit_ids` and two non-leaf
-  synsets) or a wnid per line ('synsets'). The same arguments give the same bytes.
+  synsets) or a wnid per line ('synsets'). meta.mat and the synset mapping list all 1000
+  classes, as published. The same arguments give the same bytes.
   Returns {'train': {path: wnid}, 'eval': {path: wnid}, 'quirks': {kind: path}}, paths
   relative to `data_root`.
   """
-  _check_fixture_args(edition, val_labels, wnids, (train_per_class, val_per_class), image_size)
+  val_wnids = wnids if val_wnids is None else val_wnids
+  _check_fixture_args(edition, val_labels, wnids, val_wnids, (train_per_class, val_per_class),
+                      image_size)
   data = imagenet.KAGGLE_DATA if edition == 'kaggle' else ''
   tints = {wnid: np.random.default_rng((seed, 0, index)).uniform(-40, 40, 3)
-           for index, wnid in enumerate(sorted(wnids))}  # a colour cast per class
+           for index, wnid in enumerate(sorted(set(wnids) | set(val_wnids)))}  # a colour cast
   written = {'train': {}, 'eval': {}, 'quirks': {}}
 
   def write_image(split: str, relative: str, wnid: str, stream: Tuple[int, ...], kind='rgb'):
@@ -164,23 +174,25 @@ def write_fixture(data_root: str, *, edition: str = 'ilsvrc', val_labels: str = 
                   wnid, (2, class_index, number), kind)
     train_counts[wnid] = train_per_class + len(dirty)
 
-  val_wnids = [wnid for wnid in wnids for _ in range(val_per_class)]
-  val_wnids = [val_wnids[i] for i in np.random.default_rng((seed, 3)).permutation(len(val_wnids))]
+  val_order = [wnid for wnid in val_wnids for _ in range(val_per_class)]
+  val_order = [val_order[i]
+               for i in np.random.default_rng((seed, 3)).permutation(len(val_order))]
   tf.io.gfile.makedirs(os.path.join(data_root, data, 'val'))
-  for number, wnid in enumerate(val_wnids, start=1):
+  for number, wnid in enumerate(val_order, start=1):
     write_image('eval', os.path.join(data, 'val', f'ILSVRC2012_val_{number:08d}.JPEG'), wnid,
                 (4, number))
 
+  classes = imagenet.standard_wnids()
   if edition == 'kaggle':
     _write(os.path.join(data_root, imagenet.KAGGLE_SYNSET_MAPPING),
-           ''.join(f'{w} {WORDS.get(w, w)}\n' for w in sorted(wnids)))
+           ''.join(f'{w} {WORDS.get(w, w)}\n' for w in classes))
     _write(os.path.join(data_root, imagenet.KAGGLE_VAL_SOLUTION),
-           _kaggle_val_solution(val_wnids, image_size, seed))
+           _kaggle_val_solution(val_order, image_size, seed))
   elif val_labels == 'devkit':
-    leaf_ids = devkit_ids(wnids, seed)
+    leaf_ids = devkit_ids(classes, seed)
     write_devkit_meta(os.path.join(data_root, imagenet.DEVKIT_META), leaf_ids, train_counts)
     _write(os.path.join(data_root, imagenet.DEVKIT_GROUND_TRUTH),
-           ''.join(f'{leaf_ids[w]}\n' for w in val_wnids))
+           ''.join(f'{leaf_ids[w]}\n' for w in val_order))
   else:
-    _write(os.path.join(data_root, imagenet.SYNSET_LABELS), ''.join(f'{w}\n' for w in val_wnids))
+    _write(os.path.join(data_root, imagenet.SYNSET_LABELS), ''.join(f'{w}\n' for w in val_order))
   return written

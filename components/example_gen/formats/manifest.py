@@ -17,7 +17,8 @@ to eval with probability `eval_fraction`, stably for a seed) and any number of
 `scenario/<name>` columns, emitted as scenario features ('unknown' for an empty cell).
 Without a classes file the class list is the sorted set of the manifest's labels.
 A row is one physical line: quoted cells may hold commas, not line breaks. Blank lines are
-skipped; a row's source in the quarantine is '<manifest>:<line>' (the header is line 1).
+skipped; a row's source in the quarantine is '<manifest>:<line>' (the header is line 1). Both
+files are UTF-8: a byte that is not is a LayoutError naming the file and line.
 """
 import csv
 import io
@@ -114,7 +115,7 @@ class Manifest(layout.Layout):
 
   def read(self, item: layout.Item) -> Iterator[tf.train.Example]:
     relative, label, scenario = item.payload
-    image = image_codec.canonical_image(layout.read_bytes(self.path(relative)),
+    image = image_codec.canonical_image(self.read_bytes(self.path(relative)),
                                         max_pixels=self.max_pixels)
     yield features.make_example(
         encoded=image.encoded, image_format=image.image_format, height=image.height,
@@ -164,7 +165,9 @@ class Manifest(layout.Layout):
       try:
         row = self._row(raw)
         path = self.path(row[PATH])  # normalized: 'a/./b.jpg' repeats 'a/b.jpg'
-      except layout.BadInput:
+      except layout.BadInput as error:
+        if error.reason == layout.UNREADABLE_FILE:
+          raise layout.LayoutError(f'{self.manifest_path}:{line_number}: {error.detail}') from None
         continue  # rejected with its reason on the workers
       labels.add(row[LABEL])
       if path in first_line_of:
@@ -181,7 +184,7 @@ class Manifest(layout.Layout):
       columns = tuple(cell.strip() for cell in next(csv.reader(
           [header.decode('utf-8-sig')], strict=True), []))
     except (UnicodeDecodeError, csv.Error) as error:
-      raise layout.LayoutError(f'{self.manifest_path}: unreadable header ({error})') from None
+      raise layout.LayoutError(f'{self.manifest_path}:1: unreadable header ({error})') from None
     problems = [f'no {name!r} column' for name in (PATH, LABEL) if name not in columns]
     unknown = [c for c in columns if c not in (PATH, LABEL, SPLIT)
                and not (c.startswith(features.SCENARIO_PREFIX)
@@ -201,8 +204,10 @@ class Manifest(layout.Layout):
     path and a label."""
     try:
       cells = next(csv.reader([raw.decode('utf-8')], strict=True))
-    except UnicodeDecodeError:
-      raise layout.BadInput(layout.MALFORMED_ROW, 'not UTF-8 text') from None
+    except UnicodeDecodeError as error:
+      raise layout.BadInput(layout.UNREADABLE_FILE, f'not UTF-8 text (byte '
+                            f'0x{raw[error.start]:02x} at column {error.start + 1}); save the '
+                            'manifest as UTF-8') from None
     except csv.Error as error:
       raise layout.BadInput(layout.MALFORMED_ROW, f'not a CSV row ({error})') from None
     if len(cells) != len(self.columns):
@@ -234,8 +239,10 @@ class Manifest(layout.Layout):
 
 
 def _read_classes(path: str) -> Tuple[str, ...]:
-  with tf.io.gfile.GFile(path) as f:
-    names = [line.strip() for line in f.read().splitlines()]
+  try:
+    names = [line.strip() for line in layout.read_text(path).splitlines()]
+  except layout.BadInput as error:
+    raise layout.LayoutError(error.detail) from None
   while names and not names[-1]:
     names.pop()
   problems = [f'line {n} is empty' for n, name in enumerate(names, 1) if not name]

@@ -4,11 +4,13 @@ Each record is checked and brought to the canonical keys: the image is decoded (
 re-encoded only when it is not RGB JPEG/PNG), `label_offset` is added to the label (-1 for the
 TF/TPU ImageNet converters, whose labels run 1..1000), the class name comes from the curated
 schema of the dataset named by `classes_of`, and a record's own `image/class/synset` must
-agree with it. `scenario/*` features are kept. TF/TPU shards (`train-00000-of-01024`,
-`validation-00000-of-00128`, uncompressed) import with TPU_SPLIT_PATTERNS.
+agree with it. `scenario/*` features are kept. A shard that is corrupt or truncated is a
+LostFile: the records before the fault are written, how many were lost is unknown. TF/TPU
+shards (`train-00000-of-01024`, `validation-00000-of-00128`, uncompressed) import with
+TPU_SPLIT_PATTERNS.
 """
 import os
-from typing import Iterator, List, Mapping, Tuple, Union
+from typing import Iterator, List, Mapping, Tuple
 
 import tensorflow as tf
 
@@ -54,8 +56,15 @@ class TfRecords(layout.Layout):
     for path in sorted(tf.io.gfile.glob(pattern)):
       yield layout.Item(split, path)
 
-  def read(self, item: layout.Item) -> Iterator[Union[tf.train.Example, layout.Rejected]]:
+  def read(self, item: layout.Item) -> Iterator[layout.Outcome]:
+    """Each record as a canonical example or rejected; a shard that cannot be read to its end
+    (or whose link leads outside the data root) is a LostFile."""
     compression = 'GZIP' if item.source.endswith('.gz') else ''
+    try:
+      self.inside_root(item.source)
+    except layout.BadInput as error:
+      yield layout.LostFile.of(item.source, error)
+      return
     records = iter(tf.data.TFRecordDataset(item.source, compression_type=compression))
     index = 0
     while True:
@@ -65,7 +74,7 @@ class TfRecords(layout.Layout):
       except StopIteration:
         return
       except tf.errors.OpError as error:  # truncated or corrupt file: the rest is unreadable
-        yield layout.Rejected(source, layout.CORRUPT_RECORD_FILE,
+        yield layout.LostFile(item.source, layout.CORRUPT_RECORD_FILE,
                               f'records from #{index} on are unreadable ({error.message})')
         return
       try:

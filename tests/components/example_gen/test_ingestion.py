@@ -4,6 +4,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,10 @@ from components.example_gen import ingest
 from components.example_gen import job
 from components.example_gen import layout
 from components.example_gen import sample
+from components.example_gen.formats import cifar
 from components.example_gen.formats import cure_tsr
+from components.example_gen.formats import imagenet
+from components.example_gen.formats import imagenet_fixture
 from example_util import read_examples
 from example_util import read_quarantine
 
@@ -143,11 +147,45 @@ def test_paths_escaping_the_root_are_rejected(clean_root):
   assert cure.path('a/../b.png') == os.path.join(clean_root, 'b.png')
 
 
+def test_symlinks_out_of_the_data_root_are_quarantined(clean_root, tmp_path):
+  root = tmp_path / 'data'
+  shutil.copytree(clean_root, root)
+  folder = root / 'Unreal_Train' / 'Snow-2'
+  outside, inside = sorted(folder.iterdir())[:2]
+  os.rename(outside, tmp_path / 'elsewhere.bmp')
+  os.symlink(tmp_path / 'elsewhere.bmp', outside)  # a link to a file outside the root
+  os.rename(inside, root / 'moved.bmp')
+  os.symlink(root / 'moved.bmp', inside)  # a link that stays inside is read
+  os.symlink(root, tmp_path / 'linked_root')  # so is a root reached through a link
+  counts = _ingest(str(tmp_path / 'linked_root'), tmp_path / 'out', max_quarantined_fraction=1)
+  [rejected] = read_quarantine(tmp_path / 'out')
+  assert rejected.source == str(tmp_path / 'linked_root' / outside.relative_to(root))
+  assert rejected.reason == layout.PATH_ESCAPES_ROOT
+  assert f'is a link to {tmp_path / "elsewhere.bmp"}, outside the data root' in rejected.detail
+  assert counts.quarantined == {layout.PATH_ESCAPES_ROOT: 1}
+  assert counts.found == 56 == counts.written + 1
+
+
+def test_cli_fails_on_a_lost_file_unless_allowed(tmp_path, capsys):
+  cifar.write_fixture(str(tmp_path / 'data'), rows_per_batch=2)
+  os.remove(tmp_path / 'data' / 'cifar-10-batches-py' / 'data_batch_4')
+  args = ['--dataset', 'cifar10', '--data_root', str(tmp_path / 'data'), '--num_shards', '1']
+  assert cli.main(args + ['--output_dir', str(tmp_path / 'strict')]) == 1
+  err = capsys.readouterr().err
+  assert err.startswith('error: 1 whole file(s) could not be read, so 10000 records are '
+                        f'unaccounted for: {tmp_path}/data/cifar-10-batches-py/data_batch_4')
+  assert cli.main(args + ['--output_dir', str(tmp_path / 'ok'), '--allow_lost_files']) == 0
+  counts = json.loads(capsys.readouterr().out)
+  assert (counts['unaccounted_records'], counts['found'], counts['allow_lost_files']) == (
+      10000, 10, True)
+  assert [entry['reason'] for entry in counts['lost_files']] == ['missing_file']
+
+
 def test_unknown_dataset_and_option_are_rejected_by_name(clean_root):
   with pytest.raises(ValueError, match=r"Unknown dataset 'mnist'; known: \["):
     example_gen.make_layout('mnist', clean_root)
-  with pytest.raises(ValueError, match=r"Unknown option\(s\) \['crop'\] .* takes \['max_pixels', "
-                     r"'seed'\]"):
+  with pytest.raises(ValueError, match=r"Unknown option\(s\) \['crop'\] .* takes "
+                     r"\['allow_lost_files', 'max_pixels', 'seed'\]"):
     example_gen.make_layout('cure_tsr', clean_root, {'crop': True})
 
 
@@ -191,14 +229,21 @@ def test_tpu_style_records_import_with_a_label_offset(tmp_path):
     whole = f.read()
   with open(root / 'validation-00000-of-00001', 'ab') as f:
     f.write(whole[:40])  # a torn copy of the record: header and CRC, then it stops
-  imports = example_gen.make_layout('tfrecord', str(root), {
-      'classes_of': 'cure_tsr', 'label_offset': -1,
-      'split_patterns': example_gen.TPU_SPLIT_PATTERNS})
+  options = {'classes_of': 'cure_tsr', 'label_offset': -1,
+             'split_patterns': example_gen.TPU_SPLIT_PATTERNS}
+  torn = str(root / 'validation-00000-of-00001')
+  with pytest.raises(ingest.LostFilesError, match=f'so an unknown number of records are '
+                     f'unaccounted for: {torn}: corrupt_record_file \\(records from #1 on'):
+    job.run(example_gen.make_layout('tfrecord', str(root), options), str(tmp_path / 'strict'),
+            num_shards=1, max_quarantined_fraction=1)
+  imports = example_gen.make_layout('tfrecord', str(root), {**options, 'allow_lost_files': True})
   counts = job.run(imports, str(tmp_path / 'out'), num_shards=1, max_quarantined_fraction=1)
-  assert counts.splits == {'train': 2, 'eval': 1}
-  assert counts.quarantined == {'corrupt_record_file': 1, 'label_mismatch': 1,
-                                'label_out_of_range': 1, 'malformed_row': 1,
-                                'undecodable_image': 1}
+  assert counts.splits == {'train': 2, 'eval': 1}  # the record before the tear is kept
+  assert counts.quarantined == {'label_mismatch': 1, 'label_out_of_range': 1,
+                                'malformed_row': 1, 'undecodable_image': 1}
+  [lost] = counts.lost_files
+  assert (lost['source'], lost['reason'], lost['records']) == (torn, 'corrupt_record_file', None)
+  assert counts.unaccounted_records == 'unknown'
   train = read_examples(str(tmp_path / 'out'), 'train')
   got = sorted((e.features.feature[features.LABEL].int64_list.value[0],
                 e.features.feature[features.LABEL_TEXT].bytes_list.value[0].decode(),
@@ -249,6 +294,21 @@ def test_pipeline_component_fails_over_the_quarantine_limit(dirty_root, tmp_path
                                             max_quarantined_fraction=0.01)
   with pytest.raises(Exception, match='3 of 57 items'):
     _run_pipeline(tmp_path, image_gen, 'strict')
+
+
+def test_pipeline_component_names_a_label_file_that_is_not_utf8(tmp_path):
+  """Ingestion ends and cleans up (no beam-temp folder is left behind) before the component
+  fails, naming the file and the line."""
+  data = tmp_path / 'imagenet'
+  imagenet_fixture.write_fixture(str(data), val_labels='synsets', wnids=('n01440764',),
+                                 train_per_class=1, val_per_class=3, image_size=(8, 8))
+  labels = data / imagenet.SYNSET_LABELS
+  labels.write_bytes(labels.read_bytes().replace(b'\n', b' \xe9t\xe9\n', 2))
+  image_gen = example_gen.image_example_gen('imagenet', str(data))
+  with pytest.raises(Exception, match=re.escape(f'{labels}:1: not UTF-8 text (byte 0xe9 at '
+                                                'column 11)')):
+    _run_pipeline(tmp_path, image_gen, 'latin1')
+  assert not [folder for folder, _, _ in os.walk(tmp_path) if 'beam-temp' in folder]
 
 
 def test_the_cli_runs_as_a_module_without_tfx():

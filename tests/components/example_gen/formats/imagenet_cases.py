@@ -1,8 +1,10 @@
 """What the ImageNet reader and fixture-writer tests share: the editions and validation label
 sources they run over, and a small fixture."""
+from components.example_gen.formats import imagenet
 from components.example_gen.formats import imagenet_fixture
 
-WNIDS = imagenet_fixture.SAMPLE_WNIDS  # sorted, so label = index
+WNIDS = imagenet_fixture.SAMPLE_WNIDS  # the fixture's class folders
+STANDARD = imagenet.standard_wnids()  # the 1000 classes: label = index, whatever is present
 SMALL = dict(train_per_class=2, val_per_class=2, image_size=(24, 16))
 SOURCES = [('ilsvrc', 'devkit'), ('ilsvrc', 'synsets'), ('kaggle', 'devkit')]
 PREFIX = {'ilsvrc': '', 'kaggle': 'ILSVRC/Data/CLS-LOC/'}  # where train/ and val/ are

@@ -271,21 +271,26 @@ def test_a_missing_label_file_is_a_layout_error(bdd100k_root, tmp_path, missing,
 
 
 @pytest.mark.parametrize('text, complaint', [
-    ('{"name": "a.jpg"}', 'not a JSON list of frames'),
-    ('', 'not a JSON list of frames'),
-    ('[{"name": "a.jpg"}, {"name": ', 'not valid JSON at character 29'),
-    ('[{"name": "a.jpg"} {"name": "b.jpg"}]', 'expected , or \\] at character 19'),
-    ('[{"name": "a.jpg"},]', 'not valid JSON at character 19'),
-    ('[{"name": "a.jpg"}] []', 'data after the list at character 20'),
+    (b'{"name": "a.jpg"}', 'not a JSON list of frames'),
+    (b'', 'not a JSON list of frames'),
+    (b'[{"name": "a.jpg"}, {"name": ', 'not valid JSON at character 29'),
+    (b'[{"name": "a.jpg"} {"name": "b.jpg"}]', 'expected , or \\] at character 19'),
+    (b'[{"name": "a.jpg"},]', 'not valid JSON at character 19'),
+    (b'[{"name": "a.jpg"}] []', 'data after the list at character 20'),
+    (b'[\n{"name": "a.jpg"},\n{"name": "\xe9.jpg"}]',
+     ':3: not UTF-8 text \\(byte 0xe9\\)'),
 ])
-def test_a_broken_label_file_is_a_layout_error(bdd100k_root, tmp_path, text, complaint):
+def test_a_broken_label_file_is_a_lost_file(bdd100k_root, tmp_path, text, complaint):
   copy = str(tmp_path / 'copy')
   shutil.copytree(bdd100k_root, copy)
-  with open(os.path.join(copy, VAL_JSON), 'w') as f:
+  path = os.path.join(copy, VAL_JSON)
+  with open(path, 'wb') as f:
     f.write(text)
   reader = bdd100k.Bdd100k(copy)  # the label files are read on the workers, not here
-  with pytest.raises(layout.LayoutError, match=f'{re.escape(VAL_JSON)}: {complaint}'):
-    list(reader.items(('eval', os.path.join(copy, VAL_JSON))))
+  *_, lost = reader.items(('eval', path))
+  assert isinstance(lost, layout.LostFile)
+  assert (lost.source, lost.reason, lost.records) == (path, layout.UNREADABLE_FILE, None)
+  assert re.match(f'{re.escape(path)}:? ?{complaint}', lost.detail), lost.detail
 
 
 def test_label_files_are_streamed_across_chunk_boundaries(bdd100k_root, tmp_path, monkeypatch):
@@ -301,7 +306,12 @@ def test_label_files_are_streamed_across_chunk_boundaries(bdd100k_root, tmp_path
   assert list(bdd100k.Bdd100k(bdd100k_root).items(source)) == whole
   assert len(whole) == 8 and all(len(item.payload[1]) in (3, 4) for item in whole)
   monkeypatch.setattr(bdd100k, 'MAX_FRAME_CHARS', 8)  # an over-long frame is not read to the end
-  with pytest.raises(layout.LayoutError, match='or a frame over 8 characters'):
+  with pytest.raises(layout.BadInput, match='or a frame over 8 characters'):
+    list(bdd100k.json_list(path))
+  monkeypatch.setattr(bdd100k, '_CHUNK_BYTES', 5)  # the line of a bad byte, chunk by chunk
+  with open(path, 'wb') as f:
+    f.write('[1,\n2,\n"é",\n"'.encode() + b'\xff"]')
+  with pytest.raises(layout.BadInput, match=f'{re.escape(path)}:4: not UTF-8 text \\(byte 0xff'):
     list(bdd100k.json_list(path))
 
 

@@ -1,9 +1,11 @@
 """CIFAR-10 / CIFAR-100 python layouts: the fixture's format, the restricted unpickler, the
 examples read back (labels, superclasses, pixels in the right channel layout) and quarantine."""
 import io
+import json
 import os
 import pickle
 import pickletools
+import re
 import shutil
 
 import numpy as np
@@ -13,6 +15,7 @@ import tensorflow_data_validation as tfdv
 
 from components import features
 from components import schemas
+from components.example_gen import ingest
 from components.example_gen import job
 from components.example_gen import layout
 from components.example_gen.formats import cifar
@@ -36,8 +39,8 @@ ARRAY_GLOBALS = ({'numpy.core.multiarray _reconstruct', 'numpy ndarray', 'numpy 
                  {'numpy._core.multiarray _reconstruct', 'numpy ndarray', 'numpy dtype'})
 
 
-def _ingest(data_root, cls, out_dir):
-  counts = job.run(cls(data_root), str(out_dir), num_shards=1)
+def _ingest(data_root, cls, out_dir, **options):
+  counts = job.run(cls(data_root, **options), str(out_dir), num_shards=1)
   return counts, str(out_dir)
 
 
@@ -254,7 +257,7 @@ def test_load_pickle_accepts_python3_protocol2_bytes():
   np.testing.assert_array_equal(cifar.load_pickle(data)[b'data'], [[0, 1, 2], [3, 4, 5]])
 
 
-def test_unsafe_batch_is_quarantined_without_running(cifar10, tmp_path):
+def test_unsafe_batch_is_a_lost_file_and_never_runs(cifar10, tmp_path):
   root = str(tmp_path / 'root')
   shutil.copytree(cifar10[0], root)
   def hostile(name):
@@ -264,19 +267,44 @@ def test_unsafe_batch_is_quarantined_without_running(cifar10, tmp_path):
   path = os.path.join(root, 'cifar-10-batches-py/data_batch_3')
   with open(path, 'wb') as f:
     f.write(hostile('ran'))
-  counts, out_dir = _ingest(root, cifar.Cifar10, tmp_path / 'out')
+  with pytest.raises(ingest.LostFilesError, match=re.escape(path) + ': unsafe_pickle'):
+    _ingest(root, cifar.Cifar10, tmp_path / 'strict')
+  counts, out_dir = _ingest(root, cifar.Cifar10, tmp_path / 'out', allow_lost_files=True)
   assert not (tmp_path / 'ran').exists()  # ...and did not run here
-  assert counts.quarantined == {layout.UNSAFE_PICKLE: 1}
+  [lost] = counts.lost_files
+  assert (lost['source'], lost['reason'], lost['records']) == (path, layout.UNSAFE_PICKLE, 10000)
+  assert 'posix.mkdir' in lost['detail']
+  assert counts.quarantined == {} and read_quarantine(out_dir) == []
   assert counts.splits == {'train': 12, 'eval': 3}
-  assert counts.found == 16 == counts.written + 1
-  [rejected] = read_quarantine(out_dir)
-  assert rejected.source == path and rejected.reason == layout.UNSAFE_PICKLE
-  assert 'posix.mkdir' in rejected.detail
+  assert counts.found == 15 == counts.written
   assert not any(name.startswith('cifar-10-batches-py/data_batch_3:')
                  for name in _by_filename(out_dir, 'train'))
 
 
-def test_bad_batches_and_rows_are_quarantined(cifar10, tmp_path):
+def test_a_lost_batch_fails_the_run_naming_it_unless_allowed(cifar10, tmp_path, caplog):
+  """A whole batch is 10,000 rows, not one quarantined item among 50,000: 20% of the training
+  set gone would pass a 1% quarantine limit."""
+  root = str(tmp_path / 'root')
+  shutil.copytree(cifar10[0], root)
+  missing = os.path.join(root, 'cifar-10-batches-py/data_batch_2')
+  os.remove(missing)
+  with pytest.raises(ingest.LostFilesError,
+                     match=rf'1 whole file\(s\) could not be read, so 10000 records are '
+                           rf'unaccounted for: {re.escape(missing)}: missing_file') as error:
+    _ingest(root, cifar.Cifar10, tmp_path / 'strict')
+  assert 'allow lost files (--allow_lost_files)' in str(error.value)
+  assert json.loads((tmp_path / 'strict' / 'ingest_counts.json').read_text())[
+      'unaccounted_records'] == 10000
+  counts, _ = _ingest(root, cifar.Cifar10, tmp_path / 'out', allow_lost_files=True)
+  assert counts.lost_files == [{'source': missing, 'reason': layout.MISSING_FILE,
+                                'detail': f'{missing} does not exist', 'records': 10000}]
+  assert (counts.unaccounted_records, counts.allow_lost_files) == (10000, True)
+  assert counts.splits == {'train': 4 * ROWS, 'eval': ROWS} and counts.quarantined == {}
+  assert '10000 records are unaccounted for' in caplog.text  # the run's output says so
+  assert 'Going on without them (allow_lost_files)' in caplog.text
+
+
+def test_bad_batches_are_lost_files_and_bad_rows_are_quarantined(cifar10, tmp_path):
   root = str(tmp_path / 'root')
   shutil.copytree(cifar10[0], root)
   folder = os.path.join(root, 'cifar-10-batches-py')
@@ -293,24 +321,46 @@ def test_bad_batches_and_rows_are_quarantined(cifar10, tmp_path):
   with open(os.path.join(folder, 'data_batch_5'), 'rb') as f:
     replace('data_batch_5', f.read()[:200])                                       # truncated
   os.remove(os.path.join(folder, 'test_batch'))
-  counts, out_dir = _ingest(root, cifar.Cifar10, tmp_path / 'out')
+  counts, out_dir = _ingest(root, cifar.Cifar10, tmp_path / 'out', allow_lost_files=True)
   assert counts.splits == {'train': 3, 'eval': 0}
-  assert counts.quarantined == {layout.MALFORMED_ROW: 4, layout.LABEL_OUT_OF_RANGE: 2,
-                                   layout.MISSING_FILE: 1}
-  assert counts.found == 10
-  reasons = {r.source[len(folder) + 1:]: (r.reason, r.detail)
-             for r in read_quarantine(out_dir)}
-  assert {name: reason for name, (reason, _) in reasons.items()} == {
-      'data_batch_1': layout.MALFORMED_ROW, 'data_batch_2': layout.MALFORMED_ROW,
+  assert counts.quarantined == {layout.MALFORMED_ROW: 1, layout.LABEL_OUT_OF_RANGE: 2}
+  assert counts.found == 6 == counts.written + 3
+  assert {r.source[len(folder) + 1:]: r.reason for r in read_quarantine(out_dir)} == {
       'data_batch_3:1': layout.LABEL_OUT_OF_RANGE, 'data_batch_3:2': layout.LABEL_OUT_OF_RANGE,
-      'data_batch_4:1': layout.MALFORMED_ROW, 'data_batch_5': layout.MALFORMED_ROW,
-      'test_batch': layout.MISSING_FILE}
-  assert 'not NoneType' in reasons['data_batch_1'][1]
-  assert 'not uint8 [3, 3000]' in reasons['data_batch_2'][1]
-  assert 'not a readable pickle' in reasons['data_batch_5'][1]
+      'data_batch_4:1': layout.MALFORMED_ROW}
+  lost = {entry['source'][len(folder) + 1:]: entry for entry in counts.lost_files}
+  assert {name: (entry['reason'], entry['records']) for name, entry in lost.items()} == {
+      'data_batch_1': (layout.UNREADABLE_FILE, 10000),
+      'data_batch_2': (layout.UNREADABLE_FILE, 10000),
+      'data_batch_5': (layout.UNREADABLE_FILE, 10000),
+      'test_batch': (layout.MISSING_FILE, 10000)}
+  assert counts.unaccounted_records == 40000
+  assert 'not NoneType' in lost['data_batch_1']['detail']
+  assert 'not uint8 [3, 3000]' in lost['data_batch_2']['detail']
+  assert 'not a readable pickle' in lost['data_batch_5']['detail']
   assert set(_by_filename(out_dir, 'train')) == {
       'cifar-10-batches-py/data_batch_3:0', 'cifar-10-batches-py/data_batch_4:0',
       'cifar-10-batches-py/data_batch_4:2'}
+
+
+@pytest.mark.parametrize('labels_as', ['numpy_ints', 'array'])
+def test_numpy_integer_labels_are_labels(tmp_path, labels_as):
+  """Files re-saved from NumPy hold np.int64 labels (pickled through numpy's `scalar`) or an
+  int64 array: read as labels, not refused as an unsafe pickle."""
+  root = str(tmp_path / 'root')
+  written = cifar.write_fixture(root, variant='cifar100', rows_per_batch=5, labels_as=labels_as)
+  with open(os.path.join(root, 'cifar-100-python/train'), 'rb') as f:
+    assert ('numpy.core.multiarray scalar' in _globals(f.read())) == (labels_as == 'numpy_ints')
+  counts, out_dir = _ingest(root, cifar.Cifar100, tmp_path / 'out')
+  assert counts.quarantined == {} and counts.lost_files == []
+  assert counts.splits == {'train': 5, 'eval': 5}
+  examples = {**_by_filename(out_dir, 'train'), **_by_filename(out_dir, 'eval')}
+  for relative, record in written.items():
+    for row, (label, coarse) in enumerate(zip(record['labels'], record['coarse_labels'])):
+      example = examples[f'{relative}:{row}']
+      assert _feature(example, features.LABEL) == label
+      assert _feature(example, 'scenario/superclass').decode() == (
+          cifar.CIFAR100_COARSE_CLASSES[coarse])
 
 
 def test_data_root_may_be_the_batches_folder(cifar10):

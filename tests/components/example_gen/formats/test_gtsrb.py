@@ -9,6 +9,7 @@ import pytest
 
 from components import features
 from components import schemas
+from components.example_gen import ingest
 from components.example_gen import job
 from components.example_gen import layout
 from components.example_gen.formats import gtsrb
@@ -359,6 +360,50 @@ def test_test_labels_are_found_in_either_place_or_the_test_split_is_empty(gtsrb_
   assert counts.quarantined == {}
 
 
+def test_the_official_zips_unpacked_read_as_the_original(original_run, tmp_path):
+  """GTSRB_Final_Training_Images.zip and GTSRB_Final_Test_Images.zip unpack into GTSRB/;
+  GTSRB_Final_Test_GT.zip puts GT-final_test.csv beside it."""
+  root = str(tmp_path / 'data')
+  truth = gtsrb_fixture.write_fixture(root, unzipped=True)
+  assert sorted(os.listdir(root)) == ['GT-final_test.csv', 'GTSRB']
+  assert sorted(os.listdir(os.path.join(root, 'GTSRB/Final_Test/Images')))[-1] == (
+      'GT-final_test.test.csv')  # the unlabelled list, not labels
+  reader = gtsrb.Gtsrb(root)
+  assert reader.test_labels == os.path.join(root, 'GT-final_test.csv')
+  counts, examples, _ = _run(root, tmp_path / 'out')
+  original_counts, original_examples, _ = original_run
+  assert counts.quarantined == {} and counts.found == counts.written == TRAIN_IMAGES + TEST_IMAGES
+  assert counts.splits == original_counts.splits
+  assert examples.keys() == truth.keys() == {f'GTSRB/{name}' for name in original_examples}
+  for relative, (split, example) in examples.items():
+    original_split, original = original_examples[relative[len('GTSRB/'):]]
+    assert split == original_split
+    assert _feature(example, features.LABEL) == truth[relative].class_id
+    assert _feature(example, features.IMAGE_ENCODED) == _feature(original,
+                                                                 features.IMAGE_ENCODED)
+  os.rename(os.path.join(root, 'GT-final_test.csv'),
+            os.path.join(root, 'GTSRB/Final_Test/Images/GT-final_test.csv'))
+  moved = gtsrb.Gtsrb(root)
+  assert moved.test_labels == os.path.join(root, 'GTSRB/Final_Test/Images/GT-final_test.csv')
+  assert sum(item.split == 'test' for item in _items(moved)) == TEST_IMAGES
+
+
+def test_a_label_file_that_is_not_utf8_is_a_lost_file(gtsrb_original, tmp_path):
+  root = str(tmp_path / 'data')
+  shutil.copytree(gtsrb_original[0], root)
+  path = tmp_path / 'data/Final_Training/Images/00001/GT-00001.csv'
+  path.write_bytes(path.read_bytes().replace(b'00000_00001.ppm', b'00000_00001\xe9.ppm'))
+  with pytest.raises(ingest.LostFilesError, match=re.escape(
+      f'{path}: unreadable_file ({path}:3: not UTF-8 text (byte 0xe9 at column 12)')):
+    _run(root, tmp_path / 'strict')
+  assert not [folder for folder, _, _ in os.walk(tmp_path) if 'beam-temp' in folder]
+  counts, examples, _ = _run(root, tmp_path / 'out', allow_lost_files=True)
+  assert [entry['source'] for entry in counts.lost_files] == [str(path)]
+  assert counts.unaccounted_records == 'unknown'
+  assert counts.quarantined == {} and counts.found == TRAIN_IMAGES - 6 + TEST_IMAGES
+  assert not [name for name in examples if name.startswith('Final_Training/Images/00001/')]
+
+
 def test_layout_errors_name_the_problem(gtsrb_original, gtsrb_kaggle, tmp_path):
   empty = tmp_path / 'empty'
   empty.mkdir()
@@ -367,7 +412,14 @@ def test_layout_errors_name_the_problem(gtsrb_original, gtsrb_kaggle, tmp_path):
   both = str(tmp_path / 'both')
   shutil.copytree(gtsrb_original[0], both)
   shutil.copy(os.path.join(gtsrb_kaggle[0], 'Train.csv'), both)
-  with pytest.raises(layout.LayoutError, match='holds both'):
+  with pytest.raises(layout.LayoutError, match='holds Final_Training/Images/ and Train.csv, more '
+                     'than one GTSRB layout'):
+    gtsrb.Gtsrb(both)
+  shutil.copytree(os.path.join(gtsrb_original[0], 'Final_Training'),
+                  os.path.join(both, 'GTSRB/Final_Training'))
+  os.remove(os.path.join(both, 'Train.csv'))
+  with pytest.raises(layout.LayoutError, match='holds Final_Training/Images/ and '
+                     'GTSRB/Final_Training/Images/, more than one'):
     gtsrb.Gtsrb(both)
   renamed = str(tmp_path / 'renamed')
   shutil.copytree(gtsrb_original[0], renamed)

@@ -88,6 +88,8 @@ def test_fixture_is_deterministic_and_the_same_in_both_editions(tmp_path, gtsrb_
     (dict(classes=(1, 1)), 'classes=\\(1, 1\\)'),
     (dict(tracks_per_class=-1), '\\(-1, 3, 6\\)'),
     (dict(seed=-1), 'seed=-1'),
+    (dict(edition='kaggle', unzipped=True), "only the original edition comes in zips, not "
+                                            "'kaggle'"),
 ])
 def test_write_fixture_rejects_bad_arguments(tmp_path, kwargs, complaint):
   with pytest.raises(ValueError, match=complaint):

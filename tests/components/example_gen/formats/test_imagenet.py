@@ -2,6 +2,7 @@
 input, layout errors and the curated schema."""
 import os
 import pickle
+import re
 import shutil
 from typing import Dict, NamedTuple
 
@@ -13,6 +14,7 @@ import tensorflow_data_validation as tfdv
 
 from components import features
 from components import schemas
+from components.example_gen import ingest
 from components.example_gen import job
 from components.example_gen import layout
 from components.example_gen.formats import imagenet
@@ -23,6 +25,7 @@ from example_util import read_quarantine
 from imagenet_cases import KIT_FOX
 from imagenet_cases import PREFIX
 from imagenet_cases import SOURCES
+from imagenet_cases import STANDARD
 from imagenet_cases import WNIDS
 from imagenet_cases import write_small_fixture as _write_fixture
 
@@ -67,7 +70,8 @@ def test_schema_lists_the_1000_wnids_and_matches_the_full_layout(tmp_path):
   imagenet_fixture.write_fixture(str(tmp_path), wnids=names, train_per_class=0,
                                  val_per_class=0, quirks=False)
   full = imagenet.ImageNet(str(tmp_path))
-  assert full.class_names == names
+  assert full.class_names == names == STANDARD
+  assert full.absent_classes() == {'train': ()}
   assert len(pickle.dumps(full)) < 64 * 1024  # shipped to every worker
 
 
@@ -76,23 +80,67 @@ def test_every_image_becomes_an_example_with_its_label(ingested, edition, val_la
   run = ingested(edition, val_labels)
   assert run.counts.found == run.counts.written == TRAIN + VAL
   assert run.counts.splits == {'train': TRAIN, 'eval': VAL}
-  assert run.counts.quarantined == {}
+  assert run.counts.quarantined == {} and run.counts.lost_files == []
+  assert run.counts.absent_classes == {'train': 1000 - len(WNIDS)}
   expected = {**run.written['train'], **run.written['eval']}
   assert run.examples.keys() == expected.keys()
   for filename, example in run.examples.items():
     wnid = expected[filename]
-    assert _value(example, features.LABEL) == WNIDS.index(wnid), filename
+    assert _value(example, features.LABEL) == STANDARD.index(wnid), filename
     assert _value(example, features.LABEL_TEXT) == wnid.encode()
     assert _value(example, features.IMAGE_HEIGHT) == 16
     assert _value(example, features.IMAGE_WIDTH) == 24
     assert not [key for key in example.features.feature if key.startswith('scenario/')]
   prefix = PREFIX[edition]
-  named = {f'{prefix}train/n02105855/n02105855_2933.JPEG': (6, b'n02105855'),
-           f'{prefix}train/n01739381/n01739381_1309.JPEG': (5, b'n01739381'),
+  named = {f'{prefix}train/n02105855/n02105855_2933.JPEG': (230, b'n02105855'),
+           f'{prefix}train/n01739381/n01739381_1309.JPEG': (59, b'n01739381'),
            f'{prefix}train/n01440764/n01440764_10000.JPEG': (0, b'n01440764')}
   for filename, label in named.items():
     example = run.examples[filename]
     assert (_value(example, features.LABEL), _value(example, features.LABEL_TEXT)) == label
+
+
+@pytest.mark.parametrize('edition, val_labels', SOURCES)
+def test_a_subset_keeps_the_standard_labels_and_reads_every_validation_image(
+    tmp_path, edition, val_labels):
+  """A partial download (Imagenette-style): class folders of 3 classes, validation images of
+  all 8. Every image is read and labelled by its wnid's place among the 1000 classes; the 997
+  classes without a folder are counted, not an error."""
+  subset = (TENCH, 'n01739381', KIT_FOX)
+  written = _write_fixture(tmp_path / 'data', edition, val_labels, wnids=subset,
+                           val_wnids=WNIDS, quirks=False)
+  assert len(set(written['eval'].values())) == 8
+  counts = job.run(imagenet.ImageNet(str(tmp_path / 'data')), str(tmp_path / 'out'),
+                   num_shards=1)
+  assert counts.quarantined == {} and counts.lost_files == []
+  assert counts.splits == {'train': 3 * 2, 'eval': 8 * 2}
+  assert counts.found == counts.written == 22
+  assert counts.absent_classes == {'train': 997}
+  examples = {_value(e, features.IMAGE_FILENAME).decode(): e
+              for split in ('train', 'eval') for e in read_examples(str(tmp_path / 'out'), split)}
+  expected = {**written['train'], **written['eval']}
+  assert examples.keys() == expected.keys()
+  assert {(_value(example, features.LABEL), _value(example, features.LABEL_TEXT).decode())
+          for example in examples.values()} == {(STANDARD.index(w), w) for w in WNIDS}
+  for filename, example in examples.items():
+    assert _value(example, features.LABEL) == STANDARD.index(expected[filename]), filename
+
+
+def test_validation_labels_that_are_not_utf8_are_a_lost_file(tmp_path):
+  _write_fixture(tmp_path / 'data', 'ilsvrc', 'devkit', quirks=False)
+  ground_truth = tmp_path / 'data' / imagenet.DEVKIT_GROUND_TRUTH
+  lines = ground_truth.read_bytes().split(b'\n')
+  lines[4] += b' \x96'  # a Windows-1252 dash on line 5
+  ground_truth.write_bytes(b'\n'.join(lines))
+  with pytest.raises(ingest.LostFilesError, match=re.escape(
+      f'{ground_truth}: unreadable_file ({ground_truth}:5: not UTF-8 text (byte 0x96')):
+    job.run(imagenet.ImageNet(str(tmp_path / 'data')), str(tmp_path / 'strict'), num_shards=1)
+  assert not [folder for folder, _, _ in os.walk(tmp_path) if 'beam-temp' in folder]
+  counts = job.run(imagenet.ImageNet(str(tmp_path / 'data'), allow_lost_files=True),
+                   str(tmp_path / 'out'), num_shards=1)
+  assert counts.splits == {'train': 16, 'eval': 0} and counts.quarantined == {}
+  assert [entry['source'] for entry in counts.lost_files] == [str(ground_truth)]
+  assert counts.unaccounted_records == 'unknown'
 
 
 def _relabel_first_three(root, edition, val_labels, written):
@@ -107,7 +155,7 @@ def _relabel_first_three(root, edition, val_labels, written):
     (root / 'imagenet_2012_validation_synset_labels.txt').write_text('\n'.join(wnids) + '\n')
   else:  # hammerhead is ID 2, tench ID 3
     ids = {KIT_FOX: 1, HAMMERHEAD: 2, TENCH: 3}
-    ids.update({w: i for i, w in enumerate(sorted(set(WNIDS) - set(ids)), start=4)})
+    ids.update({w: i for i, w in enumerate(sorted(set(STANDARD) - set(ids)), start=4)})
     imagenet_fixture.write_devkit_meta(str(root / 'ILSVRC2012_devkit_t12/data/meta.mat'), ids,
                                dict.fromkeys(WNIDS, 2))
     (root / 'ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt').write_text(
@@ -130,7 +178,7 @@ def test_validation_labels_of_named_files(tmp_path, edition, val_labels):
   _relabel_first_three(tmp_path, edition, val_labels, written)
   labels = _eval_examples(imagenet.ImageNet(str(tmp_path)))
   val = PREFIX[edition] + 'val/ILSVRC2012_val_0000000'
-  assert labels[val + '1.JPEG'] == (7, KIT_FOX)  # devkit ID 1 is the last of the 8 wnids
+  assert labels[val + '1.JPEG'] == (278, KIT_FOX)  # devkit ID 1, sorted wnid 278
   assert labels[val + '2.JPEG'] == (0, TENCH)
   assert labels[val + '3.JPEG'] == (4, HAMMERHEAD)
   assert len(labels) == VAL
@@ -203,9 +251,9 @@ def _inject_bad_labels(root, edition, val_labels):
     return {('val/ILSVRC2012_val_00000005.JPEG', layout.LABEL_OUT_OF_RANGE),
             ('val/ILSVRC2012_val_00000006.JPEG', layout.MALFORMED_ROW)}
   ground_truth = root / 'ILSVRC2012_devkit_t12/data/ILSVRC2012_validation_ground_truth.txt'
-  _replace_line(ground_truth, 5, '9')  # n00015388 animal: not a leaf
+  _replace_line(ground_truth, 5, '1001')  # n00015388 animal: not a leaf
   _replace_line(ground_truth, 6, 'x')
-  _replace_line(ground_truth, 7, '1001')  # no such synset
+  _replace_line(ground_truth, 7, '1003')  # no such synset
   return {('val/ILSVRC2012_val_00000005.JPEG', layout.LABEL_OUT_OF_RANGE),
           ('val/ILSVRC2012_val_00000006.JPEG', layout.MALFORMED_ROW),
           ('val/ILSVRC2012_val_00000007.JPEG', layout.LABEL_OUT_OF_RANGE)}
@@ -257,7 +305,7 @@ def test_bad_input_is_quarantined_with_its_reason(tmp_path, edition, val_labels)
     ('ilsvrc', 'synsets', lambda root: shutil.rmtree(root / 'val'),
      r'/val: validation image folder not found'),
     ('ilsvrc', 'synsets', lambda root: [shutil.rmtree(p) for p in (root / 'train').iterdir()],
-     r'/train: no class folders'),
+     r'/train: no class folders \(<wnid>/, e\.g\. n01440764/\) of the 1000 ILSVRC2012 classes'),
     ('kaggle', 'devkit', lambda root: os.remove(root / 'LOC_val_solution.csv'),
      r'LOC_val_solution\.csv: Kaggle validation labels not found'),
     ('kaggle', 'devkit', lambda root: _replace_line(root / 'LOC_val_solution.csv', 1, 'id,label'),
@@ -265,9 +313,20 @@ def test_bad_input_is_quarantined_with_its_reason(tmp_path, edition, val_labels)
     ('kaggle', 'devkit', lambda root: _replace_line(root / 'LOC_synset_mapping.txt', 2, 'tench'),
      r"LOC_synset_mapping\.txt:2: 'tench' is not `<wnid> <description>`"),
     ('kaggle', 'devkit', lambda root: _replace_line(
-        root / 'LOC_synset_mapping.txt', 3, 'n09999999 not sampled'),
-     r"LOC_synset_mapping\.txt: its 8 wnids are not the 8 class folders .* "
-     r"\(only in the mapping: \['n09999999'\], only folders: \['n01484850'\]\)"),
+        root / 'LOC_synset_mapping.txt', 3, 'n09999999 not a class'),
+     r"LOC_synset_mapping\.txt: its 1000 classes are not the 1000 ILSVRC2012 classes in sorted "
+     r"wnid order \(only in the file: \['n09999999'\], missing from it: \['n01484850'\]\)"),
+    ('kaggle', 'devkit', lambda root: (root / 'LOC_synset_mapping.txt').write_text(
+        ''.join(f'{wnid} x\n' for wnid in WNIDS)),  # a mapping of the folders present
+     r"LOC_synset_mapping\.txt: its 8 classes are not the 1000 ILSVRC2012 classes .* missing "
+     r"from it: \['n01496331', 'n01498041'"),
+    ('kaggle', 'devkit', lambda root: (root / 'LOC_synset_mapping.txt').write_bytes(
+        b'n01440764 tench\nn01443537 goldfish\nn01484850 requin blanc \xe0 grande dent\n'),
+     r"LOC_synset_mapping\.txt:3: not UTF-8 text \(byte 0xe0 at column 24\)"),
+    ('ilsvrc', 'devkit', lambda root: imagenet_fixture.write_devkit_meta(
+        str(root / 'ILSVRC2012_devkit_t12/data/meta.mat'),
+        {wnid: i for i, wnid in enumerate(WNIDS, start=1)}, {}),  # a meta.mat of a subset
+     r"meta\.mat: its 8 classes are not the 1000 ILSVRC2012 classes"),
 ])
 def test_layout_errors_name_the_file(tmp_path, edition, val_labels, spoil, message):
   _write_fixture(tmp_path, edition, val_labels, train_per_class=1, val_per_class=1)
@@ -287,7 +346,7 @@ def test_options_name_the_validation_folder_and_label_files(tmp_path):
       val_ground_truth='devkit/data/ILSVRC2012_validation_ground_truth.txt',
       devkit_meta=str(tmp_path / 'devkit/data/meta.mat'))  # absolute works too
   labels = _eval_examples(moved)
-  assert labels == {path.replace('val/', 'ILSVRC2012_img_val/'): (WNIDS.index(w), w)
+  assert labels == {path.replace('val/', 'ILSVRC2012_img_val/'): (STANDARD.index(w), w)
                     for path, w in written['eval'].items()}
 
 
@@ -295,7 +354,7 @@ def test_sources_are_class_folders_and_the_validation_folder(tmp_path):
   _write_fixture(tmp_path, 'kaggle', 'devkit')
   (tmp_path / 'ILSVRC/Data/CLS-LOC/train/n01440764.tar').write_bytes(b'tar')
   reader = imagenet.ImageNet(str(tmp_path))
-  assert reader.class_names == WNIDS
+  assert reader.class_names == STANDARD
   assert reader.sources() == [('train', wnid) for wnid in WNIDS] + [
       ('train', 'n01440764.tar'), ('eval', str(tmp_path / 'ILSVRC/Data/CLS-LOC/val'))]
   items = list(reader.items(('train', 'n01739381')))

@@ -14,6 +14,7 @@ from example_util import file_tree
 from imagenet_cases import KIT_FOX
 from imagenet_cases import PREFIX
 from imagenet_cases import SOURCES
+from imagenet_cases import STANDARD
 from imagenet_cases import WNIDS
 from imagenet_cases import write_small_fixture as _write_fixture
 
@@ -48,9 +49,9 @@ def test_fixture_files_follow_the_published_layout(tmp_path, edition, val_labels
   if edition == 'kaggle':
     with open(tmp_path / 'LOC_synset_mapping.txt') as f:
       mapping = f.read().splitlines()
-    assert [line.split()[0] for line in mapping] == list(WNIDS)
+    assert [line.split(' ', 1)[0] for line in mapping] == list(STANDARD)  # all 1000, sorted
     assert mapping[0] == 'n01440764 tench, Tinca tinca'
-    assert mapping[-1] == 'n02119789 kit fox, Vulpes macrotis'
+    assert mapping[278] == 'n02119789 kit fox, Vulpes macrotis'
     with open(tmp_path / 'LOC_val_solution.csv') as f:
       header, *rows = f.read().splitlines()
     assert header == 'ImageId,PredictionString'
@@ -73,22 +74,36 @@ def test_devkit_meta_is_the_devkits_struct_array(tmp_path):
   _write_fixture(tmp_path, 'ilsvrc', 'devkit')
   path = str(tmp_path / 'ILSVRC2012_devkit_t12/data/meta.mat')
   synsets = scipy.io.loadmat(path)['synsets']
-  assert synsets.shape == (10, 1)
+  assert synsets.shape == (1002, 1)  # the 1000 classes, then two inner synsets
   assert synsets.dtype.names == imagenet.META_FIELDS == (
       'ILSVRC2012_ID', 'WNID', 'words', 'gloss', 'num_children', 'children', 'wordnet_height',
       'num_train_images')
-  rows = [{name: synsets[i, 0][name] for name in synsets.dtype.names} for i in range(10)]
-  assert [int(r['ILSVRC2012_ID'][0, 0]) for r in rows] == list(range(1, 11))
+  rows = [{name: synsets[i, 0][name] for name in synsets.dtype.names} for i in range(1002)]
+  assert [int(r['ILSVRC2012_ID'][0, 0]) for r in rows] == list(range(1, 1003))
   assert rows[0]['WNID'][0] == KIT_FOX and rows[0]['words'][0] == 'kit fox, Vulpes macrotis'
-  leaves, inner = rows[:8], rows[8:]
+  leaves, inner = rows[:1000], rows[1000:]
   assert all(r['num_children'][0, 0] == 0 and r['children'].shape == (1, 0) for r in leaves)
+  assert {r['WNID'][0]: int(r['num_train_images'][0, 0]) for r in leaves
+          if r['num_train_images'][0, 0]} == dict.fromkeys(WNIDS, 2) | {
+              'n01440764': 3, 'n01739381': 3, 'n02105855': 3}  # with the dirty files
   assert [r['WNID'][0] for r in inner] == ['n00015388', 'n00001740']
-  assert inner[0]['children'].tolist() == [list(range(1, 9))]
-  assert inner[1]['children'].tolist() == [[9]] and inner[1]['num_children'][0, 0] == 1
+  assert inner[0]['children'].tolist() == [list(range(1, 1001))]
+  assert inner[1]['children'].tolist() == [[1001]] and inner[1]['num_children'][0, 0] == 1
   id_to_wnid = imagenet.read_devkit_meta(path)
-  assert sorted(id_to_wnid.values()) == list(WNIDS)  # the non-leaf synsets are not classes
-  assert id_to_wnid[1] == KIT_FOX and WNIDS.index(KIT_FOX) == 7
-  assert [id_to_wnid[i] for i in range(1, 9)] != list(WNIDS)  # ID order is not wnid order
+  assert sorted(id_to_wnid.values()) == list(STANDARD)  # the non-leaf synsets are not classes
+  assert id_to_wnid[1] == KIT_FOX and STANDARD.index(KIT_FOX) == 278
+  assert [id_to_wnid[i] for i in range(1, 1001)] != list(STANDARD)  # not wnid order
+
+
+def test_a_subset_fixture_has_folders_of_some_classes_and_labels_of_all(tmp_path):
+  subset = ('n01440764', KIT_FOX)
+  written = _write_fixture(tmp_path, 'kaggle', 'devkit', wnids=subset, val_wnids=WNIDS,
+                           quirks=False)
+  assert sorted((tmp_path / 'ILSVRC/Data/CLS-LOC/train').iterdir()) == [
+      tmp_path / 'ILSVRC/Data/CLS-LOC/train' / wnid for wnid in subset]
+  assert sorted(set(written['train'].values())) == list(subset)
+  assert sorted(written['eval'].values()) == sorted(WNIDS * 2)
+  assert len((tmp_path / 'LOC_synset_mapping.txt').read_text().splitlines()) == 1000
 
 
 def test_fixture_images_and_dirty_files(tmp_path):
@@ -144,6 +159,9 @@ def test_write_fixture_rejects_bad_arguments(tmp_path):
     imagenet_fixture.write_fixture(str(tmp_path), wnids=('n01440764', 'tench'))
   with pytest.raises(ValueError, match='wnids='):
     imagenet_fixture.write_fixture(str(tmp_path), wnids=('n01440764', 'n01440764'))
+  with pytest.raises(ValueError, match=r"val_wnids=\('n09999999',\): need distinct wnids of the "
+                     r'1000 ILSVRC2012 classes'):
+    imagenet_fixture.write_fixture(str(tmp_path), val_wnids=('n09999999',))
   with pytest.raises(ValueError, match=r'train_per_class, val_per_class = \(-1, 2\)'):
     imagenet_fixture.write_fixture(str(tmp_path), train_per_class=-1)
   with pytest.raises(ValueError, match=r'image_size=\(0, 5\)'):

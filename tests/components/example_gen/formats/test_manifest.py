@@ -2,6 +2,7 @@
 list, bad rows quarantined with exact counts, layout errors, and the per-manifest schema."""
 import io
 import os
+import re
 import shutil
 
 import numpy as np
@@ -263,6 +264,29 @@ def test_layout_errors_name_the_file(tmp_path):
     manifest.Manifest(root)
   with pytest.raises(ValueError, match='eval_fraction=1.5'):
     manifest.Manifest(root, eval_fraction=1.5)
+
+
+def test_label_files_that_are_not_utf8_fail_at_launch_naming_the_line(clean, tmp_path):
+  """A manifest saved as Latin-1 is one mistake, not many bad rows: it fails before any
+  ingestion starts (so no beam-temp folder is left), naming the file and the first bad line."""
+  root = tmp_path / 'root'
+  shutil.copytree(clean[0], root)
+  path = root / 'manifest.csv'
+  lines = path.read_bytes().split(b'\n')
+  lines[3] = lines[3].replace(b',', b'\xa0,', 1)  # a Latin-1 no-break space on line 4
+  path.write_bytes(b'\n'.join(lines))
+  column = lines[3].index(b'\xa0') + 1
+  with pytest.raises(layout.LayoutError, match=re.escape(
+      f'{path}:4: not UTF-8 text (byte 0xa0 at column {column}); save the manifest as UTF-8')):
+    manifest.Manifest(str(root))
+  path.write_bytes(b'path,label\na.png,caf\xe9\n')
+  with pytest.raises(layout.LayoutError, match=re.escape(f'{path}:2: not UTF-8 text')):
+    manifest.Manifest(str(root))
+  path.write_bytes(b'path,label\na.png,cat\n')
+  (root / 'classes.txt').write_bytes(b'cat\ncaf\xe9\n')
+  with pytest.raises(layout.LayoutError, match=re.escape(
+      f'{root / "classes.txt"}:2: not UTF-8 text (byte 0xe9 at column 4)')):
+    manifest.Manifest(str(root))
 
 
 def test_base_schema_is_unfilled():
