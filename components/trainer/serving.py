@@ -1,5 +1,6 @@
 """The exported model's signatures (components/signatures.py): the same decode/normalise path
 the Trainer trained on."""
+import os
 from typing import Sequence
 
 import tensorflow as tf
@@ -84,3 +85,13 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
   module = tf.Module()
   module.model_variables = list(model.variables)
   tf.saved_model.save(module, export_dir, signatures=exported)
+
+
+def restore_model_variables(model: keras.Model, export_dir: str) -> None:
+  """Sets every variable of `model` to its value in the SavedModel `export_serving_model`
+  wrote to `export_dir` from the same network (variables matched by position, shapes
+  checked); an error when the export lacks one of them."""
+  checkpoint = tf.train.Checkpoint(model_variables=list(model.variables))
+  checkpoint.read(os.path.join(export_dir, tf.saved_model.VARIABLES_DIRECTORY,
+                               tf.saved_model.VARIABLES_FILENAME)
+                  ).assert_existing_objects_matched().expect_partial()
