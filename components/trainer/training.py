@@ -222,9 +222,9 @@ def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
     compile_model(model, config, peak_lr, steps)
   log_dir = distribution.write_dir(fn_args.model_run_dir, strategy)
   every = min(50, config.checkpoint_every)
+  backup_dir = resume.resume_dir(fn_args)
   callbacks = [
-      keras.callbacks.BackupAndRestore(resume.resume_dir(fn_args),
-                                       save_freq=config.checkpoint_every),
+      keras.callbacks.BackupAndRestore(backup_dir, save_freq=config.checkpoint_every),
       TrainingLog(os.path.join(log_dir, THROUGHPUT_DIR), global_batch, steps, every),
       keras.callbacks.TensorBoard(log_dir, update_freq=every),
   ]
@@ -233,6 +233,8 @@ def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
   epochs = logging_epochs(steps)
   model.fit(train, epochs=epochs, steps_per_epoch=steps // epochs,
             class_weight=class_weight, callbacks=callbacks, verbose=2, **validation)
+  if distribution.is_chief(strategy) and tf.io.gfile.exists(backup_dir):
+    tf.io.gfile.rmtree(backup_dir)  # Keras deleted the checkpoints, not their folder
   export_dir = distribution.write_dir(fn_args.serving_model_dir, strategy)
   serving.export_serving_model(model, export_dir, image_size=config.image_size,
                                mean=stats.mean, std=stats.std, class_names=class_names,
