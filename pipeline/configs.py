@@ -110,6 +110,12 @@ class PipelineConfig:
   checkpoint_every: int = _field(
       100, 'Steps between checkpoints in the model run directory; a restarted Trainer resumes '
       'from the last one.')
+  warm_start: bool = _field(
+      True, 'Start training from the latest blessed model\'s weights when its network '
+      '(model_name, width_multiplier, image_size) and its classes match this run\'s; '
+      'otherwise, or with false, from a random initialisation.')
+  warm_start_steps: Optional[int] = _field(
+      None, 'Training steps of a warm-started run. Default: train_steps.')
   seed: int = _field(0, 'Seed for the sample, shuffling and initialisation.')
   slice_features: Tuple[str, ...] = _field(
       (), 'Feature keys TFMA slices by; empty: every scenario/* feature of the schema.')
@@ -187,6 +193,8 @@ class PipelineConfig:
     if not 0.0 <= self.max_quarantined_fraction <= 1.0:
       raise ConfigError(f'--max_quarantined_fraction {self.max_quarantined_fraction}: must '
                         'lie in [0, 1]')
+    if self.warm_start_steps is not None and self.warm_start_steps < 1:
+      raise ConfigError(f'--warm_start_steps {self.warm_start_steps}: must be at least 1')
     if self.width_multiplier <= 0:
       raise ConfigError(f'--width_multiplier {self.width_multiplier}: must be above 0')
     for entry in self.slice_floors:

@@ -10,6 +10,7 @@ from typing import Iterator
 from tfx import v1 as tfx
 
 from components import example_gen
+from pipeline import interrupted_runs
 from pipeline import results
 from pipeline import spans
 from pipeline.configs import ConfigError
@@ -103,12 +104,16 @@ def output_dir_lock(output_dir: str) -> Iterator[None]:
 
 
 def run_local(config: PipelineConfig) -> results.RunResults:
-  """Runs the whole pipeline in this process and returns what it produced."""
+  """Runs the whole pipeline in this process and returns what it produced; first marks
+  what a killed earlier run left unfinished (pipeline/interrupted_runs.py)."""
   check_writable(config.output_dir)
   check_inputs(config)
   metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
   pipeline = create_pipeline(config, metadata_connection_config=metadata)  # checks the flags
   with output_dir_lock(config.output_dir):
+    interrupted = interrupted_runs.clean_up(config.metadata_path, pipeline)
+    if interrupted:
+      print(interrupted_runs.summary(interrupted), flush=True)
     prepare_data(config)
     spans.backfill(config, metadata)
     tfx.orchestration.LocalDagRunner().run(pipeline)

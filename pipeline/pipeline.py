@@ -107,9 +107,10 @@ def create_pipeline(
     config: PipelineConfig, *,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
 ) -> tfx.dsl.Pipeline:
-  """ExampleGen -> statistics, schema, validation -> Transform -> Trainer -> Evaluator
-  (against the latest blessed model) -> RegistryPusher (blessed models only) ->
-  EvaluationDashboard (the evaluation as one HTML page).
+  """ExampleGen -> statistics, schema, validation -> Transform -> Trainer (warm-started from
+  the latest blessed model when `warm_start`) -> Evaluator (against that model) ->
+  RegistryPusher (blessed models only) -> EvaluationDashboard (the evaluation as one HTML
+  page).
 
   `metadata_connection_config` is the runner's choice (sqlite locally, none on Kubeflow).
   """
@@ -129,6 +130,11 @@ def create_pipeline(
       preprocessing_fn=transform_step.PREPROCESSING_FN, materialize=False,
       custom_config=_step_config(transform_step.TransformConfig, config,
                                  num_classes=num_classes, code_version=versions['Transform']))
+  latest_blessed_model = tfx.dsl.Resolver(
+      strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+      model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+  ).with_id('latest_blessed_model')
   trainer_class = tfx.components.Trainer
   trainer_custom_config = _step_config(trainer_step.TrainerConfig, config,
                                        code_version=versions['Trainer'])
@@ -141,12 +147,8 @@ def create_pipeline(
       schema=schema_gen.outputs['schema'],
       train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
       eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
+      base_model=latest_blessed_model.outputs['model'] if config.warm_start else None,
       custom_config=trainer_custom_config)
-  latest_blessed_model = tfx.dsl.Resolver(
-      strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-      model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
-  ).with_id('latest_blessed_model')
   evaluator = tfx.components.Evaluator(
       examples=examples, model=trainer.outputs['model'],
       baseline_model=latest_blessed_model.outputs['model'],
@@ -167,7 +169,7 @@ def create_pipeline(
       pipeline_name=config.pipeline_name,
       pipeline_root=config.resolved_pipeline_root,
       components=[example_gen_component, statistics_gen, schema_gen, example_validator,
-                  transform, trainer, latest_blessed_model, evaluator, pusher, dashboard],
+                  transform, latest_blessed_model, trainer, evaluator, pusher, dashboard],
       enable_cache=True,
       metadata_connection_config=metadata_connection_config,
       beam_pipeline_args=list(config.resolved_beam_pipeline_args))

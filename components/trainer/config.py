@@ -3,7 +3,7 @@ compiled, carried in the Trainer's custom_config, read back in `run_fn`
 (components/step_config.py). Each field means what the PipelineConfig field of the same name
 documents (pipeline/configs.py)."""
 import dataclasses
-from typing import Tuple
+from typing import Optional, Tuple
 
 from components import preprocessing
 from components import step_config
@@ -37,6 +37,8 @@ class TrainerConfig(step_config.StepConfig):
   mixed_precision: str                    # PRECISIONS
   xla: bool
   checkpoint_every: int                   # steps
+  warm_start: bool                        # start from the base model's weights if they fit
+  warm_start_steps: Optional[int]         # steps of a warm-started run; None: train_steps
   seed: int
   code_version: str                       # the step's cache key
 
@@ -48,3 +50,6 @@ class TrainerConfig(step_config.StepConfig):
       if getattr(self, name) not in allowed:
         raise step_config.StepConfigError(
             f'{name} must be one of {allowed}. Received {name}={getattr(self, name)!r}')
+    if self.warm_start_steps is not None and self.warm_start_steps < 1:
+      raise step_config.StepConfigError(
+          f'warm_start_steps must be at least 1 or None. Received {self.warm_start_steps}')

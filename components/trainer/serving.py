@@ -1,6 +1,7 @@
 """The exported model's signatures (components/signatures.py): the same decode/normalise path
 the Trainer trained on, behind the checks ingestion makes (image_codec_graph, the graph twin
 of ingestion's image codec)."""
+import os
 from typing import Sequence
 
 import tensorflow as tf
@@ -111,3 +112,13 @@ def example_images(serialized: tf.Tensor) -> tf.Tensor:
       f'{features.IMAGE_ENCODED}', (tf.argmin(tf.cast(parses, tf.int32)),)))
   with tf.control_dependencies([tf.debugging.Assert(tf.reduce_all(parses), [message])]):
     return tf.io.parse_example(serialized, spec)[features.IMAGE_ENCODED]
+
+
+def restore_model_variables(model: keras.Model, export_dir: str) -> None:
+  """Sets every variable of `model` to its value in the SavedModel `export_serving_model`
+  wrote to `export_dir` from the same network (variables matched by position, shapes
+  checked); an error when the export lacks one of them."""
+  checkpoint = tf.train.Checkpoint(model_variables=list(model.variables))
+  checkpoint.read(os.path.join(export_dir, tf.saved_model.VARIABLES_DIRECTORY,
+                               tf.saved_model.VARIABLES_FILENAME)
+                  ).assert_existing_objects_matched().expect_partial()

@@ -5,14 +5,19 @@ distribution.py). Hyperparameters arrive as a TrainerConfig in `custom_config` (
 `batch_size` is per replica, and the learning rate scales linearly with the global batch from
 `lr_reference_batch`.
 
-Fault tolerance: a checkpoint is written every `checkpoint_every` steps under the model run
-directory (Keras BackupAndRestore, which under MultiWorkerMirroredStrategy has every worker
-write, the chief to the real directory); a process killed mid-run and started again with the
-same directories resumes from its last checkpoint. Only the chief writes the serving model.
+Fault tolerance: a checkpoint is written every `checkpoint_every` steps into a folder keyed by
+what determines the training (resume.py; Keras BackupAndRestore, which under
+MultiWorkerMirroredStrategy has every worker write, the chief to the real directory); a
+process killed mid-run and started again for the same training, even as a new TFX execution,
+resumes from its last checkpoint. Only the chief writes the serving model.
+
+Warm start (warm_start.py): given a base model whose network and classes equal this run's,
+and `warm_start` on, training starts from its weights and runs `warm_start_steps` steps
+(default: train_steps); the Model artifact records what it started from.
 """
 import os
 import time
-from typing import Dict, Optional
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -26,11 +31,12 @@ from components import schemas
 from components import transform
 from components.trainer import distribution
 from components.trainer import input_pipeline
+from components.trainer import resume
 from components.trainer import schedules
 from components.trainer import serving
+from components.trainer import warm_start
 from components.trainer.config import TrainerConfig
 
-BACKUP_DIR = 'backup'         # under the model run directory: resumable training state
 THROUGHPUT_DIR = 'throughput'  # under the model run directory: images/s, learning rate
 
 
@@ -167,6 +173,34 @@ def _datasets(fn_args, config: TrainerConfig, strategy, stats, classes: int,
   return train, dict(validation_data=validation, validation_steps=fn_args.eval_steps)
 
 
+def build_network(config: TrainerConfig, class_names: Sequence[str],
+                  strategy: tf.distribute.Strategy, base_model: Optional[str]
+                  ) -> Tuple[keras.Model, warm_start.Network, warm_start.Decision]:
+  """The network in `strategy`'s scope, holding `base_model`'s weights (FnArgs' base_model, a
+  Format-Serving folder, or None) when warm_start.decide takes them, else freshly
+  initialised; says which on stdout."""
+  network = warm_start.Network(config.model_name, config.width_multiplier, config.image_size,
+                               tuple(class_names))
+  decision = warm_start.decide(config.warm_start, network, base_model)
+  with strategy.scope():
+    model = ran_model.build_model(
+        config.model_name, input_shape=(config.image_size, config.image_size, 3),
+        classes=len(class_names), width_multiplier=config.width_multiplier)
+    if decision.warm_started_from:
+      serving.restore_model_variables(model, base_model)
+  print(f'Warm start from {decision.warm_started_from}' if decision.warm_started_from else
+        f'No warm start: {decision.reason}', flush=True)
+  return model, network, decision
+
+
+def training_steps(config: TrainerConfig, decision: warm_start.Decision,
+                   train_steps: int) -> int:
+  """`warm_start_steps` for a warm-started run that sets it, else `train_steps`."""
+  if decision.warm_started_from and config.warm_start_steps is not None:
+    return config.warm_start_steps
+  return train_steps
+
+
 def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
   config = TrainerConfig.from_custom_config(fn_args.custom_config)
   strategy = distribution.make_strategy(config.strategy)
@@ -182,28 +216,31 @@ def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
                                               config.lr_reference_batch)
   train, validation = _datasets(fn_args, config, strategy, stats, len(class_names),
                                 global_batch)
-  image_size = config.image_size
+  model, network, decision = build_network(config, class_names, strategy, fn_args.base_model)
+  steps = training_steps(config, decision, fn_args.train_steps)
   with strategy.scope():
-    model = ran_model.build_model(
-        config.model_name, input_shape=(image_size, image_size, 3),
-        classes=len(class_names), width_multiplier=config.width_multiplier)
-    compile_model(model, config, peak_lr, fn_args.train_steps)
+    compile_model(model, config, peak_lr, steps)
   log_dir = distribution.write_dir(fn_args.model_run_dir, strategy)
   every = min(50, config.checkpoint_every)
+  backup_dir = resume.resume_dir(fn_args)
   callbacks = [
-      keras.callbacks.BackupAndRestore(os.path.join(fn_args.model_run_dir, BACKUP_DIR),
-                                       save_freq=config.checkpoint_every),
-      TrainingLog(os.path.join(log_dir, THROUGHPUT_DIR), global_batch, fn_args.train_steps,
-                  every),
+      keras.callbacks.BackupAndRestore(backup_dir, save_freq=config.checkpoint_every),
+      TrainingLog(os.path.join(log_dir, THROUGHPUT_DIR), global_batch, steps, every),
       keras.callbacks.TensorBoard(log_dir, update_freq=every),
   ]
   class_weight = (balanced_class_weights(stats.class_counts)
                   if config.class_weighting == 'balanced' else None)
-  epochs = logging_epochs(fn_args.train_steps)
-  model.fit(train, epochs=epochs, steps_per_epoch=fn_args.train_steps // epochs,
+  epochs = logging_epochs(steps)
+  model.fit(train, epochs=epochs, steps_per_epoch=steps // epochs,
             class_weight=class_weight, callbacks=callbacks, verbose=2, **validation)
+  if distribution.is_chief(strategy) and tf.io.gfile.exists(backup_dir):
+    tf.io.gfile.rmtree(backup_dir)  # Keras deleted the checkpoints, not their folder
   export_dir = distribution.write_dir(fn_args.serving_model_dir, strategy)
-  serving.export_serving_model(model, export_dir, image_size=image_size, mean=stats.mean,
-                               std=stats.std, class_names=class_names, recipe=config.recipe)
+  serving.export_serving_model(model, export_dir, image_size=config.image_size,
+                               mean=stats.mean, std=stats.std, class_names=class_names,
+                               recipe=config.recipe)
+  if distribution.is_chief(strategy):
+    warm_start.write_records(warm_start.model_uri(fn_args.serving_model_dir), network,
+                             decision, steps)
   distribution.clean_up(export_dir, fn_args.serving_model_dir)
   distribution.clean_up(log_dir, fn_args.model_run_dir)

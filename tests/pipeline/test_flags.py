@@ -38,6 +38,13 @@ def test_flags_override_fields_with_their_types():
   assert config.model_name == configs.DEV.model_name
 
 
+def test_warm_start_flags():
+  assert (configs.DEV.warm_start, configs.DEV.warm_start_steps) == (True, None)
+  config = flags.config_from_flags(runner.parse_args([
+      '--warm_start', 'false', '--warm_start_steps', '30']))
+  assert (config.warm_start, config.warm_start_steps) == (False, 30)
+
+
 @pytest.mark.parametrize('argv, message', [
     (['--runner', 'airflow'], "invalid choice: 'airflow'"),
     (['--train_steps', 'many'], "invalid int value: 'many'"),
@@ -153,6 +160,7 @@ def test_slice_floors_take_the_json_object_form_and_the_list_form():
     (['--model_name', 'attention_57'], "error: --model_name 'attention_57': choose from "
      "['attention_56', "),
     (['--train_steps', 'many'], "error: argument --train_steps: invalid int value: 'many'"),
+    (['--warm_start_steps', '0'], 'error: --warm_start_steps 0: must be at least 1'),
 ])
 def test_a_users_mistake_is_one_line_and_exit_2_before_anything_runs(argv, message, tmp_path,
                                                                      capsys):

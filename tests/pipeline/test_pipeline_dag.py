@@ -100,3 +100,11 @@ def test_each_profile_registers_its_models_under_its_own_name(tmp_path):
                                registered_model_name='signs-eu')
   assert _components(config)['RegistryPusher'].exec_properties[
       'registered_model_name'] == 'signs-eu'
+
+
+def test_the_trainer_starts_from_the_latest_blessed_model_unless_warm_start_is_off(tmp_path):
+  config = dataclasses.replace(configs.DEV, output_dir=str(tmp_path))
+  trainer = _components(config)['Trainer']
+  assert trainer.inputs['base_model'].producer_component_id == 'latest_blessed_model'
+  cold = _components(dataclasses.replace(config, warm_start=False))['Trainer']
+  assert 'base_model' not in cold.inputs

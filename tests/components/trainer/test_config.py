@@ -49,3 +49,19 @@ def test_a_value_no_step_can_use_fails_with_the_value(field, value):
   profile = dataclasses.replace(configs.DEV, **{field: value})
   with pytest.raises(step_config.StepConfigError, match=f'Received {field}={value!r}'):
     TrainerConfig.from_fields(profile, code_version='abc')
+
+
+def test_warm_start_settings_survive_json():
+  profile = dataclasses.replace(configs.DEV, warm_start=False, warm_start_steps=50)
+  config = TrainerConfig.from_fields(profile, code_version='abc')
+  read = TrainerConfig.from_custom_config(json.loads(json.dumps(config.to_custom_config())))
+  assert read == config and (read.warm_start, read.warm_start_steps) == (False, 50)
+  default = TrainerConfig.from_fields(configs.DEV, code_version='abc')
+  assert TrainerConfig.from_custom_config(json.loads(json.dumps(
+      default.to_custom_config()))).warm_start_steps is None
+
+
+def test_warm_start_steps_below_one_are_refused():
+  config = TrainerConfig.from_fields(configs.DEV, code_version='abc')
+  with pytest.raises(step_config.StepConfigError, match='warm_start_steps must be at least 1'):
+    dataclasses.replace(config, warm_start_steps=0)

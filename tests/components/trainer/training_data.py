@@ -17,10 +17,21 @@ CLASSES = 14  # the classes of data_schemas/cure_tsr.pbtxt, the schema the Train
 _TRAIN_PROCESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'train_process.py')
 
 
+def trainer_dir(tmp_path: pathlib.Path) -> pathlib.Path:
+  """The Trainer's node directory of the tests, as TFX lays it out: <pipeline_root>/Trainer."""
+  return tmp_path / 'Trainer'
+
+
+def model_dir(tmp_path: pathlib.Path, execution_id: int) -> pathlib.Path:
+  """The Model artifact of the Trainer execution `execution_id` (holds Format-Serving)."""
+  return trainer_dir(tmp_path) / 'model' / str(execution_id)
+
+
 def trainer_fn_args_file(tmp_path, *, image_size: int, train_steps: int, checkpoint_every: int,
                          shards: int, strategy: str = 'one_device') -> pathlib.Path:
-  """Writes tiny random training shards, their Transform output and the Trainer's FnArgs (a
-  narrow attention_56_cifar) as JSON for `start_trainer`; returns the JSON's path."""
+  """Writes tiny random training shards, their Transform output and the FnArgs of Trainer
+  execution 1 (a narrow attention_56_cifar) as JSON for `start_trainer`; returns the JSON's
+  path."""
   rng = np.random.default_rng(0)
   images = [rng.integers(0, 256, (image_size, image_size, 3), dtype=np.uint8)
             for _ in range(16)]
@@ -32,15 +43,28 @@ def trainer_fn_args_file(tmp_path, *, image_size: int, train_steps: int, checkpo
   fn_args = dict(
       train_files=files, eval_files=[], train_steps=train_steps, eval_steps=0,
       schema_path=schemas.schema_path('cure_tsr'), transform_output=str(tmp_path / 'transform'),
-      serving_model_dir=str(tmp_path / 'serving'), model_run_dir=str(tmp_path / 'run'),
       custom_config=TrainerConfig(
           model_name='attention_56_cifar', width_multiplier=0.125, image_size=image_size,
           strategy=strategy, batch_size=4, learning_rate=0.01, lr_reference_batch=4,
           lr_schedule='step', warmup_steps=0, lr_decay_fractions=(0.5,), weight_decay=1e-4,
           label_smoothing=0.1, class_weighting='none', recipe='signs',
           deterministic_input=True, mixed_precision='float32', xla=False,
-          checkpoint_every=checkpoint_every, seed=0, code_version='test').to_custom_config())
-  path = tmp_path / 'fn_args.json'
+          checkpoint_every=checkpoint_every, warm_start=True, warm_start_steps=None, seed=0,
+          code_version='test').to_custom_config())
+  return another_execution(tmp_path / 'fn_args.json', 1, **fn_args)
+
+
+def another_execution(fn_args_file: pathlib.Path, execution_id: int,
+                      **changes) -> pathlib.Path:
+  """The FnArgs JSON of Trainer execution `execution_id`: `fn_args_file`'s (if it exists)
+  with `changes`, and that execution's model and model run folders, as TFX names them;
+  written beside `fn_args_file` as fn_args-<execution_id>.json."""
+  fn_args = json.loads(fn_args_file.read_text()) if fn_args_file.exists() else {}
+  tmp_path = fn_args_file.parent
+  fn_args.update(changes,
+                 serving_model_dir=str(model_dir(tmp_path, execution_id) / 'Format-Serving'),
+                 model_run_dir=str(trainer_dir(tmp_path) / 'model_run' / str(execution_id)))
+  path = tmp_path / f'fn_args-{execution_id}.json'
   path.write_text(json.dumps(fn_args))
   return path
 
