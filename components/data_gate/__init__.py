@@ -1,0 +1,1 @@
+"""The data-validation gate: schema anomalies and drift of the newest span block training."""
