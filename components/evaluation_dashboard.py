@@ -2,15 +2,18 @@
 
 It renders components/dashboard over the Evaluator's output (verdict and reasons, slices,
 charts with thresholds, confusion matrix, calibration, attention maps of the evaluated model on
-the evaluation split) as `index.html` in its output artifact, so a Kubeflow or Vertex run
-leaves one next to its other artifacts, on gs:// like them. Class names come from the
-pipeline's schema; the page names the run and where the RegistryPusher put the model.
+the evaluation split), the DataGate's verdict on the newest span (the Data section) and every
+registry version of the model (the History section) as `index.html` in its output artifact, so
+a Kubeflow or Vertex run leaves one next to its other artifacts, on gs:// like them. Class
+names come from the pipeline's schema; the page names the run and where the RegistryPusher put
+the model. When the data gate blocked training there is no evaluation and no push: the page
+then says so, with the gate's reasons, the Data and the History sections.
 
 The output is a `File` artifact (tfx.types.experimental.simple_artifacts): KubeflowV2DagRunner
 compiles only TFX's own artifact types reliably, and a folder with one HTML file is all this is.
 """
 import os
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from tfx import types
 from tfx.dsl.components.base import base_component
@@ -29,14 +32,18 @@ PAGE = 'index.html'
 
 
 class EvaluationDashboardSpec(types.ComponentSpec):
-  """Inputs: the evaluation, the examples it ran on, the schema, the push that followed."""
+  """Inputs: the evaluation, the examples it ran on, the schema, the push that followed, the
+  data gate's verdict; evaluation and push are absent when the gate blocked training."""
   PARAMETERS = {'model_name': ExecutionParameter(type=str),
-                'code_version': ExecutionParameter(type=str, optional=True)}
+                'code_version': ExecutionParameter(type=str, optional=True),
+                'registry_root': ExecutionParameter(type=str, optional=True),
+                'registered_model_name': ExecutionParameter(type=str, optional=True)}
   INPUTS = {
-      'evaluation': ChannelParameter(type=standard_artifacts.ModelEvaluation),
+      'evaluation': ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
       'examples': ChannelParameter(type=standard_artifacts.Examples),
       'schema': ChannelParameter(type=standard_artifacts.Schema),
-      'pushed_model': ChannelParameter(type=standard_artifacts.PushedModel),
+      'pushed_model': ChannelParameter(type=standard_artifacts.PushedModel, optional=True),
+      'data_gate': ChannelParameter(type=standard_artifacts.ExampleAnomalies, optional=True),
   }
   OUTPUTS = {'dashboard': ChannelParameter(type=simple_artifacts.File)}
 
@@ -53,41 +60,58 @@ class Executor(base_executor.BaseExecutor):
          output_dict: Dict[str, List[types.Artifact]],
          exec_properties: Dict[str, Any]) -> None:
     self._log_startup(input_dict, output_dict, exec_properties)
-    pushed = artifact_utils.get_single_instance(input_dict['pushed_model'])
+    evaluation = _single_uri(input_dict, 'evaluation')
+    pushed = input_dict.get('pushed_model') or []
+    pushed = pushed[0] if pushed and pushed[0].get_int_custom_property('pushed') else None
     info = self._context and self._context.pipeline_info
     title, details = evaluation_page.run_heading(
         pipeline=info and info.id, run_id=self._context and self._context.pipeline_run_id,
         model_name=exec_properties['model_name'],
-        pushed_to=(pushed.get_string_custom_property('pushed_destination')
-                   if pushed.get_int_custom_property('pushed') else None))
+        pushed_to=pushed and pushed.get_string_custom_property('pushed_destination'),
+        trained=evaluation is not None)
+    registry = (exec_properties.get('registry_root'),
+                exec_properties.get('registered_model_name'))
     evaluation_page.write_evaluation_page(
-        artifact_utils.get_single_uri(input_dict['evaluation']),
-        page_path(artifact_utils.get_single_instance(output_dict['dashboard'])),
+        evaluation, page_path(artifact_utils.get_single_instance(output_dict['dashboard'])),
         schema_path=io_utils.get_only_uri_in_dir(
             artifact_utils.get_single_uri(input_dict['schema'])),
         examples_uri=artifact_utils.get_single_uri(input_dict['examples']),
-        title=title, details=details)
+        data_gate_uri=_single_uri(input_dict, 'data_gate'),
+        registry=registry if all(registry) else None, title=title, details=details)
+
+
+def _single_uri(input_dict: Dict[str, List[types.Artifact]], key: str) -> Optional[str]:
+  """The uri of an optional input's one artifact, None when the input is absent."""
+  artifacts = input_dict.get(key) or []
+  return artifact_utils.get_single_uri(artifacts) if artifacts else None
 
 
 class EvaluationDashboard(base_component.BaseComponent):
   """Writes the evaluation's dashboard (see the module doc).
 
   Args:
-    evaluation: the Evaluator's evaluation.
+    evaluation: the Evaluator's evaluation; None or an empty channel when the data gate
+      blocked training.
     examples: the examples it evaluated (attention maps are drawn from their eval split).
     schema: the pipeline's schema (class names).
     pushed_model: the RegistryPusher's output (where the model went, if anywhere).
+    data_gate: the DataGate's output (components/data_gate/result.py), for the Data section.
     model_name: the model's name, for the title.
     code_version: the key of this step's code (pipeline/code_versions.py), so that new
       dashboard code renders again instead of reusing a cached page.
+    registry_root, registered_model_name: the filesystem registry and the model's name in it,
+      for the History section (none without them).
   """
   SPEC_CLASS = EvaluationDashboardSpec
   EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
 
-  def __init__(self, *, evaluation: types.BaseChannel, examples: types.BaseChannel,
-               schema: types.BaseChannel, pushed_model: types.BaseChannel, model_name: str,
-               code_version: str = ''):
+  def __init__(self, *, examples: types.BaseChannel, schema: types.BaseChannel,
+               model_name: str, evaluation: Optional[types.BaseChannel] = None,
+               pushed_model: Optional[types.BaseChannel] = None,
+               data_gate: Optional[types.BaseChannel] = None, code_version: str = '',
+               registry_root: str = '', registered_model_name: str = ''):
     super().__init__(spec=EvaluationDashboardSpec(
         evaluation=evaluation, examples=examples, schema=schema, pushed_model=pushed_model,
-        model_name=model_name, code_version=code_version,
+        data_gate=data_gate, model_name=model_name, code_version=code_version,
+        registry_root=registry_root, registered_model_name=registered_model_name,
         dashboard=types.Channel(type=simple_artifacts.File)))

@@ -1,6 +1,7 @@
 """`python runner.py dashboard`: the evaluation dashboard (components/dashboard) of the latest
-pipeline run recorded in ML Metadata, or of a given Evaluator output directory, written as one
-self-contained HTML file whose path is printed.
+pipeline run recorded in ML Metadata, or of a given Evaluator output directory and/or DataGate
+output, with the History of the registry's versions, written as one self-contained HTML file
+whose path is printed.
 
 Default file: <output_dir>/dashboard/index.html (the same for every run: the newest page
 replaces the last one; --output names another).
@@ -27,12 +28,19 @@ def default_page_path(output_dir: str) -> str:
   return os.path.join(output_dir, PAGE_FILE)
 
 
+def _registry(config: configs.PipelineConfig):
+  """(registry root, registered model name) of `config`, for the History section."""
+  return config.registry_dir, config.resolved_registered_model_name
+
+
 def write_run_page(config: configs.PipelineConfig, run: results.RunResults, *,
                    output_path: Optional[str] = None,
-                   model_name: Optional[str] = None) -> str:
+                   model_name: Optional[str] = None,
+                   data_gate_uri: Optional[str] = None) -> str:
   """Writes the dashboard of `run`'s evaluation (default: default_page_path(config.output_dir)),
   class names from the run's own schema (the dataset's curated one for a run that recorded
-  none); `model_name`, when known, goes in the title. Returns the path."""
+  none), the Data section from the DataGate output `data_gate_uri`, the History section from
+  the config's registry; `model_name`, when known, goes in the title. Returns the path."""
   title, details = evaluation_page.run_heading(
       pipeline=config.pipeline_name, run_id=run.run_id, model_name=model_name,
       pushed_to=run.pushed_model)
@@ -40,7 +48,8 @@ def write_run_page(config: configs.PipelineConfig, run: results.RunResults, *,
                  else schemas.schema_path(config.dataset))
   return evaluation_page.write_evaluation_page(
       run.evaluation_uri, output_path or default_page_path(config.output_dir),
-      schema_path=schema_path, examples_uri=run.examples_uri, title=title, details=details)
+      schema_path=schema_path, examples_uri=run.examples_uri, data_gate_uri=data_gate_uri,
+      registry=_registry(config), title=title, details=details)
 
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
@@ -56,6 +65,10 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   parser.add_argument('--examples', default=None, metavar='URI',
                       help='With --evaluation: the Examples artifact it evaluated, whose '
                       'evaluation split the attention maps are drawn from.')
+  parser.add_argument('--data_gate', default=None, metavar='URI',
+                      help='A DataGate output (its folder holds data_gate.json) whose verdict on '
+                      'the newest span the Data section shows; without --evaluation, the page '
+                      'of a run the gate blocked.')
   parser.add_argument('--profile', default='dev', choices=sorted(configs.PROFILES),
                       help='Profile whose pipeline name and dataset apply.')
   parser.add_argument('--pipeline_name', default=None,
@@ -76,10 +89,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   config = dataclasses.replace(configs.PROFILES[args.profile], **overrides)
   output_path = args.output or default_page_path(config.output_dir)
   try:
-    if args.evaluation:
+    if args.evaluation or args.data_gate:
       path = evaluation_page.write_evaluation_page(
           args.evaluation, output_path, schema_path=schemas.schema_path(config.dataset),
-          examples_uri=args.examples)
+          examples_uri=args.examples, data_gate_uri=args.data_gate,
+          registry=_registry(config))
     else:
       if not os.path.isfile(config.metadata_path):
         raise configs.ConfigError(

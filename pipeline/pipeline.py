@@ -164,7 +164,9 @@ def create_pipeline(
   dashboard = evaluation_dashboard.EvaluationDashboard(
       evaluation=evaluator.outputs['evaluation'], examples=examples,
       schema=schema_gen.outputs['schema'], pushed_model=pusher.outputs['pushed_model'],
-      model_name=config.model_name, code_version=versions['EvaluationDashboard'])
+      model_name=config.model_name, code_version=versions['EvaluationDashboard'],
+      registry_root=config.registry_dir,
+      registered_model_name=config.resolved_registered_model_name)
   return tfx.dsl.Pipeline(
       pipeline_name=config.pipeline_name,
       pipeline_root=config.resolved_pipeline_root,

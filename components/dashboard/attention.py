@@ -21,7 +21,7 @@ from components import features
 from components import stable_hash
 from components.attention_maps import served
 from components.dashboard.formatting import escape, percent, size
-from components.dashboard.page import Section
+from components.dashboard.section import Section
 from ran_model import attention_maps
 
 TITLE = 'Where the model looks'

@@ -1,6 +1,6 @@
 """Inline SVG charts, drawn server-side so the page needs no script or network to show them:
-per-slice accuracy bars with their thresholds, the confusion-matrix heat map and the
-reliability diagram. Colours come from the page's style sheet (CSS classes)."""
+per-slice accuracy bars with their thresholds, the confusion-matrix heat map, the
+reliability diagram and accuracy lines across registry versions. Colours come from the page's style sheet (CSS classes)."""
 import dataclasses
 from typing import List, Optional, Sequence
 
@@ -175,3 +175,64 @@ def reliability_diagram(bins, *, label: str) -> str:
   body.append(_text(x(0.5), y(0) + 32, 'top-1 confidence', 'axis'))
   body.append(_text(14, y(0.5), 'accuracy', 'axis', 'middle', -90))
   return _svg(left + side + 12, top + side + bottom, label, body)
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+  """One line of a line chart: a value (a fraction in [0, 1], None where missing) per x."""
+  name: str
+  values: Sequence[Optional[float]]
+  emphasis: bool = False  # drawn thick and dark (e.g. overall among its slices)
+
+
+PALETTE_SIZE = 8  # series colours s0..s7 in the style sheet; then dash patterns d1, d2
+
+
+def _accuracy_axis(series: Sequence[Series]) -> List[float]:
+  """The y ticks: 0-100% by 25 when a value is under 50%, else by 10 from below the lowest."""
+  lowest = min((v for s in series for v in s.values if v is not None), default=1.0)
+  if lowest < 0.5:
+    return [0.0, 0.25, 0.5, 0.75, 1.0]
+  start = min(int(lowest * 10 + 1e-9), 9)
+  return [tick / 10 for tick in range(start, 11)]
+
+
+def line_chart(x_labels: Sequence[str], series: Sequence[Series], *, label: str) -> str:
+  """Accuracy (y) against evenly spaced x positions, one polyline with a dot per value for
+  each series (a missing value is skipped, the line joins its neighbours) and a legend of the
+  series' names on the right. Each dot's title gives its x label, series and value."""
+  slot, plot_height, top, left, bottom = 64, 180, 14, 46, 30
+  plot_width = max(slot * (len(x_labels) - 1), 160)
+  legend_x = left + plot_width + 24
+  width = legend_x + 30 + 6.2 * max((len(_short(s.name)) for s in series), default=0)
+  height = max(top + plot_height + bottom, top + 16 * len(series) + 8)
+  ticks = _accuracy_axis(series)
+
+  def x(i: int) -> float:
+    return left + (plot_width / 2 if len(x_labels) == 1 else plot_width * i / (len(x_labels) - 1))
+
+  def y(fraction: float) -> float:
+    share = (fraction - ticks[0]) / (1.0 - ticks[0])
+    return top + plot_height * (1 - min(max(share, 0.0), 1.0))
+
+  body = []
+  for tick in ticks:
+    body.append(_line(left, y(tick), left + plot_width, y(tick), 'grid'))
+    body.append(_text(left - 5, y(tick) + 4, f'{100 * tick:.0f}%', 'tick', 'end'))
+  for i, name in enumerate(x_labels):
+    body.append(_text(x(i), y(ticks[0]) + 14, name, 'tick'))
+  for n, line in enumerate(series):
+    points = [(i, v) for i, v in enumerate(line.values) if v is not None]
+    style = (f'series s{n % PALETTE_SIZE} d{n // PALETTE_SIZE % 3}'
+             + (' emphasis' if line.emphasis else ''))
+    parts = [f'<title>{escape(line.name)}</title>',
+             '<polyline points="' + ' '.join(f'{_n(x(i))},{_n(y(v))}' for i, v in points)
+             + '"/>']
+    parts += [f'<circle cx="{_n(x(i))}" cy="{_n(y(v))}" r="3"><title>'
+              f'{escape(f"{x_labels[i]} {line.name}: {percent(v)}")}</title></circle>'
+              for i, v in points]
+    legend_y = top + 16 * n + 8
+    parts += [_line(legend_x, legend_y - 4, legend_x + 22, legend_y - 4, 'key'),
+              _text(legend_x + 28, legend_y, _short(line.name), 'label', 'start')]
+    body.append(f'<g class="{style}" data-series="{escape(line.name)}">{"".join(parts)}</g>')
+  return _svg(width, height, label, body)

@@ -1,5 +1,7 @@
-"""The dashboard page of one Evaluator output, with its class names and attention maps: what the
-EvaluationDashboard component writes in every run and `python runner.py dashboard` re-renders."""
+"""The dashboard page of one pipeline run (its Evaluator output with class names and attention
+maps, the data gate's verdict, the registry's history), or of a run the data gate blocked: what
+the EvaluationDashboard component writes in every run and `python runner.py dashboard`
+re-renders."""
 import datetime
 import os
 import sys
@@ -11,9 +13,11 @@ from components import evaluation_results
 from components import schemas
 from components.attention_maps import served
 from components.dashboard import attention
+from components.dashboard import history
 from components.dashboard.formatting import escape
-from components.dashboard.page import Section
+from components.dashboard.section import Section
 from components.dashboard.page import write_dashboard
+from components.data_gate.result import RESULT_FILE, read_result
 
 
 def schema_class_names(schema_path: str, num_classes: int) -> Optional[Tuple[str, ...]]:
@@ -54,24 +58,41 @@ def _attention_section(loaded: evaluation_results.Evaluation,
 
 
 def run_heading(*, pipeline: Optional[str], run_id: Optional[str], model_name: Optional[str],
-                pushed_to: Optional[str]) -> Tuple[str, List[Tuple[str, str]]]:
+                pushed_to: Optional[str], trained: bool = True) -> Tuple[str, List[Tuple[str, str]]]:
   """The page's title and its details of a pipeline run (what is unknown is left out);
-  `pushed_to`: the registry version's folder, None when nothing was pushed."""
+  `pushed_to`: the registry version's folder, None when nothing was pushed; `trained`: False
+  when the data gate blocked training."""
   details = [('pipeline', pipeline)] if pipeline else []
   details += [('run', run_id)] if run_id else []
   details += [('model', model_name)] if model_name else []
   details.append(('pushed to', pushed_to or 'nothing pushed'))
-  return (f'Evaluation of {model_name}' if model_name else 'Model evaluation'), details
+  what = 'Evaluation' if trained else 'Blocked delivery'
+  title = f'{what} of {model_name}' if model_name else ('Model evaluation' if trained
+                                                         else 'Blocked delivery')
+  return title, details
 
 
-def write_evaluation_page(evaluation_uri: str, output_path: str, *, schema_path: str,
+def write_evaluation_page(evaluation_uri: Optional[str], output_path: str, *, schema_path: str,
                           examples_uri: Optional[str] = None,
+                          data_gate_uri: Optional[str] = None,
+                          registry: Optional[Tuple[str, str]] = None,
                           title: str = 'Model evaluation',
                           details: Sequence[Tuple[str, str]] = ()) -> str:
   """Writes the dashboard of the Evaluator output `evaluation_uri` to `output_path` (local or
   gs://), class names from the schema at `schema_path`, attention maps on `examples_uri`'s
-  evaluation split; returns the path. ValueError when `evaluation_uri` is not an Evaluator
-  output directory."""
+  evaluation split, the Data section from the DataGate output `data_gate_uri`, and the History
+  section from `registry`, (registry root, registered model name); returns the path.
+  `evaluation_uri` None: a run the data gate blocked. ValueError when `evaluation_uri` is not
+  an Evaluator output directory or `data_gate_uri` not a DataGate output."""
+  if data_gate_uri and not tf.io.gfile.exists(os.path.join(data_gate_uri, RESULT_FILE)):
+    raise ValueError(f'{data_gate_uri} is not a DataGate output directory (no {RESULT_FILE} '
+                     'in it)')
+  gate = read_result(data_gate_uri) if data_gate_uri else None
+  history_sections = [history.history_section(history.registry_history(*registry),
+                                              registry[1])] if registry else []
+  if evaluation_uri is None:
+    return write_dashboard(output_path, None, data_gate=gate, title=title, details=details,
+                           sections=history_sections)
   if not tf.io.gfile.exists(os.path.join(evaluation_uri, 'eval_config.json')):
     raise ValueError(f'{evaluation_uri} is not an Evaluator output directory (no '
                      'eval_config.json in it)')
@@ -81,4 +102,4 @@ def write_evaluation_page(evaluation_uri: str, output_path: str, *, schema_path:
   return write_dashboard(
       output_path, loaded, class_names=names, title=title,
       details=[*details, ('evaluated', _evaluated_at(evaluation_uri))],
-      sections=[maps] if maps else [])
+      sections=([maps] if maps else []) + history_sections, data_gate=gate)

@@ -1,6 +1,6 @@
 """The dashboard page: one self-contained static HTML file (inline CSS, script and SVG; no
-network fetch) of one Evaluator run. The same inputs give the same bytes."""
-import dataclasses
+network fetch) of one pipeline run: its evaluation, the data gate's verdict on the newest span,
+or both. The same inputs give the same bytes."""
 import os
 from typing import List, Optional, Sequence, Tuple
 
@@ -9,25 +9,16 @@ import tensorflow as tf
 from components import evaluation
 from components import evaluation_results
 from components.dashboard import charts
+from components.dashboard import data_section
 from components.dashboard import slices
 from components.dashboard import tables
 from components.dashboard.formatting import decimal, escape, percent, points
+from components.dashboard.section import Section
+from components.data_gate.result import GateResult
 
 MAX_BARS = 40             # per chart; more values: the lowest-accuracy ones are drawn
 MAX_MATRIX_CLASSES = 24   # more classes: the most confused ones are drawn
 _HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-@dataclasses.dataclass(frozen=True)
-class Section:
-  """A titled part of the page, after the built-in ones. `html` goes in as it is: escape
-  any text in it (formatting.escape)."""
-  title: str
-  html: str
-
-  @property
-  def anchor(self) -> str:
-    return 'section-' + ''.join(c if c.isalnum() else '-' for c in self.title.lower())
 
 
 def _asset(name: str) -> str:
@@ -35,12 +26,14 @@ def _asset(name: str) -> str:
     return f.read()
 
 
-def _header(evaluation_result: evaluation_results.Evaluation, title: str,
-            details: Sequence[Tuple[str, str]]) -> str:
-  locations = evaluation_result.eval_config.get('modelLocations', {})
-  facts = list(details) + [('evaluation', evaluation_result.uri)]
-  facts += [(f'{name} model', path) for name, path in sorted(locations.items())]
-  rows = ''.join(f'<dt>{escape(name)}</dt><dd>{escape(value)}</dd>' for name, value in facts)
+def _verdict(evaluation_result: Optional[evaluation_results.Evaluation],
+             data_gate: Optional[GateResult]) -> str:
+  """The evaluation's verdict, or the data gate's when it blocked training."""
+  if evaluation_result is None:
+    reasons = ''.join(f'<li>{escape(reason)}</li>' for reason in data_gate.reasons)
+    return ('<div class="verdict verdict-not-blessed" id="verdict"><strong>Not trained'
+            '</strong>: the data gate blocked this delivery.'
+            f'<ul class="reasons">{reasons}</ul></div>')
   if evaluation_result.blessed:
     verdict = ('<div class="verdict verdict-blessed" id="verdict"><strong>BLESSED</strong> '
                '&mdash; every threshold passed.</div>')
@@ -51,8 +44,20 @@ def _header(evaluation_result: evaluation_results.Evaluation, title: str,
   baseline = ('Compared with the last blessed model (the baseline).'
               if evaluation_result.has_baseline else
               'No baseline: first model, only floors gate.')
-  return (f'<h1>{escape(title)}</h1><dl class="details">{rows}</dl>{verdict}'
-          f'<p class="baseline-note" id="baseline-note">{baseline}</p>')
+  return verdict + f'<p class="baseline-note" id="baseline-note">{baseline}</p>'
+
+
+def _header(evaluation_result: Optional[evaluation_results.Evaluation],
+            data_gate: Optional[GateResult], title: str,
+            details: Sequence[Tuple[str, str]]) -> str:
+  facts = list(details)
+  if evaluation_result is not None:
+    locations = evaluation_result.eval_config.get('modelLocations', {})
+    facts += [('evaluation', evaluation_result.uri)]
+    facts += [(f'{name} model', path) for name, path in sorted(locations.items())]
+  rows = ''.join(f'<dt>{escape(name)}</dt><dd>{escape(value)}</dd>' for name, value in facts)
+  return (f'<h1>{escape(title)}</h1><dl class="details">{rows}</dl>'
+          + _verdict(evaluation_result, data_gate))
 
 
 def _gates(evaluation_result: evaluation_results.Evaluation, min_slice_size: int) -> str:
@@ -145,13 +150,8 @@ def _calibration(evaluation_result) -> str:
           f'<figure>{diagram}</figure>')
 
 
-def render_dashboard(evaluation_result: evaluation_results.Evaluation, *,
-                     class_names: Optional[Sequence[str]] = None,
-                     title: str = 'Model evaluation',
-                     details: Sequence[Tuple[str, str]] = (),
-                     sections: Sequence[Section] = ()) -> str:
-  """The page as text. `class_names`: one per class id, else ids are shown; `details`:
-  (name, value) facts for the header (model, run, dates); `sections`: appended at the end."""
+def _evaluation_sections(evaluation_result: evaluation_results.Evaluation,
+                         class_names: Optional[Sequence[str]]) -> List[Section]:
   classes = evaluation_result.confusion.shape[0]
   if class_names is not None and len(class_names) != classes:
     raise ValueError(f'{len(class_names)} class names given for the evaluation at '
@@ -164,7 +164,7 @@ def render_dashboard(evaluation_result: evaluation_results.Evaluation, *,
   min_slice_size = evaluation_results.min_slice_size(evaluation_result)
   filter_box = (f'<input type="search" placeholder="Filter slices" aria-label="Filter slices" '
                 f'data-filter="{tables.SLICE_TABLE_ID}" hidden>')
-  parts: List[Section] = [
+  return [
       Section('Overall', tables.overall_cards(evaluation_result, rows[0], top_k)),
       Section('Thresholds', _gates(evaluation_result, min_slice_size)),
       Section('Accuracy by scenario', _slice_charts(evaluation_result, groups, class_names)),
@@ -173,20 +173,39 @@ def render_dashboard(evaluation_result: evaluation_results.Evaluation, *,
           class_names=class_names)),
       Section('Per class', tables.class_table(evaluation_result, labels)),
       Section('Confusion matrix', _confusion(evaluation_result, labels)),
-      Section('Calibration', _calibration(evaluation_result)),
-      *sections]
+      Section('Calibration', _calibration(evaluation_result))]
+
+
+def render_dashboard(evaluation_result: Optional[evaluation_results.Evaluation] = None, *,
+                     class_names: Optional[Sequence[str]] = None,
+                     title: str = 'Model evaluation',
+                     details: Sequence[Tuple[str, str]] = (),
+                     sections: Sequence[Section] = (),
+                     data_gate: Optional[GateResult] = None) -> str:
+  """The page as text. `class_names`: one per class id, else ids are shown; `details`:
+  (name, value) facts for the header (model, run, dates); `data_gate`: the DataGate's verdict
+  on the newest span, shown as the Data section after the evaluation's; `sections`: appended
+  at the end. Without an evaluation (training was not run) the page shows the data gate's
+  verdict, which must then have blocked, its reasons and `sections`."""
+  if evaluation_result is None and (data_gate is None or data_gate.passed):
+    raise ValueError('no evaluation to show, and no data gate that blocked training')
+  parts: List[Section] = (_evaluation_sections(evaluation_result, class_names)
+                          if evaluation_result is not None else [])
+  parts += [data_section.data_section(data_gate)] if data_gate is not None else []
+  parts += sections
   nav = ''.join(f'<a href="#{s.anchor}">{escape(s.title)}</a>' for s in parts)
   body = ''.join(f'<section id="{s.anchor}"><h2>{escape(s.title)}</h2>{s.html}</section>'
                  for s in parts)
+  header = _header(evaluation_result, data_gate, title, details)
   return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
           '<meta name="viewport" content="width=device-width, initial-scale=1">'
           f'<title>{escape(title)}</title><style>{_asset("style.css")}</style></head>'
-          f'<body>{charts.HATCH_DEFS}<main><header>{_header(evaluation_result, title, details)}'
+          f'<body>{charts.HATCH_DEFS}<main><header>{header}'
           f'<nav>{nav}</nav></header>{body}</main>'
           f'<script>{_asset("sort_table.js")}</script></body></html>\n')
 
 
-def write_dashboard(path: str, evaluation_result: evaluation_results.Evaluation,
+def write_dashboard(path: str, evaluation_result: Optional[evaluation_results.Evaluation],
                     **options) -> str:
   """Writes render_dashboard(evaluation_result, **options) to `path` (any tf.io.gfile path),
   whole or not at all; returns `path`."""

@@ -63,7 +63,7 @@ def slice_rows(evaluation_result: evaluation_results.Evaluation) -> Tuple[SliceR
   return tuple(rows)
 
 
-def _value_order(value):
+def value_order(value):
   """Numbers by value before text, and digits within text by value: levels read 1, 2, ...,
   10 and cameras cam2, cam10 (not 1, 10, 2)."""
   try:
@@ -91,7 +91,7 @@ def slice_groups(evaluation_result: evaluation_results.Evaluation,
   order = _spec_order(evaluation_result)
   ranked = sorted(groups, key=lambda f: (order.index(f) if f in order else len(order), f))
   return [(features_, sorted(groups[features_], key=lambda r: [
-      _value_order(value) for _, value in r.result.key])) for features_ in ranked]
+      value_order(value) for _, value in r.result.key])) for features_ in ranked]
 
 
 def value_label(key: evaluation_results.SliceKey,

@@ -17,18 +17,18 @@ CONFUSED_PAIRS = 10
 SCROLL_ROWS = 30
 
 
-def _cell(text: str) -> str:
+def text_cell(text: str) -> str:
   """A text cell: sorted by its text."""
   return f'<td>{escape(text)}</td>'
 
 
-def _number(text: str, value: Optional[float], title: str = '') -> str:
+def number_cell(text: str, value: Optional[float], title: str = '') -> str:
   """A number cell showing `text`: sorted by `value`, last when missing."""
   hint = f' title="{escape(title)}"' if title else ''
   return f'<td data-value="{sort_value(value)}"{hint}>{escape(text)}</td>'
 
 
-def _table(table_id: str, headers: Sequence[Tuple[str, str]], rows: List[str]) -> str:
+def sortable_table(table_id: str, headers: Sequence[Tuple[str, str]], rows: List[str]) -> str:
   """A sortable table; `headers` are (label, 'number' or 'text'). Over SCROLL_ROWS rows it
   scrolls in a box of its own, under its header."""
   head = ''.join(f'<th scope="col" data-type="{kind}">{escape(label)}</th>'
@@ -90,29 +90,29 @@ def slice_table(evaluation_result: evaluation_results.Evaluation,
       class_name = slices.class_label(int(key[0][1]), class_names)
       name += f' <span class="note">{escape(class_name)}</span>'
     cells = [f'<td class="slice-name" data-value="{escape(row.name)}">{name}</td>',
-             _number(count(row.result.examples), row.result.examples),
-             _number(percent(row.value(evaluation.ACCURACY)), row.value(evaluation.ACCURACY))]
+             number_cell(count(row.result.examples), row.result.examples),
+             number_cell(percent(row.value(evaluation.ACCURACY)), row.value(evaluation.ACCURACY))]
     if row.status == slices.TOO_SMALL:
-      cells.append(_number(MISSING, None,
+      cells.append(number_cell(MISSING, None,
                          f'too small to gate: fewer than {min_slice_size} examples'))
     else:
-      cells.append(_number(percent(row.value(row.gate_metric)), row.value(row.gate_metric)))
+      cells.append(number_cell(percent(row.value(row.gate_metric)), row.value(row.gate_metric)))
     metrics = ([evaluation.TOP_K_ACCURACY] if top_k else []) + [evaluation.MACRO_RECALL]
-    cells += [_number(percent(row.value(m)), row.value(m)) for m in metrics]
+    cells += [number_cell(percent(row.value(m)), row.value(m)) for m in metrics]
     ece = row.value(evaluation.CALIBRATION_ERROR)
-    cells.append(_number(decimal(ece), ece))
+    cells.append(number_cell(decimal(ece), ece))
     if baseline:
       before, delta = row.baseline(evaluation.ACCURACY), row.delta(evaluation.ACCURACY)
-      cells += [_number(percent(before), before), _number(points(delta), delta)]
-    cells += [_number(percent(row.floor), row.floor),
-              _number(points(row.max_drop, sign=False), row.max_drop)]
+      cells += [number_cell(percent(before), before), number_cell(points(delta), delta)]
+    cells += [number_cell(percent(row.floor), row.floor),
+              number_cell(points(row.max_drop, sign=False), row.max_drop)]
     reasons = '; '.join(row.reasons)
     cells.append(f'<td data-value="{escape(row.status)}"><span class="badge '
                  f'badge-{css_class(row.status)}" title="{escape(reasons)}">'
                  f'{escape(row.status)}</span></td>')
     html_rows.append(f'<tr data-slice="{escape(row.name)}" class="status-'
                      f'{css_class(row.status)}">{"".join(cells)}</tr>')
-  return _table(SLICE_TABLE_ID, headers, html_rows)
+  return sortable_table(SLICE_TABLE_ID, headers, html_rows)
 
 
 def class_table(evaluation_result: evaluation_results.Evaluation,
@@ -132,14 +132,14 @@ def class_table(evaluation_result: evaluation_results.Evaluation,
     recall_key = evaluation_results.metric_name(evaluation.RECALL, f'classId:{class_id}')
     recall = overall.metrics.get(recall_key)
     support, predicted = matrix[class_id].sum(), matrix[:, class_id].sum()
-    cells = [_number(str(class_id), class_id), _cell(name), _number(count(support), support),
-             _number(count(predicted), predicted), _number(percent(precision), precision),
-             _number(percent(recall), recall)]
+    cells = [number_cell(str(class_id), class_id), text_cell(name), number_cell(count(support), support),
+             number_cell(count(predicted), predicted), number_cell(percent(precision), precision),
+             number_cell(percent(recall), recall)]
     if baseline:
       before, delta = overall.baseline.get(recall_key), overall.delta.get(recall_key)
-      cells += [_number(percent(before), before), _number(points(delta), delta)]
+      cells += [number_cell(percent(before), before), number_cell(points(delta), delta)]
     rows.append(f'<tr>{"".join(cells)}</tr>')
-  return _table('class-table', headers, rows)
+  return sortable_table('class-table', headers, rows)
 
 
 def confused_pairs_table(matrix: np.ndarray, labels: Sequence[str]) -> str:
@@ -154,8 +154,8 @@ def confused_pairs_table(matrix: np.ndarray, labels: Sequence[str]) -> str:
   rows = []
   for a, p in pairs:
     share = matrix[a, p] / matrix[a].sum()
-    rows.append(f'<tr>{_cell(labels[a])}{_cell(labels[p])}'
-                f'{_number(count(matrix[a, p]), matrix[a, p])}'
-                f'{_number(percent(share), share)}</tr>')
-  return _table('confused-pairs', [('actual', 'text'), ('predicted as', 'text'),
+    rows.append(f'<tr>{text_cell(labels[a])}{text_cell(labels[p])}'
+                f'{number_cell(count(matrix[a, p]), matrix[a, p])}'
+                f'{number_cell(percent(share), share)}</tr>')
+  return sortable_table('confused-pairs', [('actual', 'text'), ('predicted as', 'text'),
                                    ('examples', 'number'), ('share of actual', 'number')], rows)

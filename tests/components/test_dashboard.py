@@ -2,7 +2,6 @@
 slice, the verdict and its reasons, the baseline and the changes, thresholds drawn, values
 formatted, text escaped, nothing fetched from the network."""
 import dataclasses
-import html.parser
 import math
 import re
 
@@ -18,6 +17,7 @@ from components.dashboard import evaluation_page
 from components.dashboard import formatting
 from components.dashboard import page
 from evaluation_data import LEVEL, WEATHER
+from html_tree import Node, parse
 
 CLASS_NAMES = ('stop', 'yield', 'speed_limit_30', 'no_entry', 'priority_road', 'give_way')
 LEVEL_5, RAIN = f'{LEVEL}=5', f'{WEATHER}=rain'
@@ -27,69 +27,6 @@ PAGE_ORDER = (['overall'] + [f'{WEATHER}={w}' for w in ('fog', 'rain', 'sun')]
               + [f'image/class/label={c}' for c in range(5)]
               + [f'{LEVEL}={level}, {WEATHER}={w}'
                  for level, w in ((1, 'fog'), (1, 'rain'), (1, 'sun'), (5, 'rain'), (5, 'sun'))])
-VOID_TAGS = {'meta', 'input', 'br', 'img', 'link', 'hr', 'source', 'wbr'}
-
-
-@dataclasses.dataclass
-class Node:
-  """An element of the parsed page: its tag, attributes and children (nodes and text)."""
-  tag: str
-  attrs: dict
-  children: list = dataclasses.field(default_factory=list)
-
-  def text(self) -> str:
-    return ''.join(c if isinstance(c, str) else c.text() for c in self.children)
-
-  def find_all(self, tag=None, **attrs):
-    """Descendants with `tag` and attribute values; `class_` matches one class token."""
-    found = []
-    for child in self.children:
-      if isinstance(child, str):
-        continue
-      wanted = tag in (None, child.tag) and all(
-          (value in child.attrs.get('class', '').split()) if name == 'class_'
-          else child.attrs.get(name.replace('_', '-')) == value for name, value in attrs.items())
-      found += [child] if wanted else []
-      found += child.find_all(tag, **attrs)
-    return found
-
-  def find(self, tag=None, **attrs):
-    [node] = self.find_all(tag, **attrs)
-    return node
-
-
-class _TreeBuilder(html.parser.HTMLParser):
-
-  def __init__(self):
-    super().__init__()
-    self.root = Node('root', {})
-    self._open = [self.root]
-
-  def handle_starttag(self, tag, attrs):
-    node = Node(tag, {name: value or '' for name, value in attrs})
-    self._open[-1].children.append(node)
-    if tag not in VOID_TAGS:
-      self._open.append(node)
-
-  def handle_startendtag(self, tag, attrs):
-    self._open[-1].children.append(Node(tag, {name: value or '' for name, value in attrs}))
-
-  def handle_endtag(self, tag):
-    assert self._open[-1].tag == tag, f'</{tag}> closes <{self._open[-1].tag}>'
-    self._open.pop()
-
-  def handle_data(self, data):
-    self._open[-1].children.append(data)
-
-
-def parse(text: str) -> Node:
-  builder = _TreeBuilder()
-  builder.feed(text)
-  builder.close()
-  assert builder._open == [builder.root], 'unclosed elements'  # pylint: disable=protected-access
-  return builder.root
-
-
 def slice_table(tree: Node):
   """{slice name: {column header: cell}} of the slice table, and the names in page order."""
   table = tree.find('table', id='slice-table')
