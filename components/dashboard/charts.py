@@ -201,8 +201,8 @@ def line_chart(x_labels: Sequence[str], series: Sequence[Series], *, label: str)
   """Accuracy (y) against evenly spaced x positions, one polyline with a dot per value for
   each series (a missing value is skipped, the line joins its neighbours) and a legend of the
   series' names on the right. Each dot's title gives its x label, series and value."""
-  slot, plot_height, top, left, bottom = 64, 180, 14, 46, 30
-  plot_width = max(slot * (len(x_labels) - 1), 160)
+  slot, plot_height, top, left, bottom = 80, 180, 14, 46, 30
+  plot_width = max(slot * (len(x_labels) - 1), 240)
   legend_x = left + plot_width + 24
   width = legend_x + 30 + 6.2 * max((len(_short(s.name)) for s in series), default=0)
   height = max(top + plot_height + bottom, top + 16 * len(series) + 8)

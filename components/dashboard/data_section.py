@@ -13,14 +13,17 @@ ANOMALY_TABLE_ID = 'anomaly-table'
 DRIFT_TABLE_ID = 'drift-table'
 
 
-def _fact(value: Any) -> str:
-  """An ingestion count as text: numbers with separators, per-reason counts as 'reason: n'."""
+def _fact(name: str, value: Any) -> str:
+  """An ingestion count as text: numbers with separators, fractions as percentages, per-reason
+  counts as 'reason: n', lists by their length."""
   if isinstance(value, dict):
-    return '; '.join(f'{key}: {_fact(n)}' for key, n in sorted(value.items())) or 'none'
+    return '; '.join(f'{key}: {_fact(key, n)}' for key, n in sorted(value.items())) or 'none'
   if isinstance(value, list):
     return count(len(value)) if value else 'none'
   if isinstance(value, bool) or not isinstance(value, (int, float)):
     return str(value)
+  if name.endswith('fraction'):
+    return percent(value)
   return count(value) if isinstance(value, int) else decimal(value)
 
 
@@ -29,7 +32,7 @@ def _facts(result: GateResult) -> str:
              else 'nothing: the first delivery')
   facts = [('span', str(result.span)), ('compared with', against)]
   facts += [(f'{split} examples', count(n)) for split, n in sorted(result.examples.items())]
-  facts += [(f'ingestion: {name.replace("_", " ")}', _fact(value))
+  facts += [(f'ingestion: {name.replace("_", " ")}', _fact(name, value))
             for name, value in sorted(result.ingest.items()) if name != 'splits']
   return '<dl class="details" id="data-facts">' + ''.join(
       f'<dt>{escape(name)}</dt><dd>{escape(value)}</dd>' for name, value in facts) + '</dl>'
@@ -81,9 +84,6 @@ def _drift(result: GateResult) -> str:
 
 def data_section(result: GateResult) -> Section:
   """The Data section of `result`."""
-  quarantined = result.ingest.get('quarantined_fraction')
-  note = (f'<p class="caption">{escape(percent(quarantined))} of the items found were '
-          'quarantined.</p>' if isinstance(quarantined, float) else '')
-  return Section(TITLE, _verdict(result) + _facts(result) + note
+  return Section(TITLE, _verdict(result) + _facts(result)
                  + '<h3>Schema anomalies</h3>' + _anomalies(result)
                  + '<h3>Drift against the previous span</h3>' + _drift(result))

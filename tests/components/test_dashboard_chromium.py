@@ -1,6 +1,7 @@
 """The dashboard in a real browser: headless Chromium (Debian's package; .ci/ensure_chromium
 installs it where it can) opens the page, runs its script without an error or a network
-request, shows every slice, sorts and filters the slice table, and takes a screenshot."""
+request, shows every slice, sorts and filters the slice table, draws the history without
+script, and takes a screenshot; the page of a run the data gate blocked opens without error."""
 import dataclasses
 import struct
 
@@ -10,6 +11,8 @@ import chromium
 from components import dashboard
 from components import evaluation
 from components import evaluation_results
+from components.dashboard import history
+from dashboard_inputs import MODEL, blocking_result, registry_of_three
 from evaluation_data import WEATHER
 
 HOSTILE = '<img src=x onerror="window.pwned=1"><script>window.pwned=1</script>'
@@ -32,8 +35,11 @@ def fixture_shown(browser, evaluations, tmp_path_factory):
   loaded = evaluation_results.load_evaluation(evaluations[1])
   extra = dataclasses.replace(loaded.slices[-1], key=((WEATHER, HOSTILE),))
   loaded = dataclasses.replace(loaded, slices=loaded.slices + (extra,))
-  path = str(tmp_path_factory.mktemp('dashboard') / 'index.html')
-  dashboard.write_dashboard(path, loaded)
+  folder = tmp_path_factory.mktemp('dashboard')
+  versions = history.registry_history(registry_of_three(folder), MODEL)
+  path = str(folder / 'index.html')
+  dashboard.write_dashboard(path, loaded, data_gate=blocking_result(),
+                            sections=[history.history_section(versions, MODEL)])
   browser.open(path)
   return dataclasses.replace(loaded, uri=path)  # the page's path, for a second visit
 
@@ -94,6 +100,22 @@ def test_a_full_page_screenshot(browser, shown, tmp_path):
   print(f'dashboard screenshot: {path}')
 
 
+def test_the_history_and_drift_tables_sort(browser, shown):
+  versions = 'Array.from(document.querySelectorAll("#history-table tbody tr"))' \
+      '.map(r => r.dataset.version)'
+  header = ('Array.from(document.querySelectorAll("#history-table th"))'
+            '.find(th => th.textContent === "overall accuracy")')
+  browser.evaluate(f'{header}.click()')
+  assert browser.evaluate(versions) == ['1', '3', '2']  # 80.0%, 83.0%, 84.0%
+  drift = ('Array.from(document.querySelectorAll("#drift-table th"))'
+           '.find(th => th.textContent === "L-infinity distance")')
+  browser.evaluate(f'{drift}.click(); {drift}.click()')
+  assert browser.evaluate('Array.from(document.querySelectorAll("#drift-table tbody tr"))'
+                          '.map(r => r.dataset.feature)') == [
+                              'scenario/challenge', 'scenario/level', 'image/class/label']
+  assert browser.errors() == []
+
+
 def test_without_script_everything_but_sorting_is_shown(browser, shown):
   browser.send('Emulation.setScriptExecutionDisabled', value=True)
   try:
@@ -101,7 +123,21 @@ def test_without_script_everything_but_sorting_is_shown(browser, shown):
     assert browser.evaluate(f'{ROWS}.length') == len(shown.slices)
     assert browser.evaluate('document.querySelectorAll("svg g.bar").length') == (
         len(shown.slices) - 1)
+    assert browser.evaluate('document.querySelectorAll("#section-history svg g.series '
+                            'circle").length') == 3 * (1 + 3) + 3 + 2  # levels; weather
+    assert browser.evaluate('document.querySelector("#section-history svg")'
+                            '.getBoundingClientRect().height') > 100
     assert not browser.evaluate('document.documentElement.classList.contains("scripted")')
     assert browser.evaluate('document.querySelector("input[data-filter]").hidden')
   finally:
     browser.send('Emulation.setScriptExecutionDisabled', value=False)
+
+
+def test_a_blocked_runs_page_opens_without_errors(browser, tmp_path):
+  path = dashboard.write_dashboard(str(tmp_path / 'blocked.html'), None,
+                                   data_gate=blocking_result())
+  browser.open(path)
+  assert browser.errors() == []
+  assert browser.evaluate('document.getElementById("verdict").textContent').startswith(
+      'Not trained: the data gate blocked this delivery.')
+  assert browser.evaluate('document.querySelectorAll("#drift-table tbody tr").length') == 3

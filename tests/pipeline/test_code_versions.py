@@ -50,7 +50,9 @@ def _changed_by_editing(tree, relative_path: str) -> set:
     ('components/transform.py', {'Transform', 'Trainer'}),  # the Trainer reads its statistics
     # The metric names the card and the dashboard read.
     ('components/evaluation.py', {'Evaluator', 'RegistryPusher', 'EvaluationDashboard'}),
-    ('components/registry/filesystem.py', {'RegistryPusher'}),
+    # The dashboard's History section reads the registry's versions and cards.
+    ('components/registry/filesystem.py', {'RegistryPusher', 'EvaluationDashboard'}),
+    ('components/data_gate/result.py', {'EvaluationDashboard'}),
     ('components/evaluation_dashboard.py', {'EvaluationDashboard'}),
     ('components/features.py', STEPS),  # the shared contract
 ])

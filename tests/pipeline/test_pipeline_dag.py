@@ -84,7 +84,9 @@ def test_the_dashboard_is_drawn_last_from_the_evaluation_and_the_push(tmp_path):
                        'schema': 'ImportSchemaGen', 'pushed_model': 'RegistryPusher'}
   assert dashboard.exec_properties == {
       'model_name': config.model_name,
-      'code_version': code_versions.step_code_versions()['EvaluationDashboard']}
+      'code_version': code_versions.step_code_versions()['EvaluationDashboard'],
+      'registry_root': str(tmp_path / 'registry'),
+      'registered_model_name': config.resolved_registered_model_name}
 
 
 def test_each_profile_registers_its_models_under_its_own_name(tmp_path):
