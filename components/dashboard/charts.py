@@ -1,6 +1,7 @@
 """Inline SVG charts, drawn server-side so the page needs no script or network to show them:
 per-slice accuracy bars with their thresholds, the confusion-matrix heat map, the
-reliability diagram and accuracy lines across registry versions. Colours come from the page's style sheet (CSS classes)."""
+reliability diagram and accuracy lines across registry versions. Colours come from the page's
+style sheet (CSS classes)."""
 import dataclasses
 from typing import List, Optional, Sequence
 

@@ -58,7 +58,8 @@ def _attention_section(loaded: evaluation_results.Evaluation,
 
 
 def run_heading(*, pipeline: Optional[str], run_id: Optional[str], model_name: Optional[str],
-                pushed_to: Optional[str], trained: bool = True) -> Tuple[str, List[Tuple[str, str]]]:
+                pushed_to: Optional[str],
+                trained: bool = True) -> Tuple[str, List[Tuple[str, str]]]:
   """The page's title and its details of a pipeline run (what is unknown is left out);
   `pushed_to`: the registry version's folder, None when nothing was pushed; `trained`: False
   when the data gate blocked training."""
@@ -76,7 +77,7 @@ def write_evaluation_page(evaluation_uri: Optional[str], output_path: str, *, sc
                           examples_uri: Optional[str] = None,
                           data_gate_uri: Optional[str] = None,
                           registry: Optional[Tuple[str, str]] = None,
-                          title: str = 'Model evaluation',
+                          title: Optional[str] = None,
                           details: Sequence[Tuple[str, str]] = ()) -> str:
   """Writes the dashboard of the Evaluator output `evaluation_uri` to `output_path` (local or
   gs://), class names from the schema at `schema_path`, attention maps on `examples_uri`'s
@@ -91,8 +92,8 @@ def write_evaluation_page(evaluation_uri: Optional[str], output_path: str, *, sc
   history_sections = [history.history_section(history.registry_history(*registry),
                                               registry[1])] if registry else []
   if evaluation_uri is None:
-    return write_dashboard(output_path, None, data_gate=gate, title=title, details=details,
-                           sections=history_sections)
+    return write_dashboard(output_path, None, data_gate=gate, title=title or 'Blocked delivery',
+                           details=details, sections=history_sections)
   if not tf.io.gfile.exists(os.path.join(evaluation_uri, 'eval_config.json')):
     raise ValueError(f'{evaluation_uri} is not an Evaluator output directory (no '
                      'eval_config.json in it)')
@@ -100,6 +101,6 @@ def write_evaluation_page(evaluation_uri: Optional[str], output_path: str, *, sc
   names = schema_class_names(schema_path, loaded.confusion.shape[0])
   maps = _attention_section(loaded, examples_uri)
   return write_dashboard(
-      output_path, loaded, class_names=names, title=title,
+      output_path, loaded, class_names=names, title=title or 'Model evaluation',
       details=[*details, ('evaluated', _evaluated_at(evaluation_uri))],
       sections=([maps] if maps else []) + history_sections, data_gate=gate)

@@ -94,7 +94,7 @@ def slice_table(evaluation_result: evaluation_results.Evaluation,
              number_cell(percent(row.value(evaluation.ACCURACY)), row.value(evaluation.ACCURACY))]
     if row.status == slices.TOO_SMALL:
       cells.append(number_cell(MISSING, None,
-                         f'too small to gate: fewer than {min_slice_size} examples'))
+                               f'too small to gate: fewer than {min_slice_size} examples'))
     else:
       cells.append(number_cell(percent(row.value(row.gate_metric)), row.value(row.gate_metric)))
     metrics = ([evaluation.TOP_K_ACCURACY] if top_k else []) + [evaluation.MACRO_RECALL]
@@ -132,7 +132,8 @@ def class_table(evaluation_result: evaluation_results.Evaluation,
     recall_key = evaluation_results.metric_name(evaluation.RECALL, f'classId:{class_id}')
     recall = overall.metrics.get(recall_key)
     support, predicted = matrix[class_id].sum(), matrix[:, class_id].sum()
-    cells = [number_cell(str(class_id), class_id), text_cell(name), number_cell(count(support), support),
+    cells = [number_cell(str(class_id), class_id), text_cell(name),
+             number_cell(count(support), support),
              number_cell(count(predicted), predicted), number_cell(percent(precision), precision),
              number_cell(percent(recall), recall)]
     if baseline:
@@ -158,4 +159,5 @@ def confused_pairs_table(matrix: np.ndarray, labels: Sequence[str]) -> str:
                 f'{number_cell(count(matrix[a, p]), matrix[a, p])}'
                 f'{number_cell(percent(share), share)}</tr>')
   return sortable_table('confused-pairs', [('actual', 'text'), ('predicted as', 'text'),
-                                   ('examples', 'number'), ('share of actual', 'number')], rows)
+                                           ('examples', 'number'), ('share of actual', 'number')],
+                        rows)

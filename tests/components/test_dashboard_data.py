@@ -105,3 +105,11 @@ def test_a_blocked_page_is_written_from_the_gate_artifact(tmp_path):
   with pytest.raises(ValueError, match=f'{tmp_path} is not a DataGate output directory'):
     evaluation_page.write_evaluation_page(None, str(tmp_path / 'x.html'), schema_path='',
                                           data_gate_uri=str(tmp_path))
+
+
+def test_a_blocked_runs_heading():
+  assert evaluation_page.run_heading(pipeline=None, run_id='r', model_name='m', pushed_to=None,
+                                     trained=False) == (
+      'Blocked delivery of m', [('run', 'r'), ('model', 'm'), ('pushed to', 'nothing pushed')])
+  assert evaluation_page.run_heading(pipeline=None, run_id=None, model_name=None,
+                                     pushed_to=None, trained=False)[0] == 'Blocked delivery'

@@ -2,6 +2,7 @@
 no pushed model among its inputs, the page written from the gate's artifact and the registry."""
 import shutil
 
+from tfx import types
 from tfx.types import standard_artifacts
 from tfx.types.experimental import simple_artifacts
 
@@ -36,3 +37,12 @@ def test_a_blocked_run_gets_a_page_without_evaluation_or_push(tmp_path):
   assert [s.attrs['id'] for s in tree.find_all('section')] == ['section-data', 'section-history']
   facts = [node.text() for node in tree.find('header').find('dl').children]
   assert facts == ['model', 'attention_56_cifar', 'pushed to', 'nothing pushed']
+
+
+def test_the_step_takes_no_evaluation_and_no_push():
+  step = evaluation_dashboard.EvaluationDashboard(
+      examples=types.Channel(type=standard_artifacts.Examples),
+      schema=types.Channel(type=standard_artifacts.Schema), model_name='m',
+      data_gate=types.Channel(type=standard_artifacts.ExampleAnomalies))
+  assert sorted(step.inputs) == ['data_gate', 'examples', 'schema']
+  assert step.exec_properties['registry_root'] == ''  # no History section

@@ -11,6 +11,8 @@ import pytest
 from components import evaluation_results
 from components import schemas
 from components import features
+from components.data_gate.result import write_result
+from dashboard_inputs import MODEL, blocking_result, registry_of_three
 from pipeline import dashboard
 
 
@@ -129,6 +131,20 @@ def test_the_page_of_the_latest_run_goes_to_the_output_dir(evaluations, tmp_path
   assert f'<dt>evaluation</dt><dd>{evaluations[1]}</dd>' in page
 
 
+def test_the_page_of_a_blocked_delivery_with_the_registrys_history(tmp_path, capsys):
+  gate = tmp_path / 'DataGate'
+  gate.mkdir()
+  write_result(blocking_result(), str(gate))
+  registry_of_three(tmp_path)  # <output_dir>/registry, where the pipeline publishes
+  assert dashboard.main(['--data_gate', str(gate), '--output_dir', str(tmp_path),
+                         '--pipeline_name', MODEL]) == 0  # registered under the pipeline's name
+  page = _read(tmp_path / 'dashboard' / 'index.html')
+  assert 'Not trained</strong>: the data gate blocked this delivery.' in page
+  assert '<title>Blocked delivery</title>' in page
+  assert page.count('<tr data-version=') == 3 and 'id="drift-table"' in page
+  capsys.readouterr()
+
+
 def test_a_run_that_did_not_finish_is_passed_over(evaluations, tmp_path, capsys):
   store = _store(str(tmp_path / 'metadata.sqlite'))
   record_run(store, PIPELINE, 'run-finished', evaluations[1])
@@ -154,6 +170,7 @@ def test_a_run_that_did_not_finish_is_passed_over(evaluations, tmp_path, capsys)
     (['--output_dir', '{tmp}'], 'No ML Metadata store at {tmp}/metadata.sqlite: run the '
      'pipeline first'),
     (['--evaluation', '{tmp}'], '{tmp} is not an Evaluator output directory'),
+    (['--data_gate', '{tmp}'], '{tmp} is not a DataGate output directory'),
     (['--output_dir', '{tmp}', '--pipeline_name', 'none-such'],
      "No run of pipeline 'none-such' in {tmp}/metadata.sqlite"),
 ])
