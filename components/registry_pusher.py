@@ -34,6 +34,8 @@ from tfx.types.component_spec import ExecutionParameter
 from tfx.utils import path_utils
 
 from components import evaluation_results
+from components import model_files
+from components.data_gate.result import read_result
 from components.registry import FilesystemRegistry
 from components.registry import ModelCard
 from components.registry import names
@@ -58,6 +60,8 @@ class RegistryPusherSpec(types.ComponentSpec):
       'evaluation': ChannelParameter(type=standard_artifacts.ModelEvaluation),
       'examples': ChannelParameter(type=standard_artifacts.Examples, optional=True),
       'baseline_model': ChannelParameter(type=standard_artifacts.Model, optional=True),
+      'train_examples': ChannelParameter(type=standard_artifacts.Examples, optional=True),
+      'data_gate': ChannelParameter(type=standard_artifacts.ExampleAnomalies, optional=True),
   }
   OUTPUTS = {'pushed_model': ChannelParameter(type=standard_artifacts.PushedModel)}
 
@@ -113,7 +117,8 @@ class Executor(base_executor.BaseExecutor):
           baseline_version=_baseline_version(registry, name,
                                              input_dict.get('baseline_model', [])),
           code_version=exec_properties.get('model_code_version') or '',
-          source_uri=source)
+          source_uri=source,
+          **_span_lineage(registry, name, input_dict))
       version = registry.publish(name, source, card)
       logging.info('Published %s version %d at %s', name, version.number, version.uri)
     else:
@@ -155,6 +160,28 @@ def _baseline_version(registry: FilesystemRegistry, name: str,
   return version.number if version else None
 
 
+def _span_lineage(registry: FilesystemRegistry, name: str,
+                  input_dict: Dict[str, List[types.Artifact]]) -> Dict[str, Any]:
+  """The card's continuous-training fields: the spans trained on, the span evaluated on, the
+  registry version the Trainer warm-started from and the drift a person accepted."""
+  model_uri = artifact_utils.get_single_uri(input_dict['model'])
+  parent = None
+  path = os.path.join(model_uri, model_files.WARM_START_FILE)
+  if tf.io.gfile.exists(path):
+    with tf.io.gfile.GFile(path) as f:
+      parent_uri = json.load(f)['warm_started_from']
+    version = parent_uri and registry.find_by_source(
+        name, path_utils.serving_model_path(parent_uri))
+    parent = {'model': name, 'version': version.number} if version else None
+  gates = input_dict.get('data_gate') or []
+  evaluated = input_dict.get('examples') or []
+  return {
+      'trained_on_spans': sorted({a.span for a in input_dict.get('train_examples') or []}),
+      'evaluated_on_span': evaluated[0].span if evaluated else None,
+      'warm_started_from': parent,
+      'accepted_drift': read_result(gates[0].uri).accepted_drift if gates else []}
+
+
 def _write_record(uri: str, record: Dict[str, Any]) -> None:
   tf.io.gfile.makedirs(uri)
   with tf.io.gfile.GFile(os.path.join(uri, PUSH_RECORD), 'w') as f:
@@ -171,6 +198,8 @@ class RegistryPusher(base_component.BaseComponent):
       digits, '.', '_', '-'), e.g. the pipeline's name: not the network variant.
     examples: the examples it was trained and evaluated on (their fingerprint goes in the card).
     baseline_model: the model it was compared with (the latest blessed model), if any.
+    train_examples: the spans it was trained on (the card's `trained_on_spans`).
+    data_gate: the DataGate's result (the card's `accepted_drift`).
     code_version: the key of this step's code (pipeline/code_versions.py), so that new code
       pushes again instead of reusing a cached push.
     model_code_version: the key of the code that trained the model, recorded in the card.
@@ -186,7 +215,9 @@ class RegistryPusher(base_component.BaseComponent):
   def __init__(self, *, model: types.BaseChannel, model_blessing: types.BaseChannel,
                evaluation: types.BaseChannel, registry_root: str, registered_model_name: str,
                examples: Optional[types.BaseChannel] = None,
-               baseline_model: Optional[types.BaseChannel] = None, code_version: str = '',
+               baseline_model: Optional[types.BaseChannel] = None,
+               train_examples: Optional[types.BaseChannel] = None,
+               data_gate: Optional[types.BaseChannel] = None, code_version: str = '',
                model_code_version: str = '',
                promote_to: Optional[str] = None,
                vertex_upload: Optional[Dict[str, Any]] = None):
@@ -198,6 +229,7 @@ class RegistryPusher(base_component.BaseComponent):
                        'registry root (Vertex reads models from Cloud Storage)')
     super().__init__(spec=RegistryPusherSpec(
         model=model, model_blessing=model_blessing, evaluation=evaluation, examples=examples,
+        train_examples=train_examples, data_gate=data_gate,
         baseline_model=baseline_model, registry_root=registry_root,
         registered_model_name=registered_model_name,
         code_version=code_version, model_code_version=model_code_version, promote_to=promote_to,

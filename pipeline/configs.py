@@ -72,6 +72,18 @@ class PipelineConfig:
       20, 'Embedded sample: base sign images per class and sequence type in the train split.')
   sample_test_per_class: int = _field(
       4, 'Embedded sample: base sign images per class and sequence type in the test split.')
+  train_spans: int = _field(
+      3, 'The Trainer and Transform use the newest this many ingested spans.')
+  drift_threshold: float = _field(
+      0.1, 'Largest L-infinity distance between the newest span\'s and the previous span\'s '
+      'value distribution of the label or a scenario feature (train splits) that does not '
+      'block training.')
+  drift_thresholds: Tuple[Tuple[str, float], ...] = _field(
+      (), 'Per-feature drift thresholds overriding drift_threshold; as a flag, a JSON object: '
+      '\'{"scenario/challenge": 0.3}\'.')
+  accept_drift: Tuple[str, ...] = _field(
+      (), 'Features whose drift a person accepts for this run (comma-separated, or all): '
+      'shown, recorded in the model card, not blocking.')
   model_name: str = _field('attention_56_cifar', 'ran_model variant (ran_model.MODEL_NAMES).')
   width_multiplier: float = _field(1.0, 'Scales every width of the model (tests shrink it).')
   image_size: int = _field(32, 'Training and serving resolution, pixels (square).')
@@ -197,11 +209,13 @@ class PipelineConfig:
       raise ConfigError(f'--warm_start_steps {self.warm_start_steps}: must be at least 1')
     if self.width_multiplier <= 0:
       raise ConfigError(f'--width_multiplier {self.width_multiplier}: must be above 0')
-    for entry in self.slice_floors:
-      if not (len(entry) == 2 and isinstance(entry[0], str) and
-              isinstance(entry[1], (int, float)) and not isinstance(entry[1], bool)):
-        raise ConfigError(f'--slice_floors: {list(entry)} is not a feature and a floor, as in '
-                          '\'{"scenario/level": 0.8}\'')
+    for flag, example in (('slice_floors', '{"scenario/level": 0.8}'),
+                          ('drift_thresholds', '{"scenario/challenge": 0.3}')):
+      for entry in getattr(self, flag):
+        if not (len(entry) == 2 and isinstance(entry[0], str) and
+                isinstance(entry[1], (int, float)) and not isinstance(entry[1], bool)):
+          raise ConfigError(f'--{flag}: {list(entry)} is not a feature and a number, as in '
+                            f"'{example}'")
     for cross in self.slice_crosses:
       if len(cross) < 2 or not all(isinstance(key, str) for key in cross):
         raise ConfigError(f'--slice_crosses: {list(cross)} is not two or more feature keys, as '
@@ -269,7 +283,8 @@ _DEFAULTS = {field.name: field.default for field in dataclasses.fields(PipelineC
 _LEAST_VALUES = {'train_steps': 1, 'batch_size': 1, 'eval_steps': 0, 'image_size': 1,
                  'lr_reference_batch': 1, 'warmup_steps': 0, 'checkpoint_every': 1,
                  'min_slice_size': 1, 'sample_train_per_class': 1, 'sample_test_per_class': 1,
-                 'vertex_worker_count': 0, 'dataflow_max_workers': 0}
+                 'vertex_worker_count': 0, 'dataflow_max_workers': 0, 'train_spans': 1,
+                 'drift_threshold': 0.0}
 
 
 def is_remote(path: str) -> bool:

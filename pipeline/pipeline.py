@@ -4,8 +4,10 @@ from typing import Any, Dict, Optional
 
 from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
+from tfx.dsl.input_resolution import canned_resolver_functions
 
 from components import evaluation
+from components import data_gate as data_gate_step
 from components import features
 from components import evaluation_dashboard
 from components import example_gen
@@ -93,6 +95,27 @@ def _step_config(config_class, config: PipelineConfig, **given) -> Dict[str, Any
     raise ConfigError(str(error)) from None
 
 
+def _data_gate(config: PipelineConfig, schema, examples, statistics_gen, schema_gen,
+               code_version: str, span_resolvers: bool) -> data_gate_step.DataGate:
+  """The DataGate of the newest span against the statistics of the span before it (none for
+  the first delivery); ConfigError for thresholds or accepted drift on unknown features."""
+  try:
+    thresholds = data_gate_step.thresholds_for(schema, config.drift_threshold,
+                                           dict(config.drift_thresholds))
+    data_gate_step.check_accepted(schema, config.accept_drift)
+  except ValueError as error:
+    raise ConfigError(str(error)) from None
+  previous_statistics = canned_resolver_functions.rolling_range(
+      statistics_gen.outputs['statistics'], num_spans=1, skip_num_recent_spans=1, min_spans=0,
+      version_sort_keys=('mlmd_artifact.create_time_since_epoch', 'id')
+  ) if span_resolvers else None
+  return data_gate_step.DataGate(
+      examples=examples, statistics=statistics_gen.outputs['statistics'],
+      schema=schema_gen.outputs['schema'], baseline_statistics=previous_statistics,
+      drift_thresholds=thresholds, accepted_drift=config.accept_drift,
+      code_version=code_version)
+
+
 def _vertex_upload(config: PipelineConfig) -> Optional[Dict[str, Any]]:
   """The RegistryPusher's Vertex Model Registry settings, if it uploads there."""
   if not config.vertex_model_registry:
@@ -106,70 +129,81 @@ def _vertex_upload(config: PipelineConfig) -> Optional[Dict[str, Any]]:
 def create_pipeline(
     config: PipelineConfig, *,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
+    span_resolvers: bool = True,
 ) -> tfx.dsl.Pipeline:
-  """ExampleGen -> statistics, schema, validation -> Transform -> Trainer (warm-started from
-  the latest blessed model when `warm_start`) -> Evaluator (against that model) ->
-  RegistryPusher (blessed models only) -> EvaluationDashboard (the evaluation as one HTML
-  page).
+  """ExampleGen (the newest span) -> schema, statistics -> DataGate (anomalies, drift against
+  the span before); only if it passes: Transform and Trainer on the newest `train_spans` spans
+  (warm-started from the latest blessed model when `warm_start`) -> Evaluator on the newest
+  span (against that model) -> RegistryPusher (blessed models only) -> EvaluationDashboard
+  (the evaluation as one HTML page).
 
   `metadata_connection_config` is the runner's choice (sqlite locally, none on Kubeflow).
+  `span_resolvers` False is for Kubeflow Pipelines 2 / Vertex, whose TFX compiler knows only
+  the latest-artifact and latest-blessed-model resolvers: there the Trainer trains on the
+  newest span and the DataGate checks schema anomalies without a drift baseline.
   """
   versions = code_versions.step_code_versions()
   example_gen_component = _example_gen(config, versions['ExampleGen'])
-  examples = example_gen_component.outputs['examples']
-  statistics_gen = tfx.components.StatisticsGen(examples=examples)
+  examples = example_gen_component.outputs['examples']  # the newest span (or --span)
   schema_file = _schema_file(config)
   schema = schemas.load_schema(schema_file)
   _check_model_and_slices(config, schema)
   num_classes = len(schemas.class_names(schema))
   schema_gen = tfx.components.ImportSchemaGen(schema_file=config.project_path(schema_file))
-  example_validator = tfx.components.ExampleValidator(
-      statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
-  transform = tfx.components.Transform(
-      examples=examples, schema=schema_gen.outputs['schema'],
-      preprocessing_fn=transform_step.PREPROCESSING_FN, materialize=False,
-      custom_config=_step_config(transform_step.TransformConfig, config,
-                                 num_classes=num_classes, code_version=versions['Transform']))
+  statistics_gen = tfx.components.StatisticsGen(  # the schema makes the label categorical
+      examples=examples, schema=schema_gen.outputs['schema'])
+  data_gate = _data_gate(config, schema, examples, statistics_gen, schema_gen,
+                         versions['DataGate'], span_resolvers)
+  train_examples = (canned_resolver_functions.rolling_range(  # the newest K spans
+      examples, num_spans=config.train_spans, min_spans=1) if span_resolvers else examples)
   latest_blessed_model = tfx.dsl.Resolver(
       strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
       model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
       model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
   ).with_id('latest_blessed_model')
-  trainer_class = tfx.components.Trainer
-  trainer_custom_config = _step_config(trainer_step.TrainerConfig, config,
-                                       code_version=versions['Trainer'])
-  if config.vertex_training:
-    trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
-    trainer_custom_config.update(vertex_training.trainer_custom_config(config))
-  trainer = trainer_class(
-      run_fn=trainer_step.RUN_FN, examples=examples,
-      transform_graph=transform.outputs['transform_graph'],
-      schema=schema_gen.outputs['schema'],
-      train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
-      eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
-      base_model=latest_blessed_model.outputs['model'] if config.warm_start else None,
-      custom_config=trainer_custom_config)
-  evaluator = tfx.components.Evaluator(
-      examples=examples, model=trainer.outputs['model'],
-      baseline_model=latest_blessed_model.outputs['model'],
-      eval_config=_eval_config(config, schema, num_classes, versions['Evaluator']))
-  pusher = registry_pusher.RegistryPusher(
-      model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
-      evaluation=evaluator.outputs['evaluation'], examples=examples,
-      baseline_model=latest_blessed_model.outputs['model'],
-      registry_root=config.registry_dir,
-      registered_model_name=config.resolved_registered_model_name,
-      code_version=versions['RegistryPusher'], model_code_version=versions['Trainer'],
-      promote_to=config.promote_to, vertex_upload=_vertex_upload(config))
-  dashboard = evaluation_dashboard.EvaluationDashboard(
-      evaluation=evaluator.outputs['evaluation'], examples=examples,
-      schema=schema_gen.outputs['schema'], pushed_model=pusher.outputs['pushed_model'],
-      model_name=config.model_name, code_version=versions['EvaluationDashboard'])
+  with tfx.dsl.Cond(data_gate.outputs['result'].future()[0].custom_property(
+      data_gate_step.PASSED) == 1):
+    transform = tfx.components.Transform(
+        examples=train_examples, schema=schema_gen.outputs['schema'],
+        preprocessing_fn=transform_step.PREPROCESSING_FN, materialize=False,
+        custom_config=_step_config(transform_step.TransformConfig, config,
+                                   num_classes=num_classes, code_version=versions['Transform']))
+    trainer_class = tfx.components.Trainer
+    trainer_custom_config = _step_config(trainer_step.TrainerConfig, config,
+                                         code_version=versions['Trainer'])
+    if config.vertex_training:
+      trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
+      trainer_custom_config.update(vertex_training.trainer_custom_config(config))
+    trainer = trainer_class(
+        run_fn=trainer_step.RUN_FN, examples=train_examples,
+        transform_graph=transform.outputs['transform_graph'],
+        schema=schema_gen.outputs['schema'],
+        train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
+        base_model=latest_blessed_model.outputs['model'] if config.warm_start else None,
+        custom_config=trainer_custom_config)
+    evaluator = tfx.components.Evaluator(  # on the newest span
+        examples=examples, model=trainer.outputs['model'],
+        baseline_model=latest_blessed_model.outputs['model'],
+        eval_config=_eval_config(config, schema, num_classes, versions['Evaluator']))
+    pusher = registry_pusher.RegistryPusher(
+        model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
+        evaluation=evaluator.outputs['evaluation'], examples=examples,
+        train_examples=train_examples, data_gate=data_gate.outputs['result'],
+        baseline_model=latest_blessed_model.outputs['model'],
+        registry_root=config.registry_dir,
+        registered_model_name=config.resolved_registered_model_name,
+        code_version=versions['RegistryPusher'], model_code_version=versions['Trainer'],
+        promote_to=config.promote_to, vertex_upload=_vertex_upload(config))
+    dashboard = evaluation_dashboard.EvaluationDashboard(
+        evaluation=evaluator.outputs['evaluation'], examples=examples,
+        schema=schema_gen.outputs['schema'], pushed_model=pusher.outputs['pushed_model'],
+        model_name=config.model_name, code_version=versions['EvaluationDashboard'])
   return tfx.dsl.Pipeline(
       pipeline_name=config.pipeline_name,
       pipeline_root=config.resolved_pipeline_root,
-      components=[example_gen_component, statistics_gen, schema_gen, example_validator,
-                  transform, latest_blessed_model, trainer, evaluator, pusher, dashboard],
+      components=[example_gen_component, schema_gen, statistics_gen, data_gate,
+                  latest_blessed_model, transform, trainer, evaluator, pusher, dashboard],
       enable_cache=True,
       metadata_connection_config=metadata_connection_config,
       beam_pipeline_args=list(config.resolved_beam_pipeline_args))

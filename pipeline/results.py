@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Tuple
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from components import data_gate
 from components import evaluation_dashboard
 from components import evaluation_results
 
@@ -17,23 +18,34 @@ class RunResults:
   cached: Tuple[str, ...]              # components whose outputs were reused
   examples_uri: str
   schema_uri: Optional[str]            # the run's schema (ImportSchemaGen), if it recorded one
-  anomalies_uri: str
-  evaluation_uri: str
-  slices: Tuple[evaluation_results.SliceResult, ...]  # overall first
+  gate_uri: str                        # the DataGate's output (anomalies, drift)
+  gate: data_gate.GateResult
+  evaluation_uri: Optional[str]        # None when the data gate blocked training
+  slices: Tuple[evaluation_results.SliceResult, ...]  # overall first; () when not trained
   blessed: bool
   failed_checks: Tuple[str, ...]       # why not blessed, one line per failed threshold
   pushed_model: Optional[str]          # the registry version's folder, if it was pushed
   pushed_version: Optional[int]        # its version number
   dashboard_path: Optional[str] = None  # the EvaluationDashboard's page, if the run wrote one
 
+  @property
+  def trained(self) -> bool:
+    return self.gate.passed
+
   def accuracy(self, name: str) -> float:
     return next(s.accuracy for s in self.slices if s.name == name)
 
   def summary(self, wall_seconds: float) -> str:
-    """The run in a few lines of text: slices, verdict, what was pushed, where things are."""
+    """The run in a few lines of text: the data gate, slices, verdict, what was pushed,
+    where things are."""
+    lines = [f'Pipeline run {self.run_id} finished in {wall_seconds:.0f} s.', '']
+    lines += data_section(self.gate)
+    if not self.trained:
+      lines += ['', 'Not trained: the data gate blocked this delivery; the registry is '
+                'unchanged. Fix the data, or accept the drift with --accept_drift FEATURE[,...].']
+      return '\n'.join(lines)
     width = max(len(s.name) for s in self.slices)
-    lines = [f'Pipeline run {self.run_id} finished in {wall_seconds:.0f} s.',
-             '', f'{"slice":<{width}}  {"examples":>8}  {"accuracy":>8}']
+    lines += ['', f'{"slice":<{width}}  {"examples":>8}  {"accuracy":>8}']
     lines += [f'{s.name:<{width}}  {s.examples:>8d}  {s.accuracy:>8.4f}' for s in self.slices]
     lines.append('')
     if self.blessed:
@@ -50,6 +62,32 @@ class RunResults:
     if self.dashboard_path:
       lines.append(f'Dashboard: {os.path.abspath(self.dashboard_path)}')
     return '\n'.join(lines)
+
+
+def data_section(gate: data_gate.GateResult) -> List[str]:
+  """The 'Data' lines of a run: span, counts, quarantine, anomalies, drift, the verdict."""
+  against = ('the first delivery: no drift check' if gate.baseline_span is None
+             else f'drift against span {gate.baseline_span}')
+  split_counts = ', '.join(f'{split} {count}' for split, count in gate.examples.items())
+  ingest = gate.ingest
+  lines = [f'Data: span {gate.span} ({against})',
+           f'  examples: {split_counts}; found {ingest.get("found")}, written '
+           f'{ingest.get("written")}, quarantined {ingest.get("quarantined")}, skipped '
+           f'{ingest.get("skipped")}']
+  lines += ['  schema anomalies: none'] if not gate.anomalies else (
+      ['  schema anomalies:'] +
+      [f'    {a.split} {a.feature or "(dataset)"}: {a.description}' for a in gate.anomalies])
+  if gate.drift:
+    width = max(len(d.feature) for d in gate.drift)
+    lines.append(f'  {"feature":<{width}}  {"L-inf distance":>14}  {"threshold":>9}')
+    for row in gate.drift:
+      mark = ('BLOCKS' if row.blocks else 'accepted' if row.accepted and
+              row.distance > row.threshold else '')
+      lines.append(f'  {row.feature:<{width}}  {row.distance:>14.4f}  {row.threshold:>9.4f}'
+                   f'  {mark}'.rstrip())
+  lines.append('  Data gate: passed.' if gate.passed else
+               '  Data gate: BLOCKED:\n' + '\n'.join(f'    - {r}' for r in gate.reasons))
+  return lines
 
 
 def _store(metadata_path: str) -> metadata_store.MetadataStore:
@@ -103,30 +141,33 @@ def _run_results(store, run, component) -> RunResults:
              for e in executions}
   cached = tuple(component[e.id] for e in executions
                  if e.last_known_state == metadata_store_pb2.Execution.CACHED)
+  gate_artifact = _only(outputs, 'DataGate', 'ExampleAnomalies')
+  gate = data_gate.read_result(gate_artifact.uri)
+  schema_outputs = _outputs_of(outputs, 'ImportSchemaGen', 'Schema')
+  common = dict(run_id=run.name, component_seconds=seconds, cached=cached,
+                examples_uri=_only(outputs, 'ExampleGen', 'Examples').uri,
+                schema_uri=schema_outputs[0].uri if schema_outputs else None,
+                gate_uri=gate_artifact.uri, gate=gate)
+  if not gate.passed:
+    return RunResults(evaluation_uri=None, slices=(), blessed=False, failed_checks=(),
+                      pushed_model=None, pushed_version=None, **common)
   evaluation = _only(outputs, 'Evaluator', 'ModelEvaluation')
   blessing = _only(outputs, 'Evaluator', 'ModelBlessing')
   pushed = _only(outputs, 'RegistryPusher', 'PushedModel')
-  blessed = blessing.custom_properties['blessed'].int_value == 1
   evaluated = evaluation_results.load_evaluation(evaluation.uri)
   was_pushed = pushed.custom_properties['pushed'].int_value == 1
-  dashboards = _outputs_of(outputs, 'EvaluationDashboard', 'File')  # none in older runs
-  schema_outputs = _outputs_of(outputs, 'ImportSchemaGen', 'Schema')
+  dashboards = _outputs_of(outputs, 'EvaluationDashboard', 'File')
   return RunResults(
-      run_id=run.name,
-      component_seconds=seconds,
-      cached=cached,
-      examples_uri=_only(outputs, 'ExampleGen', 'Examples').uri,
-      schema_uri=schema_outputs[0].uri if schema_outputs else None,
-      anomalies_uri=_only(outputs, 'ExampleValidator', 'ExampleAnomalies').uri,
       evaluation_uri=evaluation.uri,
       slices=evaluated.slices,
-      blessed=blessed,
+      blessed=blessing.custom_properties['blessed'].int_value == 1,
       failed_checks=evaluated.reasons,
       pushed_model=(pushed.custom_properties['pushed_destination'].string_value
                     if was_pushed else None),
       pushed_version=(pushed.custom_properties['registry_version'].int_value
                       if was_pushed else None),
-      dashboard_path=evaluation_dashboard.page_path(dashboards[0]) if dashboards else None)
+      dashboard_path=evaluation_dashboard.page_path(dashboards[0]) if dashboards else None,
+      **common)
 
 
 def _outputs_of(outputs, component: str, artifact_type: str) -> List[metadata_store_pb2.Artifact]:

@@ -24,6 +24,11 @@ class ModelCard:
     source_uri: where the model was copied from (publish fills in its source dir if empty).
     evaluation_uri: the evaluation it was blessed by (per-class metrics, plots).
     created_at: when it was registered, UTC ISO 8601 (publish fills it in).
+    trained_on_spans: the data spans it was trained on.
+    evaluated_on_span: the span whose eval split evaluated it.
+    warm_started_from: {'model': name, 'version': v}, the registry version whose weights it
+      started from, or None.
+    accepted_drift: the features whose drift a person accepted for its training data.
   """
   metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
   slice_metrics: Dict[str, Dict[str, float]] = dataclasses.field(default_factory=dict)
@@ -37,6 +42,10 @@ class ModelCard:
   source_uri: str = ''
   evaluation_uri: str = ''
   created_at: str = ''
+  trained_on_spans: List[int] = dataclasses.field(default_factory=list)
+  evaluated_on_span: Optional[int] = None
+  warm_started_from: Optional[Dict[str, Any]] = None
+  accepted_drift: List[str] = dataclasses.field(default_factory=list)
 
   def to_json(self) -> str:
     return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

@@ -142,7 +142,7 @@ def test_slice_floors_take_the_json_object_form_and_the_list_form():
     (['--slice_floors', '0.8'], "error: argument --slice_floors: '0.8' is neither a JSON "
      'object nor a list of lists'),
     (['--slice_floors', '{"scenario/level": "high"}'],
-     "error: --slice_floors: ['scenario/level', 'high'] is not a feature and a floor"),
+     "error: --slice_floors: ['scenario/level', 'high'] is not a feature and a number"),
     (['--slice_floors', '{"scenario/wether": 0.8}'], 'error: --slice_floors: scenario/wether is '
      "not a feature of the cure_tsr schema; its scenario features: ['scenario/challenge', "
      "'scenario/level', 'scenario/sequence'], and image/class/label"),
