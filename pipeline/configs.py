@@ -65,6 +65,10 @@ class PipelineConfig:
       20, 'Embedded sample: base sign images per class and sequence type in the train split.')
   sample_test_per_class: int = _field(
       4, 'Embedded sample: base sign images per class and sequence type in the test split.')
+  sample_span: int = _field(
+      1, 'Embedded sample: render its deliveries span-1 .. span-N into the default data root '
+      '(those absent); span 2 is a winter delivery, more snow, haze and darkening at higher '
+      'levels.')
   model_name: str = _field('attention_56_cifar', 'ran_model variant (ran_model.MODEL_NAMES).')
   width_multiplier: float = _field(1.0, 'Scales every width of the model (tests shrink it).')
   image_size: int = _field(32, 'Training and serving resolution, pixels (square).')
@@ -251,7 +255,7 @@ _DEFAULTS = {field.name: field.default for field in dataclasses.fields(PipelineC
 _LEAST_VALUES = {'train_steps': 1, 'batch_size': 1, 'eval_steps': 0, 'image_size': 1,
                  'lr_reference_batch': 1, 'warmup_steps': 0, 'checkpoint_every': 1,
                  'min_slice_size': 1, 'sample_train_per_class': 1, 'sample_test_per_class': 1,
-                 'vertex_worker_count': 0, 'dataflow_max_workers': 0}
+                 'sample_span': 1, 'vertex_worker_count': 0, 'dataflow_max_workers': 0}
 
 
 def is_remote(path: str) -> bool:

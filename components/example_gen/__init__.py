@@ -16,11 +16,13 @@ from components.example_gen.formats import make_layout
 from components.example_gen.formats.tfrecords import JOB_SPLIT_PATTERNS
 from components.example_gen.formats.tfrecords import TPU_SPLIT_PATTERNS
 from components.example_gen.layout import LayoutError
+from components.example_gen.layout import span_folder
 
 _COMPONENT_BUILDERS = ('image_example_gen', 'import_example_gen')  # in executor.py
 
 __all__ = ['check_options', 'image_example_gen', 'import_example_gen', 'JOB_SPLIT_PATTERNS',
-           'LAYOUT_CLASSES', 'layout_class', 'LayoutError', 'make_layout', 'TPU_SPLIT_PATTERNS']
+           'LAYOUT_CLASSES', 'layout_class', 'LayoutError', 'make_layout', 'span_folder',
+           'TPU_SPLIT_PATTERNS']
 
 
 def __getattr__(name: str):
