@@ -96,9 +96,9 @@ def _dirty_lens(pixels, s, rng):
   h, w = pixels.shape[:2]
   mask = Image.new('L', (w, h), 0)
   draw = ImageDraw.Draw(mask)
-  for _ in range(2 + round(7 * s)):
+  for _ in range(2 + round(8 * s)):
     cx, cy = rng.normal(.5, .18, 2) * (w, h)
-    r = rng.uniform(.08, .1 + .2 * s) * w
+    r = rng.uniform(.08, .1 + .22 * s) * w
     draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=int(rng.integers(190, 256)))
   mask = mask.filter(ImageFilter.GaussianBlur(.05 * w))
   alpha = np.clip(np.asarray(mask, np.float32)[..., None] / 255 * (.3 + .85 * s), 0, 1)
@@ -174,8 +174,8 @@ def _haze(pixels, s, rng):
   """Atmospheric haze: a blend toward grey-white airlight, denser toward the top, with the
   scattered light's own noise."""
   h = pixels.shape[0]
-  density = (1 - .6 ** (5 * s)) * (1 - .1 * np.linspace(0, 1, h, dtype=np.float32))[:, None, None]
-  return _blend(pixels, _HAZE, density) + rng.normal(0, .025 * s, pixels.shape)
+  density = (1 - .55 ** (5 * s)) * (1 - .08 * np.linspace(0, 1, h, dtype=np.float32))[:, None, None]
+  return _blend(pixels, _HAZE, density) + rng.normal(0, .03 * s, pixels.shape)
 
 
 _EFFECTS: Dict[str, Callable] = {

@@ -5,7 +5,6 @@ data root is given; tests use full grids (`render_sample`) as CURE-TSR's fixture
 from sign_rendering, challenges from challenge_effects, each span's mix of challenges and
 levels from deliveries; every image is a BMP, as in CURE-TSR.
 """
-import io
 import os
 from typing import Dict, Sequence, Tuple
 
@@ -36,10 +35,8 @@ def _check_sample_args(seed, per_class, sequences, image_size_range):
 
 
 def _write_bmp(pixels: np.ndarray, path: str):
-  out = io.BytesIO()
-  Image.fromarray(pixels).save(out, format='BMP')
   with tf.io.gfile.GFile(path, 'wb') as f:
-    f.write(out.getvalue())
+    Image.fromarray(pixels).save(f, format='BMP')
 
 
 def _write_delivery(data_root: str, delivery: deliveries.Delivery, stream: Tuple[int, ...], *,
@@ -50,8 +47,8 @@ def _write_delivery(data_root: str, delivery: deliveries.Delivery, stream: Tuple
   For each split, sequence and class, `*_per_class` base images are rendered and written
   ChallengeFree and in the delivery's challenged versions, all with the base's Index; Index
   runs 1..N per split folder, class by class. Each base has its own random stream from
-  (*stream, split, sequence, class, k), so the same arguments give byte-identical files and
-  train and test never share a base.
+  (*stream, split, sequence, class, k) for its scene, its versions and their effects, so the
+  same arguments give byte-identical files and train and test never share a base.
   """
   _check_sample_args(stream[0], (train_per_class, test_per_class), sequences, image_size_range)
   counts, folders = {}, set()
@@ -66,15 +63,14 @@ def _write_delivery(data_root: str, delivery: deliveries.Delivery, stream: Tuple
       bases = [(sign_type, k) for sign_type in range(1, len(cure_tsr.CLASS_NAMES) + 1)
                for k in range(per_class)]
       for index, (sign_type, k) in enumerate(bases, start=1):
-        base_stream = stream + (split_code, sequence, sign_type, k)  # one stream per base
+        rng = np.random.default_rng(stream + (split_code, sequence, sign_type, k))
         scene = sign_rendering.render_scene(
-            cure_tsr.CLASS_NAMES[sign_type - 1], realistic=sequence_name == 'real',
-            rng=np.random.default_rng(base_stream), image_size_range=image_size_range)
-        versions = delivery.draw(np.random.default_rng(base_stream + (0,)))
+            cure_tsr.CLASS_NAMES[sign_type - 1], realistic=sequence_name == 'real', rng=rng,
+            image_size_range=image_size_range)
+        versions = delivery.draw(rng)
         for challenge, level in [(0, 0)] + versions:
           pixels = challenge_effects.apply_challenge(
-              scene, cure_tsr.CHALLENGE_NAMES[challenge], level,
-              np.random.default_rng(base_stream + (challenge, level)))
+              scene, cure_tsr.CHALLENGE_NAMES[challenge], level, rng)
           name = cure_tsr.CureTsrName(sequence, sign_type, challenge, level, index)
           path = os.path.join(data_root, name.relative_path(split))
           if os.path.dirname(path) not in folders:
