@@ -49,7 +49,8 @@ def _disc_mean(pixels: np.ndarray, radius: int) -> np.ndarray:
   for dy in range(-radius, radius + 1):
     half = int(np.sqrt(radius * radius - dy * dy))
     rows = prefix[radius + dy:radius + dy + h]
-    total += rows[:, radius + half + 1:radius + half + 1 + w] - rows[:, radius - half:radius - half + w]
+    right, left = radius + half + 1, radius - half  # the row's span is [left, right)
+    total += rows[:, right:right + w] - rows[:, left:left + w]
     count += 2 * half + 1
   return total / count
 
@@ -60,7 +61,7 @@ def _decolorization(pixels, s, rng):
 
 
 def _lens_blur(pixels, s, rng):
-  """Defocus: the mean over a disc whose radius grows to 22% of the side at level 5."""
+  """Defocus: the mean over a disc whose radius grows to 26% of the side at level 5."""
   return _disc_mean(pixels, max(1, round(.26 * s * pixels.shape[0])))
 
 
@@ -116,7 +117,7 @@ def _gaussian_blur(pixels, s, rng):
 
 
 def _noise(pixels, s, rng):
-  """Sensor noise: per pixel, plus a coarser part (2x2 px) that survives downscaling."""
+  """Sensor noise: per pixel, plus a coarser part (3x3 px) that survives downscaling."""
   h, w = pixels.shape[:2]
   coarse = rng.normal(0, 1, ((h + 2) // 3, (w + 2) // 3, 3)).repeat(3, 0).repeat(3, 1)[:h, :w]
   return pixels + .7 * s * rng.normal(0, 1, pixels.shape) + .8 * s * coarse
@@ -173,8 +174,8 @@ def _snow(pixels, s, rng):
 def _haze(pixels, s, rng):
   """Atmospheric haze: a blend toward grey-white airlight, denser toward the top, with the
   scattered light's own noise."""
-  h = pixels.shape[0]
-  density = (1 - .55 ** (5 * s)) * (1 - .08 * np.linspace(0, 1, h, dtype=np.float32))[:, None, None]
+  toward_bottom = np.linspace(0, 1, pixels.shape[0], dtype=np.float32)[:, None, None]
+  density = (1 - .55 ** (5 * s)) * (1 - .08 * toward_bottom)
   return _blend(pixels, _HAZE, density) + rng.normal(0, .03 * s, pixels.shape)
 
 
