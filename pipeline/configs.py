@@ -72,6 +72,10 @@ class PipelineConfig:
       20, 'Embedded sample: base sign images per class and sequence type in the train split.')
   sample_test_per_class: int = _field(
       4, 'Embedded sample: base sign images per class and sequence type in the test split.')
+  sample_span: int = _field(
+      1, 'Embedded sample: render its deliveries span-1 .. span-N into the default data root '
+      '(those absent); span 2 is a winter delivery, more snow, haze and darkening at higher '
+      'levels.')
   train_spans: int = _field(
       3, 'The Trainer and Transform use the newest this many ingested spans.')
   drift_threshold: float = _field(
@@ -283,8 +287,8 @@ _DEFAULTS = {field.name: field.default for field in dataclasses.fields(PipelineC
 _LEAST_VALUES = {'train_steps': 1, 'batch_size': 1, 'eval_steps': 0, 'image_size': 1,
                  'lr_reference_batch': 1, 'warmup_steps': 0, 'checkpoint_every': 1,
                  'min_slice_size': 1, 'sample_train_per_class': 1, 'sample_test_per_class': 1,
-                 'vertex_worker_count': 0, 'dataflow_max_workers': 0, 'train_spans': 1,
-                 'drift_threshold': 0.0}
+                 'sample_span': 1, 'vertex_worker_count': 0, 'dataflow_max_workers': 0,
+                 'train_spans': 1, 'drift_threshold': 0.0}
 
 
 def is_remote(path: str) -> bool:

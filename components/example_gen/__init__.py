@@ -23,7 +23,8 @@ from components.example_gen.spans import spans_of
 _COMPONENT_BUILDERS = ('image_example_gen', 'import_example_gen')  # in executor.py
 
 __all__ = ['check_options', 'image_example_gen', 'import_example_gen', 'JOB_SPLIT_PATTERNS',
-           'LAYOUT_CLASSES', 'layout_class', 'LayoutError', 'make_layout', 'span_root', 'spans_of',
+           'LAYOUT_CLASSES', 'layout_class', 'LayoutError', 'make_layout', 'span_folder',
+           'span_root', 'spans_of',
            'TPU_SPLIT_PATTERNS']
 
 

@@ -87,21 +87,22 @@ def test_default_data_root_is_rendered_once(tmp_path, monkeypatch):
   from components.example_gen.formats import cure_tsr  # pylint: disable=g-import-not-at-top
   from pipeline import local  # pylint: disable=g-import-not-at-top
   calls = []
-  real_render_sample = sample.render_sample
+  real_render_span = sample.render_span
 
-  def counting_render_sample(data_root, **kwargs):
+  def counting_render_span(data_root, **kwargs):
     calls.append(data_root)
-    return real_render_sample(data_root, **kwargs)
+    return real_render_span(data_root, **kwargs)
 
-  monkeypatch.setattr(sample, 'render_sample', counting_render_sample)
+  monkeypatch.setattr(sample, 'render_span', counting_render_span)
   config = dataclasses.replace(configs.DEV, output_dir=str(tmp_path),
                                sample_train_per_class=1, sample_test_per_class=1)
   local.prepare_data(config)
   local.prepare_data(config)
   assert len(calls) == 1
   data_root = tmp_path / 'data' / 'cure_tsr'
-  assert sorted(p.name for p in data_root.iterdir()) == sorted(cure_tsr.SPLIT_FOLDERS)
-  assert not (tmp_path / 'data' / 'cure_tsr.partial').exists()
+  assert [p.name for p in data_root.iterdir()] == ['span-1']
+  assert sorted(p.name for p in (data_root / 'span-1').iterdir()) == sorted(
+      cure_tsr.SPLIT_FOLDERS)
 
 
 @pytest.mark.parametrize('argv, message', [
