@@ -7,7 +7,7 @@ from tfx import v1 as tfx
 from tfx.dsl.input_resolution import canned_resolver_functions
 
 from components import evaluation
-from components import data_gate as data_gate_step
+from components.data_gate import component as data_gate_step
 from components import features
 from components import evaluation_dashboard
 from components import example_gen
@@ -100,9 +100,8 @@ def _data_gate(config: PipelineConfig, schema, examples, statistics_gen, schema_
   """The DataGate of the newest span against the statistics of the span before it (none for
   the first delivery); ConfigError for thresholds or accepted drift on unknown features."""
   try:
-    thresholds = data_gate_step.thresholds_for(schema, config.drift_threshold,
-                                           dict(config.drift_thresholds))
-    data_gate_step.check_accepted(schema, config.accept_drift)
+    thresholds = data_gate_step.checked_thresholds(
+        schema, config.drift_threshold, dict(config.drift_thresholds), config.accept_drift)
   except ValueError as error:
     raise ConfigError(str(error)) from None
   previous_statistics = canned_resolver_functions.rolling_range(

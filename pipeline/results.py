@@ -6,7 +6,7 @@ from typing import Dict, List, Optional, Tuple
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from components import data_gate
+from components.data_gate import result as gate_result
 from components import evaluation_dashboard
 from components import evaluation_results
 
@@ -19,7 +19,7 @@ class RunResults:
   examples_uri: str
   schema_uri: Optional[str]            # the run's schema (ImportSchemaGen), if it recorded one
   gate_uri: str                        # the DataGate's output (anomalies, drift)
-  gate: data_gate.GateResult
+  gate: gate_result.GateResult
   evaluation_uri: Optional[str]        # None when the data gate blocked training
   slices: Tuple[evaluation_results.SliceResult, ...]  # overall first; () when not trained
   blessed: bool
@@ -64,7 +64,7 @@ class RunResults:
     return '\n'.join(lines)
 
 
-def data_section(gate: data_gate.GateResult) -> List[str]:
+def data_section(gate: gate_result.GateResult) -> List[str]:
   """The 'Data' lines of a run: span, counts, quarantine, anomalies, drift, the verdict."""
   against = ('the first delivery: no drift check' if gate.baseline_span is None
              else f'drift against span {gate.baseline_span}')
@@ -142,7 +142,7 @@ def _run_results(store, run, component) -> RunResults:
   cached = tuple(component[e.id] for e in executions
                  if e.last_known_state == metadata_store_pb2.Execution.CACHED)
   gate_artifact = _only(outputs, 'DataGate', 'ExampleAnomalies')
-  gate = data_gate.read_result(gate_artifact.uri)
+  gate = gate_result.read_result(gate_artifact.uri)
   schema_outputs = _outputs_of(outputs, 'ImportSchemaGen', 'Schema')
   common = dict(run_id=run.name, component_seconds=seconds, cached=cached,
                 examples_uri=_only(outputs, 'ExampleGen', 'Examples').uri,

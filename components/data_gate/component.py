@@ -53,6 +53,14 @@ def _splits(statistics: types.Artifact) -> List[str]:
   return artifact_utils.decode_split_names(statistics.split_names)
 
 
+def checked_thresholds(schema, default: float, per_feature: Dict[str, float],
+                       accepted: Sequence[str]) -> Dict[str, float]:
+  """The drift threshold of each checked feature (validation.thresholds_for); ValueError for
+  a threshold or an accepted drift on a feature drift is not measured on."""
+  validation.check_accepted(schema, accepted)
+  return validation.thresholds_for(schema, default, per_feature)
+
+
 def gate(examples: types.Artifact, statistics: types.Artifact, schema_path: str,
          baseline: Optional[types.Artifact], thresholds: Dict[str, float],
          accepted: Sequence[str]) -> GateResult:

@@ -52,6 +52,9 @@ def _changed_by_editing(tree, relative_path: str) -> set:
     ('components/evaluation.py', {'Evaluator', 'RegistryPusher', 'EvaluationDashboard'}),
     ('components/registry/filesystem.py', {'RegistryPusher'}),
     ('components/evaluation_dashboard.py', {'EvaluationDashboard'}),
+    ('components/data_gate/validation.py', {'DataGate'}),
+    # The gate's verdict: the card records the accepted drift.
+    ('components/data_gate/result.py', {'DataGate', 'RegistryPusher'}),
     ('components/features.py', STEPS),  # the shared contract
 ])
 def test_an_edit_changes_the_keys_of_exactly_the_steps_that_run_it(tree, edited, steps):

@@ -8,7 +8,7 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 import pytest
 
-from components import data_gate
+from components.data_gate import result as gate_result
 from components import evaluation_results
 from components import schemas
 from components import features
@@ -40,7 +40,7 @@ def record_run(store, pipeline: str, run: str, evaluation_uri: str,
   run_outputs = dict(RUN_OUTPUTS, **({'ImportSchemaGen': [('Schema', {})]} if schema_uri else {}))
   gate_uri = os.path.join(os.path.dirname(evaluation_uri), f'gate-{run}')
   os.makedirs(gate_uri, exist_ok=True)
-  data_gate.result.write_result(data_gate.GateResult(
+  gate_result.write_result(gate_result.GateResult(
       span=0, baseline_span=None, examples={'train': 10, 'eval': 5}, ingest={}, anomalies=[],
       drift=[], accepted_drift=[]), gate_uri)
   uris = {'ModelEvaluation': evaluation_uri, 'Schema': schema_uri, 'ExampleAnomalies': gate_uri}
