@@ -131,7 +131,7 @@ class PipelineConfig:
       '(model_name, width_multiplier, image_size) and its classes match this run\'s; '
       'otherwise, or with false, from a random initialisation.')
   warm_start_steps: Optional[int] = _field(
-      None, 'Training steps of a warm-started run. Default: train_steps.')
+      100, 'Training steps of a warm-started run (unset in a profile: train_steps).')
   seed: int = _field(0, 'Seed for the sample, shuffling and initialisation.')
   slice_features: Tuple[str, ...] = _field(
       (), 'Feature keys TFMA slices by; empty: every scenario/* feature of the schema.')
@@ -343,7 +343,7 @@ DEV = PipelineConfig()
 # A real CURE-TSR download (--data_root), the paper's CIFAR depth-92 network.
 CURE_TSR = dataclasses.replace(
     DEV, pipeline_name='ran-cure-tsr', model_name='attention_92_cifar', train_steps=20_000,
-    warmup_steps=500, checkpoint_every=1000, accuracy_floor=0.9)
+    warmup_steps=500, checkpoint_every=1000, accuracy_floor=0.9, warm_start_steps=5000)
 
 # GTSRB (--data_root), signs cropped to their ROI, sliced by ROI size.
 GTSRB = dataclasses.replace(
@@ -354,7 +354,7 @@ CIFAR10 = dataclasses.replace(
     DEV, pipeline_name='ran-cifar10', dataset='cifar10', model_name='attention_92_cifar',
     recipe='cifar', batch_size=64, learning_rate=0.1, lr_reference_batch=64, warmup_steps=0,
     train_steps=160_000, lr_decay_fractions=CIFAR_DECAY_FRACTIONS, checkpoint_every=2000,
-    accuracy_floor=0.9)
+    accuracy_floor=0.9, warm_start=False, warm_start_steps=None)  # the paper trains from scratch
 CIFAR100 = dataclasses.replace(
     CIFAR10, pipeline_name='ran-cifar100', dataset='cifar100', accuracy_floor=0.7)
 
@@ -365,7 +365,7 @@ IMAGENET = dataclasses.replace(
     image_size=224, recipe='imagenet', batch_size=32, learning_rate=0.1,
     lr_reference_batch=256, warmup_steps=0, train_steps=530_000,
     lr_decay_fractions=IMAGENET_DECAY_FRACTIONS, checkpoint_every=5000,
-    accuracy_floor=0.7, class_slices=False)
+    accuracy_floor=0.7, class_slices=False, warm_start=False, warm_start_steps=None)
 
 PROFILES = {'dev': DEV, 'cure_tsr': CURE_TSR, 'gtsrb': GTSRB, 'cifar10': CIFAR10,
             'cifar100': CIFAR100, 'imagenet': IMAGENET}

@@ -95,6 +95,13 @@ def _step_config(config_class, config: PipelineConfig, **given) -> Dict[str, Any
     raise ConfigError(str(error)) from None
 
 
+def _every_run(output, producer) -> tfx.dsl.Channel:
+  """The artifacts `producer` wrote to `output` in every run of the pipeline: a resolver over
+  a step's own output channel sees only this run's."""
+  return tfx.dsl.Channel(type=output.type, producer_component_id=producer.id,
+                         output_key=output.output_key)
+
+
 def _data_gate(config: PipelineConfig, schema, examples, statistics_gen, schema_gen,
                code_version: str, span_resolvers: bool) -> data_gate_step.DataGate:
   """The DataGate of the newest span against the statistics of the span before it (none for
@@ -105,7 +112,8 @@ def _data_gate(config: PipelineConfig, schema, examples, statistics_gen, schema_
   except ValueError as error:
     raise ConfigError(str(error)) from None
   previous_statistics = canned_resolver_functions.rolling_range(
-      statistics_gen.outputs['statistics'], num_spans=1, skip_num_recent_spans=1, min_spans=0,
+      _every_run(statistics_gen.outputs['statistics'], statistics_gen),
+      num_spans=1, skip_num_recent_spans=1, min_spans=0,
       version_sort_keys=('mlmd_artifact.create_time_since_epoch', 'id')
   ) if span_resolvers else None
   return data_gate_step.DataGate(
@@ -154,7 +162,8 @@ def create_pipeline(
   data_gate = _data_gate(config, schema, examples, statistics_gen, schema_gen,
                          versions['DataGate'], span_resolvers)
   train_examples = (canned_resolver_functions.rolling_range(  # the newest K spans
-      examples, num_spans=config.train_spans, min_spans=1) if span_resolvers else examples)
+      _every_run(examples, example_gen_component), num_spans=config.train_spans, min_spans=1)
+                    if span_resolvers else examples)
   latest_blessed_model = tfx.dsl.Resolver(
       strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
       model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
