@@ -102,23 +102,22 @@ def _every_run(output, producer) -> tfx.dsl.Channel:
                          output_key=output.output_key)
 
 
-def _data_gate(config: PipelineConfig, schema, examples, statistics_gen, schema_gen,
+def _data_gate(config: PipelineConfig, schema, example_gen, statistics_gen, schema_gen,
                code_version: str, span_resolvers: bool) -> data_gate_step.DataGate:
-  """The DataGate of the newest span against the statistics of the span before it (none for
-  the first delivery); ConfigError for thresholds or accepted drift on unknown features."""
+  """The DataGate of the newest span against the span before it (none for the first
+  delivery); ConfigError for thresholds or accepted drift on unknown features."""
   try:
     thresholds = data_gate_step.checked_thresholds(
         schema, config.drift_threshold, dict(config.drift_thresholds), config.accept_drift)
   except ValueError as error:
     raise ConfigError(str(error)) from None
-  previous_statistics = canned_resolver_functions.rolling_range(
-      _every_run(statistics_gen.outputs['statistics'], statistics_gen),
-      num_spans=1, skip_num_recent_spans=1, min_spans=0,
-      version_sort_keys=('mlmd_artifact.create_time_since_epoch', 'id')
+  examples = example_gen.outputs['examples']
+  previous_span = canned_resolver_functions.rolling_range(
+      _every_run(examples, example_gen), num_spans=1, skip_num_recent_spans=1, min_spans=0
   ) if span_resolvers else None
   return data_gate_step.DataGate(
       examples=examples, statistics=statistics_gen.outputs['statistics'],
-      schema=schema_gen.outputs['schema'], baseline_statistics=previous_statistics,
+      schema=schema_gen.outputs['schema'], baseline_examples=previous_span,
       drift_thresholds=thresholds, accepted_drift=config.accept_drift,
       code_version=code_version)
 
@@ -159,7 +158,7 @@ def create_pipeline(
   schema_gen = tfx.components.ImportSchemaGen(schema_file=config.project_path(schema_file))
   statistics_gen = tfx.components.StatisticsGen(  # the schema makes the label categorical
       examples=examples, schema=schema_gen.outputs['schema'])
-  data_gate = _data_gate(config, schema, examples, statistics_gen, schema_gen,
+  data_gate = _data_gate(config, schema, example_gen_component, statistics_gen, schema_gen,
                          versions['DataGate'], span_resolvers)
   train_examples = (canned_resolver_functions.rolling_range(  # the newest K spans
       _every_run(examples, example_gen_component), num_spans=config.train_spans, min_spans=1)

@@ -1,11 +1,10 @@
-"""Every run ingests the spans not yet ingested: ExampleGen (and its statistics), once per
-older span.
+"""Every run ingests the spans not yet ingested: ExampleGen alone, once per older span.
 
 A pipeline run ingests one span (the newest, or --span N). Spans delivered while no run was
 made, or all at once, are ingested before the main run by a partial run of the same pipeline
-(same name and node ids; ExampleGen, ImportSchemaGen, StatisticsGen): each lands in the pipeline's ML Metadata as its own Examples
-artifact, with the same cache key a full run would give it, so a later run finds it there,
-and its statistics are the drift baseline of the span after it (the DataGate's).
+(same name, node id 'ExampleGen'): each lands in the pipeline's ML Metadata as its own Examples
+artifact, with the same cache key a full run would give it, so a later run finds it there
+(the Trainer's rolling range, the DataGate's previous span).
 """
 import dataclasses
 from typing import List, Set
@@ -19,9 +18,7 @@ from components import example_gen
 from pipeline.configs import PipelineConfig
 from pipeline.pipeline import create_pipeline
 
-EXAMPLE_GEN = 'ExampleGen'  # the node ids create_pipeline gives its steps
-SCHEMA_GEN = 'ImportSchemaGen'
-STATISTICS_GEN = 'StatisticsGen'  # a span's statistics: the next span's drift baseline
+EXAMPLE_GEN = 'ExampleGen'  # the node id create_pipeline gives the ExampleGen step
 _SPAN = 'span'              # the Examples artifact's span property (TFX's)
 
 
@@ -50,8 +47,8 @@ def input_root(config: PipelineConfig) -> str:
 def backfill(config: PipelineConfig,
              connection_config: metadata_store_pb2.ConnectionConfig) -> List[int]:
   """Ingests each span of the input root older than the newest that ExampleGen of
-  `config.pipeline_name` has not ingested yet, each by a partial run of the pipeline (ExampleGen,
-  and StatisticsGen for the data gate's drift check of the next span) with `span` set. Returns those spans, ascending (printed as they go)."""
+  `config.pipeline_name` has not ingested yet, each by a partial run of the pipeline (ExampleGen
+  only) with `span` set. Returns those spans, ascending (printed as they go)."""
   older = example_gen.spans_of(input_root(config))[:-1]
   missing = sorted(set(older) - ingested_spans(connection_config, config.pipeline_name))
   for span in missing:
@@ -60,5 +57,5 @@ def backfill(config: PipelineConfig,
                                metadata_connection_config=connection_config)
     tfx.orchestration.LocalDagRunner().run(
         pipeline, run_options=tfx_pipeline.RunOptions(
-            from_nodes=[EXAMPLE_GEN, SCHEMA_GEN], to_nodes=[STATISTICS_GEN]))
+            from_nodes=[EXAMPLE_GEN], to_nodes=[EXAMPLE_GEN]))
   return missing

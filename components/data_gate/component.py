@@ -1,7 +1,8 @@
 """DataGate: the newest span passes or blocks training.
 
 Inputs: the newest span's Examples (their counts), its statistics, the curated schema and,
-when there is one, the statistics of the span before it. It writes TFDV's schema anomalies
+when there is one, the Examples of the span before it, whose drift features' statistics it
+computes (TFX's span resolvers need a `version` property, which statistics do not have). It writes TFDV's schema anomalies
 per split and the drift of the label and every scenario feature (components/data_gate/
 validation.py) as `data_gate.json` in its ExampleAnomalies artifact, and sets the artifact's
 `passed` custom property (1 or 0), on which the pipeline's `tfx.dsl.Cond` runs or skips
@@ -9,6 +10,7 @@ Transform, Trainer, Evaluator and RegistryPusher. Drift a person accepted (`acce
 a feature or 'all') is shown but does not block.
 """
 import json
+import os
 from typing import Any, Dict, List, Optional, Sequence
 
 from absl import logging
@@ -33,7 +35,7 @@ INGEST_COUNTS = ('found', 'written', 'quarantined', 'skipped')  # ExampleGen's p
 
 
 class DataGateSpec(types.ComponentSpec):
-  """Inputs: the newest span's examples and statistics, the schema, the previous statistics."""
+  """Inputs: the newest span's examples and statistics, the schema, the previous span."""
   PARAMETERS = {
       'drift_thresholds': ExecutionParameter(type=str),  # JSON: feature -> threshold
       'accepted_drift': ExecutionParameter(type=str),    # JSON list of features, or ['all']
@@ -43,8 +45,7 @@ class DataGateSpec(types.ComponentSpec):
       'examples': ChannelParameter(type=standard_artifacts.Examples),
       'statistics': ChannelParameter(type=standard_artifacts.ExampleStatistics),
       'schema': ChannelParameter(type=standard_artifacts.Schema),
-      'baseline_statistics': ChannelParameter(type=standard_artifacts.ExampleStatistics,
-                                              optional=True),
+      'baseline_examples': ChannelParameter(type=standard_artifacts.Examples, optional=True),
   }
   OUTPUTS = {'result': ChannelParameter(type=standard_artifacts.ExampleAnomalies)}
 
@@ -71,11 +72,12 @@ def gate(examples: types.Artifact, statistics: types.Artifact, schema_path: str,
     anomalies += validation.schema_anomalies(
         stats_artifact_utils.load_statistics(statistics, split).proto(), schema, split)
   drift = []
-  if baseline is not None and validation.DRIFT_SPLIT in _splits(baseline):
+  if baseline is not None:
+    pattern = os.path.join(
+        artifact_utils.get_split_uri([baseline], validation.DRIFT_SPLIT), '*')
     drift = validation.drift(
         stats_artifact_utils.load_statistics(statistics, validation.DRIFT_SPLIT).proto(),
-        stats_artifact_utils.load_statistics(baseline, validation.DRIFT_SPLIT).proto(),
-        schema, thresholds, accepted)
+        validation.drift_statistics(pattern, schema), schema, thresholds, accepted)
   counts = {split: examples.get_int_custom_property(f'written_{split}')
             for split in artifact_utils.decode_split_names(examples.split_names)}
   return GateResult(
@@ -92,7 +94,8 @@ class Executor(base_executor.BaseExecutor):
          output_dict: Dict[str, List[types.Artifact]],
          exec_properties: Dict[str, Any]) -> None:
     self._log_startup(input_dict, output_dict, exec_properties)
-    baselines = input_dict.get('baseline_statistics') or []
+    baselines = sorted(input_dict.get('baseline_examples') or [],  # newest ingestion first
+                       key=lambda a: a.mlmd_artifact.create_time_since_epoch, reverse=True)
     result = gate(
         artifact_utils.get_single_instance(input_dict['examples']),
         artifact_utils.get_single_instance(input_dict['statistics']),
@@ -116,7 +119,7 @@ class DataGate(base_component.BaseComponent):
     examples: the newest span's Examples (ExampleGen's output).
     statistics: their statistics (StatisticsGen given the schema).
     schema: the curated schema.
-    baseline_statistics: the previous span's statistics; none for the first delivery.
+    baseline_examples: the previous span's Examples; none for the first delivery.
     drift_thresholds: feature -> largest L-infinity distance that passes
       (validation.thresholds_for).
     accepted_drift: features whose drift a person accepted, or ['all'].
@@ -126,12 +129,12 @@ class DataGate(base_component.BaseComponent):
   EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
 
   def __init__(self, *, examples: types.BaseChannel, statistics: types.BaseChannel,
-               schema: types.BaseChannel, baseline_statistics: Optional[types.BaseChannel],
+               schema: types.BaseChannel, baseline_examples: Optional[types.BaseChannel],
                drift_thresholds: Dict[str, float], accepted_drift: Sequence[str],
                code_version: str = ''):
     super().__init__(spec=DataGateSpec(
         examples=examples, statistics=statistics, schema=schema,
-        baseline_statistics=baseline_statistics,
+        baseline_examples=baseline_examples,
         drift_thresholds=json.dumps(drift_thresholds, sort_keys=True),
         accepted_drift=json.dumps(sorted(accepted_drift)), code_version=code_version,
         result=types.Channel(type=standard_artifacts.ExampleAnomalies)))

@@ -57,6 +57,15 @@ def schema_anomalies(
   return rows
 
 
+def drift_statistics(file_pattern: str,
+                     schema: schema_pb2.Schema) -> statistics_pb2.DatasetFeatureStatisticsList:
+  """Statistics of the drift features of the tf.Examples in the (gzipped) TFRecord files of
+  `file_pattern`, counted as StatisticsGen counts them (with the schema)."""
+  return tfdv.generate_statistics_from_tfrecord(
+      file_pattern, stats_options=tfdv.StatsOptions(
+          schema=schema, feature_allowlist=drift_features(schema)))
+
+
 def drift(statistics: statistics_pb2.DatasetFeatureStatisticsList,
           previous: statistics_pb2.DatasetFeatureStatisticsList,
           schema: schema_pb2.Schema, thresholds: Mapping[str, float],
