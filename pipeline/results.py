@@ -25,17 +25,49 @@ class RunResults:
   pushed_model: Optional[str]          # the registry version's folder, if it was pushed
   pushed_version: Optional[int]        # its version number
   dashboard_path: Optional[str] = None  # the EvaluationDashboard's page, if the run wrote one
+  # The dataset's published test split (e.g. GTSRB's Final_Test): reported, never gated.
+  test_examples: Optional[int] = None  # examples ExampleGen wrote to it; None: the layout has none
+  test_evaluation_uri: Optional[str] = None  # its TestEvaluator's output, if it was evaluated
+  test_slices: Tuple[evaluation_results.SliceResult, ...] = ()  # overall first
 
   def accuracy(self, name: str) -> float:
     return next(s.accuracy for s in self.slices if s.name == name)
 
+  def test_accuracy(self, name: str) -> float:
+    """Accuracy on slice `name` of the published test split."""
+    return next(s.accuracy for s in self.test_slices if s.name == name)
+
+  def _slice_lines(self) -> List[str]:
+    """Examples and accuracy per slice on the eval split and, when it was evaluated, on the
+    published test split (columns 'test ...'; '-' where a slice is absent from a split)."""
+    evaluated = {s.name: s for s in self.slices}
+    tested = {s.name: s for s in self.test_slices}
+    names = [*evaluated, *(name for name in tested if name not in evaluated)]
+    width = max(map(len, names))
+    splits = [('', evaluated)] + ([('test ', tested)] if tested else [])
+    lines = [f'{"slice":<{width}}' + ''.join(
+        f'  {prefix + "examples":>{8 + len(prefix)}}  {prefix + "accuracy":>{8 + len(prefix)}}'
+        for prefix, _ in splits)]
+    for name in names:
+      line = f'{name:<{width}}'
+      for prefix, results in splits:
+        result, size = results.get(name), 8 + len(prefix)
+        line += (f'  {result.examples:>{size}d}  {result.accuracy:>{size}.4f}' if result
+                 else f'  {"-":>{size}}  {"-":>{size}}')
+      lines.append(line)
+    return lines
+
   def summary(self, wall_seconds: float) -> str:
     """The run in a few lines of text: slices, verdict, what was pushed, where things are."""
-    width = max(len(s.name) for s in self.slices)
-    lines = [f'Pipeline run {self.run_id} finished in {wall_seconds:.0f} s.',
-             '', f'{"slice":<{width}}  {"examples":>8}  {"accuracy":>8}']
-    lines += [f'{s.name:<{width}}  {s.examples:>8d}  {s.accuracy:>8.4f}' for s in self.slices]
+    lines = [f'Pipeline run {self.run_id} finished in {wall_seconds:.0f} s.', '']
+    lines += self._slice_lines()
     lines.append('')
+    if self.test_slices:
+      lines.append('test: the dataset\'s published test split, reported, never gated; the '
+                   'thresholds judge the eval split.')
+    elif self.test_examples == 0:
+      lines.append('The published test split is empty (no labelled test examples were '
+                   'ingested): not evaluated.')
     if self.blessed:
       lines.append('Blessed: every threshold passed.')
     else:
@@ -47,6 +79,8 @@ class RunResults:
     if self.cached:
       lines.append(f'Reused cached outputs of: {", ".join(self.cached)}')
     lines.append(f'Evaluation: {self.evaluation_uri}')
+    if self.test_evaluation_uri:
+      lines.append(f'Test split evaluation: {self.test_evaluation_uri}')
     if self.dashboard_path:
       lines.append(f'Dashboard: {os.path.abspath(self.dashboard_path)}')
     return '\n'.join(lines)
@@ -111,11 +145,13 @@ def _run_results(store, run, component) -> RunResults:
   was_pushed = pushed.custom_properties['pushed'].int_value == 1
   dashboards = _outputs_of(outputs, 'EvaluationDashboard', 'File')  # none in older runs
   schema_outputs = _outputs_of(outputs, 'ImportSchemaGen', 'Schema')
+  examples = _only(outputs, 'ExampleGen', 'Examples')
+  test_evaluations = _outputs_of(outputs, 'TestEvaluator', 'ModelEvaluation')  # none: skipped
   return RunResults(
       run_id=run.name,
       component_seconds=seconds,
       cached=cached,
-      examples_uri=_only(outputs, 'ExampleGen', 'Examples').uri,
+      examples_uri=examples.uri,
       schema_uri=schema_outputs[0].uri if schema_outputs else None,
       anomalies_uri=_only(outputs, 'ExampleValidator', 'ExampleAnomalies').uri,
       evaluation_uri=evaluation.uri,
@@ -126,7 +162,12 @@ def _run_results(store, run, component) -> RunResults:
                     if was_pushed else None),
       pushed_version=(pushed.custom_properties['registry_version'].int_value
                       if was_pushed else None),
-      dashboard_path=evaluation_dashboard.page_path(dashboards[0]) if dashboards else None)
+      dashboard_path=evaluation_dashboard.page_path(dashboards[0]) if dashboards else None,
+      test_examples=(examples.custom_properties['written_test'].int_value
+                     if 'written_test' in examples.custom_properties else None),
+      test_evaluation_uri=test_evaluations[0].uri if test_evaluations else None,
+      test_slices=(evaluation_results.load_evaluation(test_evaluations[0].uri).slices
+                   if test_evaluations else ()))
 
 
 def _outputs_of(outputs, component: str, artifact_type: str) -> List[metadata_store_pb2.Artifact]:
