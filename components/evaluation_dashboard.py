@@ -3,8 +3,8 @@
 It renders components/dashboard over the Evaluator's output (verdict and reasons, slices,
 charts with thresholds, confusion matrix, calibration, attention maps of the evaluated model on
 the evaluation split, and the accuracy on the dataset's published test split beside the
-evaluation split's when that split was evaluated too) as `index.html` in its output artifact, so a Kubeflow or Vertex run
-leaves one next to its other artifacts, on gs:// like them. Class names come from the
+evaluation split's when that split was evaluated too) as `index.html` in its output artifact,
+so a Kubeflow or Vertex run leaves one next to its other artifacts, on gs:// like them. Class names come from the
 pipeline's schema; the page names the run and where the RegistryPusher put the model.
 
 The output is a `File` artifact (tfx.types.experimental.simple_artifacts): KubeflowV2DagRunner

@@ -6,8 +6,8 @@ the registry entry `registered_model_name` in the filesystem registry at `regist
 (local or gs://), its card filled from the evaluation: metrics overall and per slice, the eval
 config, the blessing and its reasons, the metrics overall and per slice on the published test
 split when that was evaluated too, the examples' fingerprint, the pipeline run, the baseline's
-registry version and the code version. Optionally it then moves an alias (`promote_to`) to that version and uploads it to the
-Vertex AI Model Registry.
+registry version and the code version. Optionally it then moves an alias (`promote_to`) to
+that version and uploads it to the Vertex AI Model Registry.
 
 Running again on the same model (a retry after a crash, a cache miss) finds the version already
 published from that model and does not publish it twice.

@@ -185,7 +185,8 @@ def create_pipeline(
   dashboard = evaluation_dashboard.EvaluationDashboard(
       evaluation=evaluator.outputs['evaluation'], examples=examples,
       schema=schema_gen.outputs['schema'], pushed_model=pusher.outputs['pushed_model'],
-      test_evaluation=test_evaluation, model_name=config.model_name, code_version=versions['EvaluationDashboard'])
+      test_evaluation=test_evaluation, model_name=config.model_name,
+      code_version=versions['EvaluationDashboard'])
   return tfx.dsl.Pipeline(
       pipeline_name=config.pipeline_name,
       pipeline_root=config.resolved_pipeline_root,

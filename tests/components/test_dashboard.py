@@ -404,7 +404,8 @@ def test_the_published_test_split_is_shown_beside_the_eval_split(evaluations,
   assert rows[RAIN] == [RAIN, '4', '50.0%', '1', '0.0%', '-50.0 pp']
   assert rows[f'{WEATHER}=sun'][1:] == ['3', '100.0%', '3', '100.0%', '0.0 pp']
   assert rows[f'{WEATHER}=fog'][1:] == ['1', '0.0%', '–', '–', '–']  # no fog in the test split
-  assert set(rows) == {s.name for s in evaluation_results.load_evaluation(evaluations[0]).slices}
+  evaluated = evaluation_results.load_evaluation(evaluations[0])
+  assert set(rows) == {s.name for s in evaluated.slices}
 
 
 def test_the_test_split_section_names_classes_and_notes_an_empty_split(alone,
