@@ -2,15 +2,16 @@
 
 It renders components/dashboard over the Evaluator's output (verdict and reasons, slices,
 charts with thresholds, confusion matrix, calibration, attention maps of the evaluated model on
-the evaluation split) as `index.html` in its output artifact, so a Kubeflow or Vertex run
-leaves one next to its other artifacts, on gs:// like them. Class names come from the
+the evaluation split, and the accuracy on the dataset's published test split beside the
+evaluation split's when that split was evaluated too) as `index.html` in its output artifact,
+so a Kubeflow or Vertex run leaves one next to its other artifacts, on gs:// like them. Class names come from the
 pipeline's schema; the page names the run and where the RegistryPusher put the model.
 
 The output is a `File` artifact (tfx.types.experimental.simple_artifacts): KubeflowV2DagRunner
 compiles only TFX's own artifact types reliably, and a folder with one HTML file is all this is.
 """
 import os
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 from tfx import types
 from tfx.dsl.components.base import base_component
@@ -29,7 +30,8 @@ PAGE = 'index.html'
 
 
 class EvaluationDashboardSpec(types.ComponentSpec):
-  """Inputs: the evaluation, the examples it ran on, the schema, the push that followed."""
+  """Inputs: the evaluation, the examples it ran on, the schema, the push that followed, and
+  the evaluation of the published test split (optional)."""
   PARAMETERS = {'model_name': ExecutionParameter(type=str),
                 'code_version': ExecutionParameter(type=str, optional=True)}
   INPUTS = {
@@ -37,6 +39,7 @@ class EvaluationDashboardSpec(types.ComponentSpec):
       'examples': ChannelParameter(type=standard_artifacts.Examples),
       'schema': ChannelParameter(type=standard_artifacts.Schema),
       'pushed_model': ChannelParameter(type=standard_artifacts.PushedModel),
+      'test_evaluation': ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
   }
   OUTPUTS = {'dashboard': ChannelParameter(type=simple_artifacts.File)}
 
@@ -44,6 +47,13 @@ class EvaluationDashboardSpec(types.ComponentSpec):
 def page_path(dashboard) -> str:
   """The HTML file inside a dashboard artifact (TFX's, or ML Metadata's record of one)."""
   return os.path.join(dashboard.uri, PAGE)
+
+
+def empty_test_split(examples) -> bool:
+  """Whether ExampleGen wrote a test split, and none of its examples (its `written_test`:
+  present for every layout with a test split, 0 included)."""
+  return (examples.has_custom_property('written_test')
+          and examples.get_int_custom_property('written_test') == 0)
 
 
 class Executor(base_executor.BaseExecutor):
@@ -60,12 +70,16 @@ class Executor(base_executor.BaseExecutor):
         model_name=exec_properties['model_name'],
         pushed_to=(pushed.get_string_custom_property('pushed_destination')
                    if pushed.get_int_custom_property('pushed') else None))
+    examples = artifact_utils.get_single_instance(input_dict['examples'])
+    test_evaluations = input_dict.get('test_evaluation', [])
     evaluation_page.write_evaluation_page(
         artifact_utils.get_single_uri(input_dict['evaluation']),
         page_path(artifact_utils.get_single_instance(output_dict['dashboard'])),
         schema_path=io_utils.get_only_uri_in_dir(
             artifact_utils.get_single_uri(input_dict['schema'])),
-        examples_uri=artifact_utils.get_single_uri(input_dict['examples']),
+        examples_uri=examples.uri,
+        test_evaluation_uri=test_evaluations[0].uri if test_evaluations else None,
+        empty_test_split=empty_test_split(examples),
         title=title, details=details)
 
 
@@ -77,6 +91,7 @@ class EvaluationDashboard(base_component.BaseComponent):
     examples: the examples it evaluated (attention maps are drawn from their eval split).
     schema: the pipeline's schema (class names).
     pushed_model: the RegistryPusher's output (where the model went, if anywhere).
+    test_evaluation: the evaluation of the published test split, if there was one.
     model_name: the model's name, for the title.
     code_version: the key of this step's code (pipeline/code_versions.py), so that new
       dashboard code renders again instead of reusing a cached page.
@@ -86,8 +101,9 @@ class EvaluationDashboard(base_component.BaseComponent):
 
   def __init__(self, *, evaluation: types.BaseChannel, examples: types.BaseChannel,
                schema: types.BaseChannel, pushed_model: types.BaseChannel, model_name: str,
-               code_version: str = ''):
+               test_evaluation: Optional[types.BaseChannel] = None, code_version: str = ''):
     super().__init__(spec=EvaluationDashboardSpec(
         evaluation=evaluation, examples=examples, schema=schema, pushed_model=pushed_model,
+        test_evaluation=test_evaluation,
         model_name=model_name, code_version=code_version,
         dashboard=types.Channel(type=simple_artifacts.File)))

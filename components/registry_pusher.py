@@ -3,10 +3,11 @@
 It replaces TFX's stock Pusher. A model the Evaluator did not bless leaves the registry as it
 was and is recorded as not pushed (`pushed` = 0). A blessed one becomes the next version of
 the registry entry `registered_model_name` in the filesystem registry at `registry_root`
-(local or gs://), its card filled from the evaluation: metrics overall and per slice, the eval config, the blessing and its reasons,
-the examples' fingerprint, the pipeline run, the baseline's registry version and the code
-version. Optionally it then moves an alias (`promote_to`) to that version and uploads it to the
-Vertex AI Model Registry.
+(local or gs://), its card filled from the evaluation: metrics overall and per slice, the eval
+config, the blessing and its reasons, the metrics overall and per slice on the published test
+split when that was evaluated too, the examples' fingerprint, the pipeline run, the baseline's
+registry version and the code version. Optionally it then moves an alias (`promote_to`) to
+that version and uploads it to the Vertex AI Model Registry.
 
 Running again on the same model (a retry after a crash, a cache miss) finds the version already
 published from that model and does not publish it twice.
@@ -45,7 +46,8 @@ PUSH_RECORD = 'push_record.json'
 
 
 class RegistryPusherSpec(types.ComponentSpec):
-  """Inputs: the trained model, its blessing and evaluation, the examples, the baseline."""
+  """Inputs: the trained model, its blessing and evaluation, the evaluation of the published
+  test split (optional), the examples, the baseline."""
   PARAMETERS = {
       'registry_root': ExecutionParameter(type=str),
       'registered_model_name': ExecutionParameter(type=str),
@@ -58,6 +60,7 @@ class RegistryPusherSpec(types.ComponentSpec):
       'model': ChannelParameter(type=standard_artifacts.Model),
       'model_blessing': ChannelParameter(type=standard_artifacts.ModelBlessing),
       'evaluation': ChannelParameter(type=standard_artifacts.ModelEvaluation),
+      'test_evaluation': ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
       'examples': ChannelParameter(type=standard_artifacts.Examples, optional=True),
       'baseline_model': ChannelParameter(type=standard_artifacts.Model, optional=True),
       'train_examples': ChannelParameter(type=standard_artifacts.Examples, optional=True),
@@ -73,11 +76,21 @@ def _finite(values: Dict[str, float]) -> Dict[str, Optional[float]]:
           for name, value in sorted(values.items()) if '[' not in name}
 
 
-def model_card(evaluated: evaluation_results.Evaluation, **lineage: Any) -> ModelCard:
-  """The card of a model evaluated as `evaluated`; `lineage` fills ModelCard's other fields."""
+def _slice_metrics(evaluated: evaluation_results.Evaluation) -> Dict[str, Dict[str, float]]:
+  """{slice name: its scalar metrics} of every slice but the overall one."""
+  return {s.name: _finite(s.metrics) for s in evaluated.slices[1:]}
+
+
+def model_card(evaluated: evaluation_results.Evaluation,
+               test_evaluated: Optional[evaluation_results.Evaluation] = None,
+               **lineage: Any) -> ModelCard:
+  """The card of a model evaluated as `evaluated` (the eval split, gated) and, when given, as
+  `test_evaluated` (the published test split); `lineage` fills ModelCard's other fields."""
   return ModelCard(
       metrics=_finite(evaluated.overall.metrics),
-      slice_metrics={s.name: _finite(s.metrics) for s in evaluated.slices[1:]},
+      slice_metrics=_slice_metrics(evaluated),
+      test_metrics=_finite(test_evaluated.overall.metrics) if test_evaluated else {},
+      test_slice_metrics=_slice_metrics(test_evaluated) if test_evaluated else {},
       eval_config=evaluated.eval_config,
       blessed=evaluated.blessed,
       blessing_reasons=list(evaluated.reasons) or ['every threshold passed'],
@@ -110,8 +123,11 @@ class Executor(base_executor.BaseExecutor):
     if version is None:
       evaluated = evaluation_results.load_evaluation(
           artifact_utils.get_single_uri(input_dict['evaluation']))
+      test_evaluations = input_dict.get('test_evaluation', [])
       card = model_card(
           evaluated,
+          evaluation_results.load_evaluation(test_evaluations[0].uri) if test_evaluations
+          else None,
           examples_fingerprint=_fingerprint(input_dict.get('examples', [])),
           pipeline_run_id=(self._context and self._context.pipeline_run_id) or '',
           baseline_version=_baseline_version(registry, name,
@@ -193,6 +209,8 @@ class RegistryPusher(base_component.BaseComponent):
 
   Args:
     model, model_blessing, evaluation: the Trainer's model and the Evaluator's outputs.
+    test_evaluation: the evaluation of the published test split (its metrics go in the card),
+      if there was one.
     registry_root: the filesystem registry's root (a local path or gs://).
     registered_model_name: the registry entry the model becomes a version of (letters,
       digits, '.', '_', '-'), e.g. the pipeline's name: not the network variant.
@@ -214,6 +232,7 @@ class RegistryPusher(base_component.BaseComponent):
 
   def __init__(self, *, model: types.BaseChannel, model_blessing: types.BaseChannel,
                evaluation: types.BaseChannel, registry_root: str, registered_model_name: str,
+               test_evaluation: Optional[types.BaseChannel] = None,
                examples: Optional[types.BaseChannel] = None,
                baseline_model: Optional[types.BaseChannel] = None,
                train_examples: Optional[types.BaseChannel] = None,
@@ -228,7 +247,8 @@ class RegistryPusher(base_component.BaseComponent):
       raise ValueError(f'registry_root {registry_root!r}: uploading to Vertex AI needs a gs:// '
                        'registry root (Vertex reads models from Cloud Storage)')
     super().__init__(spec=RegistryPusherSpec(
-        model=model, model_blessing=model_blessing, evaluation=evaluation, examples=examples,
+        model=model, model_blessing=model_blessing, evaluation=evaluation,
+        test_evaluation=test_evaluation, examples=examples,
         train_examples=train_examples, data_gate=data_gate,
         baseline_model=baseline_model, registry_root=registry_root,
         registered_model_name=registered_model_name,

@@ -40,7 +40,9 @@ def write_run_page(config: configs.PipelineConfig, run: results.RunResults, *,
                  else schemas.schema_path(config.dataset))
   return evaluation_page.write_evaluation_page(
       run.evaluation_uri, output_path or default_page_path(config.output_dir),
-      schema_path=schema_path, examples_uri=run.examples_uri, title=title, details=details)
+      schema_path=schema_path, examples_uri=run.examples_uri,
+      test_evaluation_uri=run.test_evaluation_uri, empty_test_split=run.test_examples == 0,
+      title=title, details=details)
 
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:

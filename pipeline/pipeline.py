@@ -71,9 +71,10 @@ def _check_model_and_slices(config: PipelineConfig, schema) -> None:
           f'{list(schemas.scenario_features(schema))}, and {features.LABEL}')
 
 
-def _eval_config(config: PipelineConfig, schema, num_classes: int, code_version: str):
-  """The Evaluator's config from the profile's slices and gates; ConfigError for slices that
-  do not fit together (e.g. a floor on a feature not sliced by)."""
+def _eval_config(config: PipelineConfig, schema, num_classes: int, code_version: str, *,
+                 gates: bool = True):
+  """The Evaluator's config from the profile's slices and gates (none without `gates`);
+  ConfigError for slices that do not fit together (e.g. a floor on a feature not sliced by)."""
   try:
     return evaluation.eval_config(
         num_classes=num_classes,
@@ -81,9 +82,24 @@ def _eval_config(config: PipelineConfig, schema, num_classes: int, code_version:
         slice_crosses=config.slice_crosses, class_slices=config.class_slices,
         accuracy_floor=config.accuracy_floor, slice_floors=dict(config.slice_floors),
         regression_tolerance=config.regression_tolerance,
-        min_slice_size=config.min_slice_size, code_version=code_version)
+        min_slice_size=config.min_slice_size, gates=gates, code_version=code_version)
   except ValueError as error:
     raise ConfigError(str(error)) from None
+
+
+def _test_evaluator(config: PipelineConfig, example_gen_component, model, eval_config):
+  """An Evaluator of the dataset's published test split (its layout's split 'test', e.g.
+  GTSRB's Final_Test): `eval_config` without gates, no baseline. It runs only when ExampleGen
+  wrote test examples (its `written_test`). None for a layout without a test split, or
+  imported examples (their splits are train and eval)."""
+  if (config.examples_dir is not None
+      or 'test' not in example_gen.layout_class(config.dataset).splits):
+    return None
+  examples = example_gen_component.outputs['examples']
+  with tfx.dsl.Cond(examples.future()[0].custom_property('written_test') > 0):
+    return tfx.components.Evaluator(
+        examples=examples, model=model, eval_config=eval_config,
+        example_splits=['test']).with_id('TestEvaluator')
 
 
 def _step_config(config_class, config: PipelineConfig, **given) -> Dict[str, Any]:
@@ -140,8 +156,9 @@ def create_pipeline(
   """ExampleGen (the newest span) -> schema, statistics -> DataGate (anomalies, drift against
   the span before); only if it passes: Transform and Trainer on the newest `train_spans` spans
   (warm-started from the latest blessed model when `warm_start`) -> Evaluator on the newest
-  span (against that model) -> RegistryPusher (blessed models only) -> EvaluationDashboard
-  (the evaluation as one HTML page).
+  span (against that model) and, for a dataset with a published test split, TestEvaluator
+  (reported, not gated) -> RegistryPusher (blessed models only) -> EvaluationDashboard (the
+  evaluation as one HTML page).
 
   `metadata_connection_config` is the runner's choice (sqlite locally, none on Kubeflow).
   `span_resolvers` False is for Kubeflow Pipelines 2 / Vertex, whose TFX compiler knows only
@@ -193,9 +210,14 @@ def create_pipeline(
         examples=examples, model=trainer.outputs['model'],
         baseline_model=latest_blessed_model.outputs['model'],
         eval_config=_eval_config(config, schema, num_classes, versions['Evaluator']))
+    test_evaluator = _test_evaluator(
+        config, example_gen_component, trainer.outputs['model'],
+        _eval_config(config, schema, num_classes, versions['Evaluator'], gates=False))
+    test_evaluation = test_evaluator.outputs['evaluation'] if test_evaluator else None
     pusher = registry_pusher.RegistryPusher(
         model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
-        evaluation=evaluator.outputs['evaluation'], examples=examples,
+        evaluation=evaluator.outputs['evaluation'], test_evaluation=test_evaluation,
+        examples=examples,
         train_examples=train_examples, data_gate=data_gate.outputs['result'],
         baseline_model=latest_blessed_model.outputs['model'],
         registry_root=config.registry_dir,
@@ -203,14 +225,16 @@ def create_pipeline(
         code_version=versions['RegistryPusher'], model_code_version=versions['Trainer'],
         promote_to=config.promote_to, vertex_upload=_vertex_upload(config))
     dashboard = evaluation_dashboard.EvaluationDashboard(
-        evaluation=evaluator.outputs['evaluation'], examples=examples,
+        evaluation=evaluator.outputs['evaluation'], test_evaluation=test_evaluation,
+        examples=examples,
         schema=schema_gen.outputs['schema'], pushed_model=pusher.outputs['pushed_model'],
         model_name=config.model_name, code_version=versions['EvaluationDashboard'])
   return tfx.dsl.Pipeline(
       pipeline_name=config.pipeline_name,
       pipeline_root=config.resolved_pipeline_root,
       components=[example_gen_component, schema_gen, statistics_gen, data_gate,
-                  latest_blessed_model, transform, trainer, evaluator, pusher, dashboard],
+                  latest_blessed_model, transform, trainer, evaluator,
+                  *([test_evaluator] if test_evaluator else []), pusher, dashboard],
       enable_cache=True,
       metadata_connection_config=metadata_connection_config,
       beam_pipeline_args=list(config.resolved_beam_pipeline_args))

@@ -27,6 +27,10 @@ class RunResults:
   pushed_model: Optional[str]          # the registry version's folder, if it was pushed
   pushed_version: Optional[int]        # its version number
   dashboard_path: Optional[str] = None  # the EvaluationDashboard's page, if the run wrote one
+  # The dataset's published test split (e.g. GTSRB's Final_Test): reported, never gated.
+  test_examples: Optional[int] = None  # examples ExampleGen wrote to it; None: the layout has none
+  test_evaluation_uri: Optional[str] = None  # its TestEvaluator's output, if it was evaluated
+  test_slices: Tuple[evaluation_results.SliceResult, ...] = ()  # overall first
 
   @property
   def trained(self) -> bool:
@@ -34,6 +38,30 @@ class RunResults:
 
   def accuracy(self, name: str) -> float:
     return next(s.accuracy for s in self.slices if s.name == name)
+
+  def test_accuracy(self, name: str) -> float:
+    """Accuracy on slice `name` of the published test split."""
+    return next(s.accuracy for s in self.test_slices if s.name == name)
+
+  def _slice_lines(self) -> List[str]:
+    """Examples and accuracy per slice on the eval split and, when it was evaluated, on the
+    published test split (columns 'test ...'; '-' where a slice is absent from a split)."""
+    evaluated = {s.name: s for s in self.slices}
+    tested = {s.name: s for s in self.test_slices}
+    names = [*evaluated, *(name for name in tested if name not in evaluated)]
+    width = max(map(len, names))
+    splits = [('', evaluated)] + ([('test ', tested)] if tested else [])
+    lines = [f'{"slice":<{width}}' + ''.join(
+        f'  {prefix + "examples":>{8 + len(prefix)}}  {prefix + "accuracy":>{8 + len(prefix)}}'
+        for prefix, _ in splits)]
+    for name in names:
+      line = f'{name:<{width}}'
+      for prefix, results in splits:
+        result, size = results.get(name), 8 + len(prefix)
+        line += (f'  {result.examples:>{size}d}  {result.accuracy:>{size}.4f}' if result
+                 else f'  {"-":>{size}}  {"-":>{size}}')
+      lines.append(line)
+    return lines
 
   def summary(self, wall_seconds: float) -> str:
     """The run in a few lines of text: the data gate, slices, verdict, what was pushed,
@@ -44,10 +72,14 @@ class RunResults:
       lines += ['', 'Not trained: the data gate blocked this delivery; the registry is '
                 'unchanged. Fix the data, or accept the drift with --accept_drift FEATURE[,...].']
       return '\n'.join(lines)
-    width = max(len(s.name) for s in self.slices)
-    lines += ['', f'{"slice":<{width}}  {"examples":>8}  {"accuracy":>8}']
-    lines += [f'{s.name:<{width}}  {s.examples:>8d}  {s.accuracy:>8.4f}' for s in self.slices]
+    lines += [''] + self._slice_lines()
     lines.append('')
+    if self.test_slices:
+      lines.append('test: the dataset\'s published test split, reported, never gated; the '
+                   'thresholds judge the eval split.')
+    elif self.test_examples == 0:
+      lines.append('The published test split is empty (no labelled test examples were '
+                   'ingested): not evaluated.')
     if self.blessed:
       lines.append('Blessed: every threshold passed.')
     else:
@@ -59,6 +91,8 @@ class RunResults:
     if self.cached:
       lines.append(f'Reused cached outputs of: {", ".join(self.cached)}')
     lines.append(f'Evaluation: {self.evaluation_uri}')
+    if self.test_evaluation_uri:
+      lines.append(f'Test split evaluation: {self.test_evaluation_uri}')
     if self.dashboard_path:
       lines.append(f'Dashboard: {os.path.abspath(self.dashboard_path)}')
     return '\n'.join(lines)
@@ -157,6 +191,8 @@ def _run_results(store, run, component) -> RunResults:
   evaluated = evaluation_results.load_evaluation(evaluation.uri)
   was_pushed = pushed.custom_properties['pushed'].int_value == 1
   dashboards = _outputs_of(outputs, 'EvaluationDashboard', 'File')
+  examples = _only(outputs, 'ExampleGen', 'Examples')
+  test_evaluations = _outputs_of(outputs, 'TestEvaluator', 'ModelEvaluation')  # none: skipped
   return RunResults(
       evaluation_uri=evaluation.uri,
       slices=evaluated.slices,
@@ -167,6 +203,11 @@ def _run_results(store, run, component) -> RunResults:
       pushed_version=(pushed.custom_properties['registry_version'].int_value
                       if was_pushed else None),
       dashboard_path=evaluation_dashboard.page_path(dashboards[0]) if dashboards else None,
+      test_examples=(examples.custom_properties['written_test'].int_value
+                     if 'written_test' in examples.custom_properties else None),
+      test_evaluation_uri=test_evaluations[0].uri if test_evaluations else None,
+      test_slices=(evaluation_results.load_evaluation(test_evaluations[0].uri).slices
+                   if test_evaluations else ()),
       **common)
 
 
