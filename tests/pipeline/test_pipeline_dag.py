@@ -135,9 +135,11 @@ def test_a_published_test_split_is_evaluated_ungated_when_it_has_examples(tmp_pa
   [node] = [n.pipeline_node for n in compiler.Compiler().compile(
       pipeline_lib.create_pipeline(config)).nodes if n.pipeline_node.node_info.id ==
             'TestEvaluator']
-  [condition] = node.inputs.conditionals.values()
-  compare = condition.placeholder_expression.operator.compare_op
-  assert compare.lhs.operator.artifact_property_op.key == 'written_test'
+  compares = {c.placeholder_expression.operator.compare_op.lhs.operator.artifact_property_op.key:
+              c.placeholder_expression.operator.compare_op
+              for c in node.inputs.conditionals.values()}
+  assert set(compares) == {'passed', 'written_test'}  # the data gate's, then its own
+  compare = compares['written_test']
   assert compare.op == compare.Operation.GREATER_THAN and compare.rhs.value.int_value == 0
 
 
