@@ -26,6 +26,7 @@ from pipeline import kubeflow
 from pipeline import vertex
 
 RUNNERS = ('local', 'kubeflow', 'vertex')
+EXIT_NOT_TRAINED = 3  # the data gate blocked the newest delivery: a scheduler can alert on it
 _LABEL_KEY = re.compile(r'[a-z][a-z0-9_-]{0,62}')
 _LABEL_VALUE = re.compile(r'[a-z0-9_-]{0,63}')
 
@@ -101,7 +102,7 @@ def _run_local(config: configs.PipelineConfig, args: argparse.Namespace) -> int:
   started = time.monotonic()
   run = local.run_local(config)
   print(run.summary(wall_seconds=time.monotonic() - started))
-  return 0
+  return 0 if run.trained else EXIT_NOT_TRAINED
 
 
 def _run_kubeflow(config: configs.PipelineConfig, args: argparse.Namespace) -> int:

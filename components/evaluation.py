@@ -206,7 +206,8 @@ def eval_config(*, num_classes: int, slice_features: Sequence[str],
                 slice_crosses: Sequence[Sequence[str]] = (), class_slices: bool = True,
                 accuracy_floor: float, slice_floors: Optional[Mapping[str, float]] = None,
                 regression_tolerance: float, min_slice_size: int = 1, top_k: int = 5,
-                calibration_bins: int = 10, code_version: str = '') -> tfma.EvalConfig:
+                calibration_bins: int = 10, gates: bool = True,
+                code_version: str = '') -> tfma.EvalConfig:
   """The Evaluator's config for the serving model (`serving_default`: serialized tf.Examples ->
   PROBABILITIES float32 [batch, num_classes]; label features.LABEL).
 
@@ -217,6 +218,9 @@ def eval_config(*, num_classes: int, slice_features: Sequence[str],
   baseline exists, no drop of more than `regression_tolerance` below its accuracy overall and
   its gated_accuracy on every slice of `slice_features`. Slices under `min_slice_size`
   examples are reported, never gated (GatedAccuracy); the overall slice is always gated.
+  `gates=False`: the same slices and metrics with no threshold at all, for a split that is
+  reported, not gated (the published test split); TFMA's validation then says
+  `missing_thresholds` and blesses nothing, so that split's blessing is never read.
   `code_version`: this module's code key, carried in its metrics' configs (see _Metric).
   """
   slice_floors = dict(slice_floors or {})
@@ -232,16 +236,16 @@ def eval_config(*, num_classes: int, slice_features: Sequence[str],
   slicing_specs += [tfma.SlicingSpec(feature_keys=list(cross)) for cross in slice_crosses]
   top_k_accuracy = (_metric_config(keras.metrics.SparseTopKCategoricalAccuracy(
       k=top_k, name=TOP_K_ACCURACY)),) if num_classes > top_k else ()
+  accuracy_gates = (_floor(overall, accuracy_floor),
+                    _no_regression(overall, regression_tolerance)) if gates else ()
+  slice_gates = (*(_floor(by_feature[key], floor) for key, floor in slice_floors.items()),
+                 *(_no_regression(by_feature[key], regression_tolerance)
+                   for key in slice_features)) if gates else ()
   metrics = [
       _metric_config(tfma.metrics.ExampleCount(name=EXAMPLE_COUNT)),
-      _metric_config(keras.metrics.SparseCategoricalAccuracy(name=ACCURACY),
-                     _floor(overall, accuracy_floor),
-                     _no_regression(overall, regression_tolerance)),
+      _metric_config(keras.metrics.SparseCategoricalAccuracy(name=ACCURACY), *accuracy_gates),
       *top_k_accuracy,
-      _metric_config(GatedAccuracy(min_slice_size, code_version=code_version),
-                     *(_floor(by_feature[key], floor) for key, floor in slice_floors.items()),
-                     *(_no_regression(by_feature[key], regression_tolerance)
-                       for key in slice_features)),
+      _metric_config(GatedAccuracy(min_slice_size, code_version=code_version), *slice_gates),
       _metric_config(ClassMetrics(num_classes, code_version=code_version)),
       _metric_config(ExpectedCalibrationError(calibration_bins, code_version=code_version)),
       _metric_config(tfma.metrics.MultiClassConfusionMatrixPlot()),

@@ -2,12 +2,14 @@
 
 It renders components/dashboard over the Evaluator's output (verdict and reasons, slices,
 charts with thresholds, confusion matrix, calibration, attention maps of the evaluated model on
-the evaluation split), the DataGate's verdict on the newest span (the Data section) and every
-registry version of the model (the History section) as `index.html` in its output artifact, so
-a Kubeflow or Vertex run leaves one next to its other artifacts, on gs:// like them. Class
-names come from the pipeline's schema; the page names the run and where the RegistryPusher put
-the model. When the data gate blocked training there is no evaluation and no push: the page
-then says so, with the gate's reasons, the Data and the History sections.
+the evaluation split, and the accuracy on the dataset's published test split beside the
+evaluation split's when that split was evaluated too), the DataGate's verdict on the newest
+span (the Data section) and every registry version of the model (the History section) as
+`index.html` in its output artifact, so a Kubeflow or Vertex run leaves one next to its other
+artifacts, on gs:// like them. Class names come from the pipeline's schema; the page names the
+run and where the RegistryPusher put the model. When the data gate blocked training there is
+no evaluation and no push: the page then says so, with the gate's reasons, the Data and the
+History sections.
 
 The output is a `File` artifact (tfx.types.experimental.simple_artifacts): KubeflowV2DagRunner
 compiles only TFX's own artifact types reliably, and a folder with one HTML file is all this is.
@@ -33,7 +35,8 @@ PAGE = 'index.html'
 
 class EvaluationDashboardSpec(types.ComponentSpec):
   """Inputs: the evaluation, the examples it ran on, the schema, the push that followed, the
-  data gate's verdict; evaluation and push are absent when the gate blocked training."""
+  data gate's verdict and the evaluation of the published test split (optional); evaluation
+  and push are absent when the gate blocked training."""
   PARAMETERS = {'model_name': ExecutionParameter(type=str),
                 'code_version': ExecutionParameter(type=str, optional=True),
                 'registry_root': ExecutionParameter(type=str, optional=True),
@@ -44,6 +47,7 @@ class EvaluationDashboardSpec(types.ComponentSpec):
       'schema': ChannelParameter(type=standard_artifacts.Schema),
       'pushed_model': ChannelParameter(type=standard_artifacts.PushedModel, optional=True),
       'data_gate': ChannelParameter(type=standard_artifacts.ExampleAnomalies, optional=True),
+      'test_evaluation': ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
   }
   OUTPUTS = {'dashboard': ChannelParameter(type=simple_artifacts.File)}
 
@@ -51,6 +55,13 @@ class EvaluationDashboardSpec(types.ComponentSpec):
 def page_path(dashboard) -> str:
   """The HTML file inside a dashboard artifact (TFX's, or ML Metadata's record of one)."""
   return os.path.join(dashboard.uri, PAGE)
+
+
+def empty_test_split(examples) -> bool:
+  """Whether ExampleGen wrote a test split, and none of its examples (its `written_test`:
+  present for every layout with a test split, 0 included)."""
+  return (examples.has_custom_property('written_test')
+          and examples.get_int_custom_property('written_test') == 0)
 
 
 class Executor(base_executor.BaseExecutor):
@@ -71,11 +82,14 @@ class Executor(base_executor.BaseExecutor):
         trained=evaluation is not None)
     registry = (exec_properties.get('registry_root'),
                 exec_properties.get('registered_model_name'))
+    examples = artifact_utils.get_single_instance(input_dict['examples'])
     evaluation_page.write_evaluation_page(
         evaluation, page_path(artifact_utils.get_single_instance(output_dict['dashboard'])),
         schema_path=io_utils.get_only_uri_in_dir(
             artifact_utils.get_single_uri(input_dict['schema'])),
-        examples_uri=artifact_utils.get_single_uri(input_dict['examples']),
+        examples_uri=examples.uri,
+        test_evaluation_uri=_single_uri(input_dict, 'test_evaluation'),
+        empty_test_split=empty_test_split(examples),
         data_gate_uri=_single_uri(input_dict, 'data_gate'),
         registry=registry if all(registry) else None, title=title, details=details)
 
@@ -96,6 +110,7 @@ class EvaluationDashboard(base_component.BaseComponent):
     schema: the pipeline's schema (class names).
     pushed_model: the RegistryPusher's output (where the model went, if anywhere).
     data_gate: the DataGate's output (components/data_gate/result.py), for the Data section.
+    test_evaluation: the evaluation of the published test split, if there was one.
     model_name: the model's name, for the title.
     code_version: the key of this step's code (pipeline/code_versions.py), so that new
       dashboard code renders again instead of reusing a cached page.
@@ -108,10 +123,12 @@ class EvaluationDashboard(base_component.BaseComponent):
   def __init__(self, *, examples: types.BaseChannel, schema: types.BaseChannel,
                model_name: str, evaluation: Optional[types.BaseChannel] = None,
                pushed_model: Optional[types.BaseChannel] = None,
-               data_gate: Optional[types.BaseChannel] = None, code_version: str = '',
+               data_gate: Optional[types.BaseChannel] = None,
+               test_evaluation: Optional[types.BaseChannel] = None, code_version: str = '',
                registry_root: str = '', registered_model_name: str = ''):
     super().__init__(spec=EvaluationDashboardSpec(
         evaluation=evaluation, examples=examples, schema=schema, pushed_model=pushed_model,
-        data_gate=data_gate, model_name=model_name, code_version=code_version,
+        data_gate=data_gate, test_evaluation=test_evaluation, model_name=model_name,
+        code_version=code_version,
         registry_root=registry_root, registered_model_name=registered_model_name,
         dashboard=types.Channel(type=simple_artifacts.File)))

@@ -22,6 +22,7 @@ PROJECT_PACKAGES = ('components', 'ran_model')  # what steps import; pipeline/ r
 # The module each step's code is entered through (its executor, run_fn or metrics).
 STEP_MODULES = {
     'ExampleGen': 'components.example_gen.executor',
+    'DataGate': 'components.data_gate.component',
     'Transform': 'components.transform',
     'Trainer': 'components.trainer',
     'Evaluator': 'components.evaluation',

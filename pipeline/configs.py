@@ -72,6 +72,22 @@ class PipelineConfig:
       20, 'Embedded sample: base sign images per class and sequence type in the train split.')
   sample_test_per_class: int = _field(
       4, 'Embedded sample: base sign images per class and sequence type in the test split.')
+  sample_span: int = _field(
+      1, 'Embedded sample: render its deliveries span-1 .. span-N into the default data root '
+      '(those absent); span 2 is a winter delivery, more snow, haze and darkening at higher '
+      'levels.')
+  train_spans: int = _field(
+      3, 'The Trainer and Transform use the newest this many ingested spans.')
+  drift_threshold: float = _field(
+      0.1, 'Largest L-infinity distance between the newest span\'s and the previous span\'s '
+      'value distribution of the label or a scenario feature (train splits) that does not '
+      'block training.')
+  drift_thresholds: Tuple[Tuple[str, float], ...] = _field(
+      (), 'Per-feature drift thresholds overriding drift_threshold; as a flag, a JSON object: '
+      '\'{"scenario/challenge": 0.3}\'.')
+  accept_drift: Tuple[str, ...] = _field(
+      (), 'Features whose drift a person accepts for this run (comma-separated, or all): '
+      'shown, recorded in the model card, not blocking.')
   model_name: str = _field('attention_56_cifar', 'ran_model variant (ran_model.MODEL_NAMES).')
   width_multiplier: float = _field(1.0, 'Scales every width of the model (tests shrink it).')
   image_size: int = _field(32, 'Training and serving resolution, pixels (square).')
@@ -115,7 +131,7 @@ class PipelineConfig:
       '(model_name, width_multiplier, image_size) and its classes match this run\'s; '
       'otherwise, or with false, from a random initialisation.')
   warm_start_steps: Optional[int] = _field(
-      None, 'Training steps of a warm-started run. Default: train_steps.')
+      100, 'Training steps of a warm-started run (unset in a profile: train_steps).')
   seed: int = _field(0, 'Seed for the sample, shuffling and initialisation.')
   slice_features: Tuple[str, ...] = _field(
       (), 'Feature keys TFMA slices by; empty: every scenario/* feature of the schema.')
@@ -197,11 +213,13 @@ class PipelineConfig:
       raise ConfigError(f'--warm_start_steps {self.warm_start_steps}: must be at least 1')
     if self.width_multiplier <= 0:
       raise ConfigError(f'--width_multiplier {self.width_multiplier}: must be above 0')
-    for entry in self.slice_floors:
-      if not (len(entry) == 2 and isinstance(entry[0], str) and
-              isinstance(entry[1], (int, float)) and not isinstance(entry[1], bool)):
-        raise ConfigError(f'--slice_floors: {list(entry)} is not a feature and a floor, as in '
-                          '\'{"scenario/level": 0.8}\'')
+    for flag, example in (('slice_floors', '{"scenario/level": 0.8}'),
+                          ('drift_thresholds', '{"scenario/challenge": 0.3}')):
+      for entry in getattr(self, flag):
+        if not (len(entry) == 2 and isinstance(entry[0], str) and
+                isinstance(entry[1], (int, float)) and not isinstance(entry[1], bool)):
+          raise ConfigError(f'--{flag}: {list(entry)} is not a feature and a number, as in '
+                            f"'{example}'")
     for cross in self.slice_crosses:
       if len(cross) < 2 or not all(isinstance(key, str) for key in cross):
         raise ConfigError(f'--slice_crosses: {list(cross)} is not two or more feature keys, as '
@@ -269,7 +287,8 @@ _DEFAULTS = {field.name: field.default for field in dataclasses.fields(PipelineC
 _LEAST_VALUES = {'train_steps': 1, 'batch_size': 1, 'eval_steps': 0, 'image_size': 1,
                  'lr_reference_batch': 1, 'warmup_steps': 0, 'checkpoint_every': 1,
                  'min_slice_size': 1, 'sample_train_per_class': 1, 'sample_test_per_class': 1,
-                 'vertex_worker_count': 0, 'dataflow_max_workers': 0}
+                 'sample_span': 1, 'vertex_worker_count': 0, 'dataflow_max_workers': 0,
+                 'train_spans': 1, 'drift_threshold': 0.0}
 
 
 def is_remote(path: str) -> bool:
@@ -324,7 +343,7 @@ DEV = PipelineConfig()
 # A real CURE-TSR download (--data_root), the paper's CIFAR depth-92 network.
 CURE_TSR = dataclasses.replace(
     DEV, pipeline_name='ran-cure-tsr', model_name='attention_92_cifar', train_steps=20_000,
-    warmup_steps=500, checkpoint_every=1000, accuracy_floor=0.9)
+    warmup_steps=500, checkpoint_every=1000, accuracy_floor=0.9, warm_start_steps=5000)
 
 # GTSRB (--data_root), signs cropped to their ROI, sliced by ROI size.
 GTSRB = dataclasses.replace(
@@ -335,7 +354,7 @@ CIFAR10 = dataclasses.replace(
     DEV, pipeline_name='ran-cifar10', dataset='cifar10', model_name='attention_92_cifar',
     recipe='cifar', batch_size=64, learning_rate=0.1, lr_reference_batch=64, warmup_steps=0,
     train_steps=160_000, lr_decay_fractions=CIFAR_DECAY_FRACTIONS, checkpoint_every=2000,
-    accuracy_floor=0.9)
+    accuracy_floor=0.9, warm_start=False, warm_start_steps=None)  # the paper trains from scratch
 CIFAR100 = dataclasses.replace(
     CIFAR10, pipeline_name='ran-cifar100', dataset='cifar100', accuracy_floor=0.7)
 
@@ -346,7 +365,7 @@ IMAGENET = dataclasses.replace(
     image_size=224, recipe='imagenet', batch_size=32, learning_rate=0.1,
     lr_reference_batch=256, warmup_steps=0, train_steps=530_000,
     lr_decay_fractions=IMAGENET_DECAY_FRACTIONS, checkpoint_every=5000,
-    accuracy_floor=0.7, class_slices=False)
+    accuracy_floor=0.7, class_slices=False, warm_start=False, warm_start_steps=None)
 
 PROFILES = {'dev': DEV, 'cure_tsr': CURE_TSR, 'gtsrb': GTSRB, 'cifar10': CIFAR10,
             'cifar100': CIFAR100, 'imagenet': IMAGENET}

@@ -35,21 +35,21 @@ def _registry(config: configs.PipelineConfig):
 
 def write_run_page(config: configs.PipelineConfig, run: results.RunResults, *,
                    output_path: Optional[str] = None,
-                   model_name: Optional[str] = None,
-                   data_gate_uri: Optional[str] = None) -> str:
+                   model_name: Optional[str] = None) -> str:
   """Writes the dashboard of `run`'s evaluation (default: default_page_path(config.output_dir)),
   class names from the run's own schema (the dataset's curated one for a run that recorded
-  none), the Data section from the DataGate output `data_gate_uri`, the History section from
-  the config's registry; `model_name`, when known, goes in the title. Returns the path."""
+  none), the Data section from the run's DataGate output, the History section from the
+  config's registry; `model_name`, when known, goes in the title. Returns the path."""
   title, details = evaluation_page.run_heading(
       pipeline=config.pipeline_name, run_id=run.run_id, model_name=model_name,
-      pushed_to=run.pushed_model)
+      pushed_to=run.pushed_model, trained=run.trained)
   schema_path = (io_utils.get_only_uri_in_dir(run.schema_uri) if run.schema_uri
                  else schemas.schema_path(config.dataset))
   return evaluation_page.write_evaluation_page(
       run.evaluation_uri, output_path or default_page_path(config.output_dir),
-      schema_path=schema_path, examples_uri=run.examples_uri, data_gate_uri=data_gate_uri,
-      registry=_registry(config), title=title, details=details)
+      schema_path=schema_path, examples_uri=run.examples_uri,
+      test_evaluation_uri=run.test_evaluation_uri, empty_test_split=run.test_examples == 0,
+      data_gate_uri=run.gate_uri, registry=_registry(config), title=title, details=details)
 
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:

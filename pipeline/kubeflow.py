@@ -76,7 +76,7 @@ def compile_pipeline(config: PipelineConfig, *, output_file: str) -> str:
   runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
       config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
           default_image=config.container_image, use_pipeline_spec_2_1=True))
-  job = runner.run(create_pipeline(config), write_out=False)
+  job = runner.run(create_pipeline(config, span_resolvers=False), write_out=False)
   kubeflow_driver.use_layout_driver(job['pipelineSpec'])  # spans and fingerprints by layout
   # Vertex reads the root from the job's runtime config; Kubeflow Pipelines from the spec.
   job['pipelineSpec']['defaultPipelineRoot'] = config.resolved_pipeline_root

@@ -20,7 +20,6 @@ from pipeline.pipeline import create_pipeline
 LOCK_FILE = 'run.lock'  # under the output dir: who runs there now
 
 
-
 def check_inputs(config: PipelineConfig) -> None:
   """ConfigError when `config.data_root` or `config.examples_dir` was given but is missing, or
   its span (`config.span`, or the newest) is missing or is not the dataset's layout."""
@@ -41,12 +40,26 @@ def check_inputs(config: PipelineConfig) -> None:
 
 
 def prepare_data(config: PipelineConfig) -> None:
-  """Renders the dataset's embedded sample at the default data root on first use;
-  ConfigError when that is asked of a dataset that has no embedded sample."""
-  data_root = config.resolved_data_root
+  """Renders the dataset's embedded sample into the default data root on first use: each of
+  its deliveries span-1 .. span-<sample_span> that is absent, each into `span-<k>.partial`
+  renamed into place when complete. ConfigError when that is asked of a dataset without an
+  embedded sample, or `sample_span` beside a data root or examples of one's own."""
   if config.examples_dir is not None or config.data_root is not None:
+    if config.sample_span != 1:
+      raise ConfigError('--sample_span renders the embedded sample into the default data root: '
+                        'give no --data_root or --examples_dir with it')
     return
-  if os.path.isdir(data_root):
+  data_root = config.resolved_data_root
+  existing = ([name for name in os.listdir(data_root) if not name.startswith('.')]
+              if os.path.isdir(data_root) else [])
+  if existing and _spans(data_root) == [0]:
+    if config.sample_span == 1:  # a sample rendered before spans: one span, as it is
+      return
+    raise ConfigError(f'{data_root} holds a sample rendered before spans: delete it to render '
+                      f'--sample_span {config.sample_span}')
+  missing = [span for span in range(1, config.sample_span + 1)
+             if example_gen.span_folder(span) not in existing]
+  if not missing:
     return
   try:
     layout_class = example_gen.layout_class(config.dataset)
@@ -54,15 +67,27 @@ def prepare_data(config: PipelineConfig) -> None:
     raise ConfigError(str(error)) from None
   if not layout_class.has_sample:
     raise ConfigError(f'Dataset {config.dataset!r} has no embedded sample: give --data_root')
-  print(f'Rendering the embedded {config.dataset} sample into {data_root} ...', flush=True)
-  partial = data_root + '.partial'  # renamed into place when complete: no half-written sample
-  if os.path.isdir(partial):
-    shutil.rmtree(partial)
-  counts = layout_class.render_sample(
-      partial, seed=config.seed, train_per_class=config.sample_train_per_class,
-      test_per_class=config.sample_test_per_class)
-  os.rename(partial, data_root)
-  print(f'  {sum(counts.values())} images written.', flush=True)
+  for span in missing:
+    folder = os.path.join(data_root, example_gen.span_folder(span))
+    print(f'Rendering span {span} of the embedded {config.dataset} sample into {folder} ...',
+          flush=True)
+    # Renamed into place when complete: no half-written span; hidden, so not a span meanwhile.
+    partial = os.path.join(data_root, f'.{example_gen.span_folder(span)}.partial')
+    if os.path.isdir(partial):
+      shutil.rmtree(partial)
+    counts = layout_class.render_sample(
+        partial, seed=config.seed, train_per_class=config.sample_train_per_class,
+        test_per_class=config.sample_test_per_class, span=span)
+    os.rename(os.path.join(partial, example_gen.span_folder(span)), folder)
+    os.rmdir(partial)
+    print(f'  {sum(counts.values())} images written.', flush=True)
+
+
+def _spans(data_root: str):
+  try:
+    return example_gen.spans_of(data_root)
+  except example_gen.LayoutError as error:
+    raise ConfigError(str(error)) from None
 
 
 def check_writable(output_dir: str) -> None:

@@ -4,8 +4,10 @@ from typing import Any, Dict, Optional
 
 from ml_metadata.proto import metadata_store_pb2
 from tfx import v1 as tfx
+from tfx.dsl.input_resolution import canned_resolver_functions
 
 from components import evaluation
+from components.data_gate import component as data_gate_step
 from components import features
 from components import evaluation_dashboard
 from components import example_gen
@@ -69,9 +71,10 @@ def _check_model_and_slices(config: PipelineConfig, schema) -> None:
           f'{list(schemas.scenario_features(schema))}, and {features.LABEL}')
 
 
-def _eval_config(config: PipelineConfig, schema, num_classes: int, code_version: str):
-  """The Evaluator's config from the profile's slices and gates; ConfigError for slices that
-  do not fit together (e.g. a floor on a feature not sliced by)."""
+def _eval_config(config: PipelineConfig, schema, num_classes: int, code_version: str, *,
+                 gates: bool = True):
+  """The Evaluator's config from the profile's slices and gates (none without `gates`);
+  ConfigError for slices that do not fit together (e.g. a floor on a feature not sliced by)."""
   try:
     return evaluation.eval_config(
         num_classes=num_classes,
@@ -79,9 +82,24 @@ def _eval_config(config: PipelineConfig, schema, num_classes: int, code_version:
         slice_crosses=config.slice_crosses, class_slices=config.class_slices,
         accuracy_floor=config.accuracy_floor, slice_floors=dict(config.slice_floors),
         regression_tolerance=config.regression_tolerance,
-        min_slice_size=config.min_slice_size, code_version=code_version)
+        min_slice_size=config.min_slice_size, gates=gates, code_version=code_version)
   except ValueError as error:
     raise ConfigError(str(error)) from None
+
+
+def _test_evaluator(config: PipelineConfig, example_gen_component, model, eval_config):
+  """An Evaluator of the dataset's published test split (its layout's split 'test', e.g.
+  GTSRB's Final_Test): `eval_config` without gates, no baseline. It runs only when ExampleGen
+  wrote test examples (its `written_test`). None for a layout without a test split, or
+  imported examples (their splits are train and eval)."""
+  if (config.examples_dir is not None
+      or 'test' not in example_gen.layout_class(config.dataset).splits):
+    return None
+  examples = example_gen_component.outputs['examples']
+  with tfx.dsl.Cond(examples.future()[0].custom_property('written_test') > 0):
+    return tfx.components.Evaluator(
+        examples=examples, model=model, eval_config=eval_config,
+        example_splits=['test']).with_id('TestEvaluator')
 
 
 def _step_config(config_class, config: PipelineConfig, **given) -> Dict[str, Any]:
@@ -91,6 +109,33 @@ def _step_config(config_class, config: PipelineConfig, **given) -> Dict[str, Any
     return config_class.from_fields(config, **given).to_custom_config()
   except ValueError as error:  # StepConfigError, or a value its checks refuse
     raise ConfigError(str(error)) from None
+
+
+def _every_run(output, producer) -> tfx.dsl.Channel:
+  """The artifacts `producer` wrote to `output` in every run of the pipeline: a resolver over
+  a step's own output channel sees only this run's."""
+  return tfx.dsl.Channel(type=output.type, producer_component_id=producer.id,
+                         output_key=output.output_key)
+
+
+def _data_gate(config: PipelineConfig, schema, example_gen, statistics_gen, schema_gen,
+               code_version: str, span_resolvers: bool) -> data_gate_step.DataGate:
+  """The DataGate of the newest span against the span before it (none for the first
+  delivery); ConfigError for thresholds or accepted drift on unknown features."""
+  try:
+    thresholds = data_gate_step.checked_thresholds(
+        schema, config.drift_threshold, dict(config.drift_thresholds), config.accept_drift)
+  except ValueError as error:
+    raise ConfigError(str(error)) from None
+  examples = example_gen.outputs['examples']
+  previous_span = canned_resolver_functions.rolling_range(
+      _every_run(examples, example_gen), num_spans=1, skip_num_recent_spans=1, min_spans=0
+  ) if span_resolvers else None
+  return data_gate_step.DataGate(
+      examples=examples, statistics=statistics_gen.outputs['statistics'],
+      schema=schema_gen.outputs['schema'], baseline_examples=previous_span,
+      drift_thresholds=thresholds, accepted_drift=config.accept_drift,
+      code_version=code_version)
 
 
 def _vertex_upload(config: PipelineConfig) -> Optional[Dict[str, Any]]:
@@ -106,72 +151,92 @@ def _vertex_upload(config: PipelineConfig) -> Optional[Dict[str, Any]]:
 def create_pipeline(
     config: PipelineConfig, *,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
+    span_resolvers: bool = True,
 ) -> tfx.dsl.Pipeline:
-  """ExampleGen -> statistics, schema, validation -> Transform -> Trainer (warm-started from
-  the latest blessed model when `warm_start`) -> Evaluator (against that model) ->
-  RegistryPusher (blessed models only) -> EvaluationDashboard (the evaluation as one HTML
-  page).
+  """ExampleGen (the newest span) -> schema, statistics -> DataGate (anomalies, drift against
+  the span before); only if it passes: Transform and Trainer on the newest `train_spans` spans
+  (warm-started from the latest blessed model when `warm_start`) -> Evaluator on the newest
+  span (against that model) and, for a dataset with a published test split, TestEvaluator
+  (reported, not gated) -> RegistryPusher (blessed models only) -> EvaluationDashboard (the
+  evaluation as one HTML page).
 
   `metadata_connection_config` is the runner's choice (sqlite locally, none on Kubeflow).
+  `span_resolvers` False is for Kubeflow Pipelines 2 / Vertex, whose TFX compiler knows only
+  the latest-artifact and latest-blessed-model resolvers: there the Trainer trains on the
+  newest span and the DataGate checks schema anomalies without a drift baseline.
   """
   versions = code_versions.step_code_versions()
   example_gen_component = _example_gen(config, versions['ExampleGen'])
-  examples = example_gen_component.outputs['examples']
-  statistics_gen = tfx.components.StatisticsGen(examples=examples)
+  examples = example_gen_component.outputs['examples']  # the newest span (or --span)
   schema_file = _schema_file(config)
   schema = schemas.load_schema(schema_file)
   _check_model_and_slices(config, schema)
   num_classes = len(schemas.class_names(schema))
   schema_gen = tfx.components.ImportSchemaGen(schema_file=config.project_path(schema_file))
-  example_validator = tfx.components.ExampleValidator(
-      statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
-  transform = tfx.components.Transform(
-      examples=examples, schema=schema_gen.outputs['schema'],
-      preprocessing_fn=transform_step.PREPROCESSING_FN, materialize=False,
-      custom_config=_step_config(transform_step.TransformConfig, config,
-                                 num_classes=num_classes, code_version=versions['Transform']))
+  statistics_gen = tfx.components.StatisticsGen(  # the schema makes the label categorical
+      examples=examples, schema=schema_gen.outputs['schema'])
+  data_gate = _data_gate(config, schema, example_gen_component, statistics_gen, schema_gen,
+                         versions['DataGate'], span_resolvers)
+  train_examples = (canned_resolver_functions.rolling_range(  # the newest K spans
+      _every_run(examples, example_gen_component), num_spans=config.train_spans, min_spans=1)
+                    if span_resolvers else examples)
   latest_blessed_model = tfx.dsl.Resolver(
       strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
       model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
       model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
   ).with_id('latest_blessed_model')
-  trainer_class = tfx.components.Trainer
-  trainer_custom_config = _step_config(trainer_step.TrainerConfig, config,
-                                       code_version=versions['Trainer'])
-  if config.vertex_training:
-    trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
-    trainer_custom_config.update(vertex_training.trainer_custom_config(config))
-  trainer = trainer_class(
-      run_fn=trainer_step.RUN_FN, examples=examples,
-      transform_graph=transform.outputs['transform_graph'],
-      schema=schema_gen.outputs['schema'],
-      train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
-      eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
-      base_model=latest_blessed_model.outputs['model'] if config.warm_start else None,
-      custom_config=trainer_custom_config)
-  evaluator = tfx.components.Evaluator(
-      examples=examples, model=trainer.outputs['model'],
-      baseline_model=latest_blessed_model.outputs['model'],
-      eval_config=_eval_config(config, schema, num_classes, versions['Evaluator']))
-  pusher = registry_pusher.RegistryPusher(
-      model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
-      evaluation=evaluator.outputs['evaluation'], examples=examples,
-      baseline_model=latest_blessed_model.outputs['model'],
-      registry_root=config.registry_dir,
-      registered_model_name=config.resolved_registered_model_name,
-      code_version=versions['RegistryPusher'], model_code_version=versions['Trainer'],
-      promote_to=config.promote_to, vertex_upload=_vertex_upload(config))
-  dashboard = evaluation_dashboard.EvaluationDashboard(
-      evaluation=evaluator.outputs['evaluation'], examples=examples,
-      schema=schema_gen.outputs['schema'], pushed_model=pusher.outputs['pushed_model'],
+  with tfx.dsl.Cond(data_gate.outputs['result'].future()[0].custom_property(
+      data_gate_step.PASSED) == 1):
+    transform = tfx.components.Transform(
+        examples=train_examples, schema=schema_gen.outputs['schema'],
+        preprocessing_fn=transform_step.PREPROCESSING_FN, materialize=False,
+        custom_config=_step_config(transform_step.TransformConfig, config,
+                                   num_classes=num_classes, code_version=versions['Transform']))
+    trainer_class = tfx.components.Trainer
+    trainer_custom_config = _step_config(trainer_step.TrainerConfig, config,
+                                         code_version=versions['Trainer'])
+    if config.vertex_training:
+      trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
+      trainer_custom_config.update(vertex_training.trainer_custom_config(config))
+    trainer = trainer_class(
+        run_fn=trainer_step.RUN_FN, examples=train_examples,
+        transform_graph=transform.outputs['transform_graph'],
+        schema=schema_gen.outputs['schema'],
+        train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
+        eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
+        base_model=latest_blessed_model.outputs['model'] if config.warm_start else None,
+        custom_config=trainer_custom_config)
+    evaluator = tfx.components.Evaluator(  # on the newest span
+        examples=examples, model=trainer.outputs['model'],
+        baseline_model=latest_blessed_model.outputs['model'],
+        eval_config=_eval_config(config, schema, num_classes, versions['Evaluator']))
+    test_evaluator = _test_evaluator(
+        config, example_gen_component, trainer.outputs['model'],
+        _eval_config(config, schema, num_classes, versions['Evaluator'], gates=False))
+    test_evaluation = test_evaluator.outputs['evaluation'] if test_evaluator else None
+    pusher = registry_pusher.RegistryPusher(
+        model=trainer.outputs['model'], model_blessing=evaluator.outputs['blessing'],
+        evaluation=evaluator.outputs['evaluation'], test_evaluation=test_evaluation,
+        examples=examples,
+        train_examples=train_examples, data_gate=data_gate.outputs['result'],
+        baseline_model=latest_blessed_model.outputs['model'],
+        registry_root=config.registry_dir,
+        registered_model_name=config.resolved_registered_model_name,
+        code_version=versions['RegistryPusher'], model_code_version=versions['Trainer'],
+        promote_to=config.promote_to, vertex_upload=_vertex_upload(config))
+  dashboard = evaluation_dashboard.EvaluationDashboard(  # also of a blocked delivery
+      evaluation=evaluator.outputs['evaluation'], test_evaluation=test_evaluation,
+      examples=examples, schema=schema_gen.outputs['schema'],
+      pushed_model=pusher.outputs['pushed_model'], data_gate=data_gate.outputs['result'],
       model_name=config.model_name, code_version=versions['EvaluationDashboard'],
       registry_root=config.registry_dir,
       registered_model_name=config.resolved_registered_model_name)
   return tfx.dsl.Pipeline(
       pipeline_name=config.pipeline_name,
       pipeline_root=config.resolved_pipeline_root,
-      components=[example_gen_component, statistics_gen, schema_gen, example_validator,
-                  transform, latest_blessed_model, trainer, evaluator, pusher, dashboard],
+      components=[example_gen_component, schema_gen, statistics_gen, data_gate,
+                  latest_blessed_model, transform, trainer, evaluator,
+                  *([test_evaluator] if test_evaluator else []), pusher, dashboard],
       enable_cache=True,
       metadata_connection_config=metadata_connection_config,
       beam_pipeline_args=list(config.resolved_beam_pipeline_args))

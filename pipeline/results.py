@@ -6,6 +6,7 @@ from typing import Dict, List, Optional, Tuple
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from components.data_gate import result as gate_result
 from components import evaluation_dashboard
 from components import evaluation_results
 
@@ -17,25 +18,68 @@ class RunResults:
   cached: Tuple[str, ...]              # components whose outputs were reused
   examples_uri: str
   schema_uri: Optional[str]            # the run's schema (ImportSchemaGen), if it recorded one
-  anomalies_uri: str
-  evaluation_uri: str
-  slices: Tuple[evaluation_results.SliceResult, ...]  # overall first
+  gate_uri: str                        # the DataGate's output (anomalies, drift)
+  gate: gate_result.GateResult
+  evaluation_uri: Optional[str]        # None when the data gate blocked training
+  slices: Tuple[evaluation_results.SliceResult, ...]  # overall first; () when not trained
   blessed: bool
   failed_checks: Tuple[str, ...]       # why not blessed, one line per failed threshold
   pushed_model: Optional[str]          # the registry version's folder, if it was pushed
   pushed_version: Optional[int]        # its version number
   dashboard_path: Optional[str] = None  # the EvaluationDashboard's page, if the run wrote one
+  # The dataset's published test split (e.g. GTSRB's Final_Test): reported, never gated.
+  test_examples: Optional[int] = None  # examples ExampleGen wrote to it; None: the layout has none
+  test_evaluation_uri: Optional[str] = None  # its TestEvaluator's output, if it was evaluated
+  test_slices: Tuple[evaluation_results.SliceResult, ...] = ()  # overall first
+
+  @property
+  def trained(self) -> bool:
+    return self.gate.passed
 
   def accuracy(self, name: str) -> float:
     return next(s.accuracy for s in self.slices if s.name == name)
 
+  def test_accuracy(self, name: str) -> float:
+    """Accuracy on slice `name` of the published test split."""
+    return next(s.accuracy for s in self.test_slices if s.name == name)
+
+  def _slice_lines(self) -> List[str]:
+    """Examples and accuracy per slice on the eval split and, when it was evaluated, on the
+    published test split (columns 'test ...'; '-' where a slice is absent from a split)."""
+    evaluated = {s.name: s for s in self.slices}
+    tested = {s.name: s for s in self.test_slices}
+    names = [*evaluated, *(name for name in tested if name not in evaluated)]
+    width = max(map(len, names))
+    splits = [('', evaluated)] + ([('test ', tested)] if tested else [])
+    lines = [f'{"slice":<{width}}' + ''.join(
+        f'  {prefix + "examples":>{8 + len(prefix)}}  {prefix + "accuracy":>{8 + len(prefix)}}'
+        for prefix, _ in splits)]
+    for name in names:
+      line = f'{name:<{width}}'
+      for prefix, results in splits:
+        result, size = results.get(name), 8 + len(prefix)
+        line += (f'  {result.examples:>{size}d}  {result.accuracy:>{size}.4f}' if result
+                 else f'  {"-":>{size}}  {"-":>{size}}')
+      lines.append(line)
+    return lines
+
   def summary(self, wall_seconds: float) -> str:
-    """The run in a few lines of text: slices, verdict, what was pushed, where things are."""
-    width = max(len(s.name) for s in self.slices)
-    lines = [f'Pipeline run {self.run_id} finished in {wall_seconds:.0f} s.',
-             '', f'{"slice":<{width}}  {"examples":>8}  {"accuracy":>8}']
-    lines += [f'{s.name:<{width}}  {s.examples:>8d}  {s.accuracy:>8.4f}' for s in self.slices]
+    """The run in a few lines of text: the data gate, slices, verdict, what was pushed,
+    where things are."""
+    lines = [f'Pipeline run {self.run_id} finished in {wall_seconds:.0f} s.', '']
+    lines += data_section(self.gate)
+    if not self.trained:
+      lines += ['', 'Not trained: the data gate blocked this delivery; the registry is '
+                'unchanged. Fix the data, or accept the drift with --accept_drift FEATURE[,...].']
+      return '\n'.join(lines)
+    lines += [''] + self._slice_lines()
     lines.append('')
+    if self.test_slices:
+      lines.append('test: the dataset\'s published test split, reported, never gated; the '
+                   'thresholds judge the eval split.')
+    elif self.test_examples == 0:
+      lines.append('The published test split is empty (no labelled test examples were '
+                   'ingested): not evaluated.')
     if self.blessed:
       lines.append('Blessed: every threshold passed.')
     else:
@@ -47,9 +91,37 @@ class RunResults:
     if self.cached:
       lines.append(f'Reused cached outputs of: {", ".join(self.cached)}')
     lines.append(f'Evaluation: {self.evaluation_uri}')
+    if self.test_evaluation_uri:
+      lines.append(f'Test split evaluation: {self.test_evaluation_uri}')
     if self.dashboard_path:
       lines.append(f'Dashboard: {os.path.abspath(self.dashboard_path)}')
     return '\n'.join(lines)
+
+
+def data_section(gate: gate_result.GateResult) -> List[str]:
+  """The 'Data' lines of a run: span, counts, quarantine, anomalies, drift, the verdict."""
+  against = ('the first delivery: no drift check' if gate.baseline_span is None
+             else f'drift against span {gate.baseline_span}')
+  split_counts = ', '.join(f'{split} {count}' for split, count in gate.examples.items())
+  ingest = gate.ingest
+  lines = [f'Data: span {gate.span} ({against})',
+           f'  examples: {split_counts}; found {ingest.get("found")}, written '
+           f'{ingest.get("written")}, quarantined {ingest.get("quarantined")}, skipped '
+           f'{ingest.get("skipped")}']
+  lines += ['  schema anomalies: none'] if not gate.anomalies else (
+      ['  schema anomalies:'] +
+      [f'    {a.split} {a.feature or "(dataset)"}: {a.description}' for a in gate.anomalies])
+  if gate.drift:
+    width = max(len(d.feature) for d in gate.drift)
+    lines.append(f'  {"feature":<{width}}  {"L-inf distance":>14}  {"threshold":>9}')
+    for row in gate.drift:
+      mark = ('BLOCKS' if row.blocks else 'accepted' if row.accepted and
+              row.distance > row.threshold else '')
+      lines.append(f'  {row.feature:<{width}}  {row.distance:>14.4f}  {row.threshold:>9.4f}'
+                   f'  {mark}'.rstrip())
+  lines.append('  Data gate: passed.' if gate.passed else
+               '  Data gate: BLOCKED:\n' + '\n'.join(f'    - {r}' for r in gate.reasons))
+  return lines
 
 
 def _store(metadata_path: str) -> metadata_store.MetadataStore:
@@ -103,30 +175,40 @@ def _run_results(store, run, component) -> RunResults:
              for e in executions}
   cached = tuple(component[e.id] for e in executions
                  if e.last_known_state == metadata_store_pb2.Execution.CACHED)
+  gate_artifact = _only(outputs, 'DataGate', 'ExampleAnomalies')
+  gate = gate_result.read_result(gate_artifact.uri)
+  schema_outputs = _outputs_of(outputs, 'ImportSchemaGen', 'Schema')
+  common = dict(run_id=run.name, component_seconds=seconds, cached=cached,
+                examples_uri=_only(outputs, 'ExampleGen', 'Examples').uri,
+                schema_uri=schema_outputs[0].uri if schema_outputs else None,
+                gate_uri=gate_artifact.uri, gate=gate)
+  if not gate.passed:
+    return RunResults(evaluation_uri=None, slices=(), blessed=False, failed_checks=(),
+                      pushed_model=None, pushed_version=None, **common)
   evaluation = _only(outputs, 'Evaluator', 'ModelEvaluation')
   blessing = _only(outputs, 'Evaluator', 'ModelBlessing')
   pushed = _only(outputs, 'RegistryPusher', 'PushedModel')
-  blessed = blessing.custom_properties['blessed'].int_value == 1
   evaluated = evaluation_results.load_evaluation(evaluation.uri)
   was_pushed = pushed.custom_properties['pushed'].int_value == 1
-  dashboards = _outputs_of(outputs, 'EvaluationDashboard', 'File')  # none in older runs
-  schema_outputs = _outputs_of(outputs, 'ImportSchemaGen', 'Schema')
+  dashboards = _outputs_of(outputs, 'EvaluationDashboard', 'File')
+  examples = _only(outputs, 'ExampleGen', 'Examples')
+  test_evaluations = _outputs_of(outputs, 'TestEvaluator', 'ModelEvaluation')  # none: skipped
   return RunResults(
-      run_id=run.name,
-      component_seconds=seconds,
-      cached=cached,
-      examples_uri=_only(outputs, 'ExampleGen', 'Examples').uri,
-      schema_uri=schema_outputs[0].uri if schema_outputs else None,
-      anomalies_uri=_only(outputs, 'ExampleValidator', 'ExampleAnomalies').uri,
       evaluation_uri=evaluation.uri,
       slices=evaluated.slices,
-      blessed=blessed,
+      blessed=blessing.custom_properties['blessed'].int_value == 1,
       failed_checks=evaluated.reasons,
       pushed_model=(pushed.custom_properties['pushed_destination'].string_value
                     if was_pushed else None),
       pushed_version=(pushed.custom_properties['registry_version'].int_value
                       if was_pushed else None),
-      dashboard_path=evaluation_dashboard.page_path(dashboards[0]) if dashboards else None)
+      dashboard_path=evaluation_dashboard.page_path(dashboards[0]) if dashboards else None,
+      test_examples=(examples.custom_properties['written_test'].int_value
+                     if 'written_test' in examples.custom_properties else None),
+      test_evaluation_uri=test_evaluations[0].uri if test_evaluations else None,
+      test_slices=(evaluation_results.load_evaluation(test_evaluations[0].uri).slices
+                   if test_evaluations else ()),
+      **common)
 
 
 def _outputs_of(outputs, component: str, artifact_type: str) -> List[metadata_store_pb2.Artifact]:

@@ -3,7 +3,8 @@
 A pipeline run ingests one span (the newest, or --span N). Spans delivered while no run was
 made, or all at once, are ingested before the main run by a partial run of the same pipeline
 (same name, node id 'ExampleGen'): each lands in the pipeline's ML Metadata as its own Examples
-artifact, with the same cache key a full run would give it, so a later run finds it there.
+artifact, with the same cache key a full run would give it, so a later run finds it there
+(the Trainer's rolling range, the DataGate's previous span).
 """
 import dataclasses
 from typing import List, Set
@@ -55,6 +56,6 @@ def backfill(config: PipelineConfig,
     pipeline = create_pipeline(dataclasses.replace(config, span=span),
                                metadata_connection_config=connection_config)
     tfx.orchestration.LocalDagRunner().run(
-        pipeline, run_options=tfx_pipeline.RunOptions(from_nodes=[EXAMPLE_GEN],
-                                                      to_nodes=[EXAMPLE_GEN]))
+        pipeline, run_options=tfx_pipeline.RunOptions(
+            from_nodes=[EXAMPLE_GEN], to_nodes=[EXAMPLE_GEN]))
   return missing

@@ -23,6 +23,12 @@ def evaluations(evaluation_workspace):
 
 
 @pytest.fixture(scope='session')
+def test_split_evaluation(evaluation_workspace):
+  """The candidate on the published test split's examples, without gates (TFMA output)."""
+  return evaluation_data.evaluate_test_split(evaluation_workspace)
+
+
+@pytest.fixture(scope='session')
 def alone(evaluations):
   """The candidate-alone evaluation, read back (components.evaluation_results)."""
   return evaluation_results.load_evaluation(evaluations[0])

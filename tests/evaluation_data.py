@@ -33,11 +33,13 @@ CONFIG = dict(num_classes=CLASSES, slice_features=(WEATHER, LEVEL),
               slice_floors={LEVEL: 0.5, WEATHER: 0.4, features.LABEL: 0.6},
               regression_tolerance=0.3, min_slice_size=2)
 CALIBRATION_BINS = 10
+# The published test split's examples: the first four (accuracy 3/4: sun 3/3, rain 0/1).
+TEST_SPLIT_EXAMPLES = EXAMPLES[:4]
 
 
-def write_examples(path):
+def write_examples(path, examples=EXAMPLES):
   with tf.io.TFRecordWriter(path) as writer:
-    for label, weather, level, candidate, baseline in EXAMPLES:
+    for label, weather, level, candidate, baseline in examples:
       example = features.make_example(
           encoded=b'', image_format='png', height=1, width=1, filename='x.png', label=label,
           label_text=str(label), scenario={'weather': weather, 'level': level})
@@ -58,8 +60,9 @@ def save_model(path, probabilities_feature):
   tf.saved_model.save(tf.Module(), path, signatures={'serving_default': serve})
 
 
-def evaluate(root, name, config, *, has_baseline):
-  """Runs TFMA on `config` as tfx.components.Evaluator does; returns its output directory."""
+def evaluate(root, name, config, *, has_baseline, examples='examples.tfrecord'):
+  """Runs TFMA on `config` and the examples file `examples` under `root` as
+  tfx.components.Evaluator does; returns its output directory."""
   config = tfma.utils.update_eval_config_with_defaults(
       config, has_baseline=has_baseline, rubber_stamp=True)
   models = [tfma.default_eval_shared_model(  # a lone candidate is named ''
@@ -67,14 +70,16 @@ def evaluate(root, name, config, *, has_baseline):
       eval_config=config) for spec in config.model_specs]
   output = str(root / name)
   tfma.run_model_analysis(eval_shared_model=models if has_baseline else models[0],
-                          eval_config=config, data_location=str(root / 'examples.tfrecord'),
+                          eval_config=config, data_location=str(root / examples),
                           output_path=output)
   return output
 
 
 def make_workspace(root):
-  """A directory with examples.tfrecord and the candidate and baseline models."""
+  """A directory with examples.tfrecord, test_examples.tfrecord (TEST_SPLIT_EXAMPLES) and the
+  candidate and baseline models."""
   write_examples(str(root / 'examples.tfrecord'))
+  write_examples(str(root / 'test_examples.tfrecord'), TEST_SPLIT_EXAMPLES)
   for name, probabilities_feature in MODEL_FEATURE.items():
     save_model(str(root / name), probabilities_feature)
   return root
@@ -85,3 +90,10 @@ def evaluate_both_ways(root):
   return tuple(evaluate(root, f'evaluation_{has_baseline}', evaluation.eval_config(**CONFIG),
                         has_baseline=has_baseline)
                for has_baseline in (False, True))
+
+
+def evaluate_test_split(root):
+  """The candidate alone on TEST_SPLIT_EXAMPLES as the published test split's Evaluator runs
+  it: the same slices, no gates, no baseline. Returns its output directory."""
+  return evaluate(root, 'test_split_evaluation', evaluation.eval_config(**CONFIG, gates=False),
+                  has_baseline=False, examples='test_examples.tfrecord')

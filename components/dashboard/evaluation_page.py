@@ -14,6 +14,7 @@ from components import schemas
 from components.attention_maps import served
 from components.dashboard import attention
 from components.dashboard import history
+from components.dashboard import tables
 from components.dashboard.formatting import escape
 from components.dashboard.section import Section
 from components.dashboard.page import write_dashboard
@@ -57,6 +58,30 @@ def _attention_section(loaded: evaluation_results.Evaluation,
     return Section(attention.TITLE, f'<p class="note">No attention maps: {escape(str(error))}</p>')
 
 
+TEST_SPLIT_TITLE = 'Published test split'
+
+
+def test_split_section(loaded: evaluation_results.Evaluation,
+                       test_evaluation_uri: Optional[str], *, empty_test_split: bool,
+                       class_names: Optional[Sequence[str]]) -> Optional[Section]:
+  """Accuracy overall and per slice on the dataset's published test split (its Evaluator's
+  output `test_evaluation_uri`) beside the eval split's; a note when the test split was
+  ingested empty (`empty_test_split`, e.g. GTSRB without its test labels); else None."""
+  if test_evaluation_uri:
+    tested = evaluation_results.load_evaluation(test_evaluation_uri)
+    return Section(TEST_SPLIT_TITLE, (
+        '<p class="caption">The dataset\'s own test split (e.g. GTSRB\'s Final_Test): the '
+        'figure a benchmark quotes, sliced as the eval split. It is reported, never gated: the '
+        'thresholds above judge the eval split only.</p><dl class="details"><dt>test '
+        f'evaluation</dt><dd>{escape(tested.uri)}</dd></dl>'
+        + tables.split_table(loaded, tested, class_names)))
+  if empty_test_split:
+    return Section(TEST_SPLIT_TITLE, '<p class="note">Not evaluated: the dataset\'s published '
+                   'test split was ingested empty (no labelled test examples, e.g. GTSRB '
+                   'without GT-final_test.csv).</p>')
+  return None
+
+
 def run_heading(*, pipeline: Optional[str], run_id: Optional[str], model_name: Optional[str],
                 pushed_to: Optional[str],
                 trained: bool = True) -> Tuple[str, List[Tuple[str, str]]]:
@@ -75,16 +100,19 @@ def run_heading(*, pipeline: Optional[str], run_id: Optional[str], model_name: O
 
 def write_evaluation_page(evaluation_uri: Optional[str], output_path: str, *, schema_path: str,
                           examples_uri: Optional[str] = None,
+                          test_evaluation_uri: Optional[str] = None,
+                          empty_test_split: bool = False,
                           data_gate_uri: Optional[str] = None,
                           registry: Optional[Tuple[str, str]] = None,
                           title: Optional[str] = None,
                           details: Sequence[Tuple[str, str]] = ()) -> str:
   """Writes the dashboard of the Evaluator output `evaluation_uri` to `output_path` (local or
   gs://), class names from the schema at `schema_path`, attention maps on `examples_uri`'s
-  evaluation split, the Data section from the DataGate output `data_gate_uri`, and the History
-  section from `registry`, (registry root, registered model name); returns the path.
-  `evaluation_uri` None: a run the data gate blocked. ValueError when `evaluation_uri` is not
-  an Evaluator output directory or `data_gate_uri` not a DataGate output."""
+  evaluation split, the published test split's section (test_split_section), the Data section
+  from the DataGate output `data_gate_uri`, and the History section from `registry`, (registry
+  root, registered model name); returns the path. `evaluation_uri` None: a run the data gate
+  blocked. ValueError when `evaluation_uri` is not an Evaluator output directory or
+  `data_gate_uri` not a DataGate output."""
   if data_gate_uri and not tf.io.gfile.exists(os.path.join(data_gate_uri, RESULT_FILE)):
     raise ValueError(f'{data_gate_uri} is not a DataGate output directory (no {RESULT_FILE} '
                      'in it)')
@@ -99,8 +127,11 @@ def write_evaluation_page(evaluation_uri: Optional[str], output_path: str, *, sc
                      'eval_config.json in it)')
   loaded = evaluation_results.load_evaluation(evaluation_uri)
   names = schema_class_names(schema_path, loaded.confusion.shape[0])
-  maps = _attention_section(loaded, examples_uri)
+  sections = [test_split_section(loaded, test_evaluation_uri,
+                                 empty_test_split=empty_test_split, class_names=names),
+              _attention_section(loaded, examples_uri)]
   return write_dashboard(
       output_path, loaded, class_names=names, title=title or 'Model evaluation',
       details=[*details, ('evaluated', _evaluated_at(evaluation_uri))],
-      sections=([maps] if maps else []) + history_sections, data_gate=gate)
+      sections=[section for section in sections if section] + history_sections,
+      data_gate=gate)

@@ -13,6 +13,7 @@ from components.dashboard.formatting import (
     MISSING, count, decimal, escape, percent, points, signed, sort_value)
 
 SLICE_TABLE_ID = 'slice-table'
+TEST_SPLIT_TABLE_ID = 'test-split-table'
 CONFUSED_PAIRS = 10
 SCROLL_ROWS = 30
 
@@ -71,6 +72,15 @@ def overall_cards(evaluation_result: evaluation_results.Evaluation, overall: sli
   return f'<div class="cards">{"".join(html)}</div>'
 
 
+def _slice_cell(result: evaluation_results.SliceResult,
+                class_names: Optional[Sequence[str]]) -> str:
+  """A slice's name cell; a class slice also shows the class name."""
+  name, key = escape(result.name), result.key
+  if class_names and len(key) == 1 and key[0][0] == features.LABEL:
+    name += f' <span class="note">{escape(slices.class_label(int(key[0][1]), class_names))}</span>'
+  return f'<td class="slice-name" data-value="{escape(result.name)}">{name}</td>'
+
+
 def slice_table(evaluation_result: evaluation_results.Evaluation,
                 rows: Sequence[slices.SliceRow], *, top_k: Optional[int],
                 min_slice_size: int, class_names: Optional[Sequence[str]]) -> str:
@@ -84,12 +94,7 @@ def slice_table(evaluation_result: evaluation_results.Evaluation,
   headers += [('floor', 'number'), ('max drop', 'number'), ('status', 'text')]
   html_rows = []
   for row in rows:
-    name = escape(row.name)
-    key = row.result.key
-    if class_names and len(key) == 1 and key[0][0] == features.LABEL:
-      class_name = slices.class_label(int(key[0][1]), class_names)
-      name += f' <span class="note">{escape(class_name)}</span>'
-    cells = [f'<td class="slice-name" data-value="{escape(row.name)}">{name}</td>',
+    cells = [_slice_cell(row.result, class_names),
              number_cell(count(row.result.examples), row.result.examples),
              number_cell(percent(row.value(evaluation.ACCURACY)), row.value(evaluation.ACCURACY))]
     if row.status == slices.TOO_SMALL:
@@ -161,3 +166,27 @@ def confused_pairs_table(matrix: np.ndarray, labels: Sequence[str]) -> str:
   return sortable_table('confused-pairs', [('actual', 'text'), ('predicted as', 'text'),
                                            ('examples', 'number'), ('share of actual', 'number')],
                         rows)
+
+
+def split_table(evaluation_result: evaluation_results.Evaluation,
+                test_result: evaluation_results.Evaluation,
+                class_names: Optional[Sequence[str]]) -> str:
+  """Per slice, overall first, then the eval split's slices in its order and those only the test
+  split has: examples and accuracy on the eval split and on the test split, and the change from
+  the one to the other."""
+  evaluated = {s.name: s for s in evaluation_result.slices}
+  tested = {s.name: s for s in test_result.slices}
+  headers = [('slice', 'text'), ('eval examples', 'number'), ('eval accuracy', 'number'),
+             ('test examples', 'number'), ('test accuracy', 'number'),
+             ('test − eval', 'number')]
+  rows = []
+  for name in [*evaluated, *(name for name in tested if name not in evaluated)]:
+    on_eval, on_test = evaluated.get(name), tested.get(name)
+    cells = [_slice_cell(on_eval or on_test, class_names)]
+    for result in (on_eval, on_test):
+      examples, accuracy = (result.examples, result.accuracy) if result else (None, None)
+      cells += [number_cell(count(examples), examples), number_cell(percent(accuracy), accuracy)]
+    change = on_test.accuracy - on_eval.accuracy if on_eval and on_test else None
+    cells.append(number_cell(points(change), change))
+    rows.append(f'<tr data-slice="{escape(name)}">{"".join(cells)}</tr>')
+  return sortable_table(TEST_SPLIT_TABLE_ID, headers, rows)

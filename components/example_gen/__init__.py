@@ -17,14 +17,15 @@ from components.example_gen.formats import make_layout
 from components.example_gen.formats.tfrecords import JOB_SPLIT_PATTERNS
 from components.example_gen.formats.tfrecords import TPU_SPLIT_PATTERNS
 from components.example_gen.layout import LayoutError
+from components.example_gen.layout import span_folder
 from components.example_gen.spans import span_root
 from components.example_gen.spans import spans_of
 
 _COMPONENT_BUILDERS = ('image_example_gen', 'import_example_gen')  # in executor.py
 
 __all__ = ['check_options', 'image_example_gen', 'import_example_gen', 'JOB_SPLIT_PATTERNS',
-           'LAYOUT_CLASSES', 'layout_class', 'LayoutError', 'make_layout', 'span_root', 'spans_of',
-           'TPU_SPLIT_PATTERNS']
+           'LAYOUT_CLASSES', 'layout_class', 'LayoutError', 'make_layout', 'span_folder',
+           'span_root', 'spans_of', 'TPU_SPLIT_PATTERNS']
 
 
 def __getattr__(name: str):

@@ -146,6 +146,9 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
     self._layout, self._output_uri = _layout(exec_properties, span), examples.uri
     super().Do(input_dict, output_dict, exec_properties)
     counts = ingest.write_counts(self._layout, examples.uri, span=span)
+    # TFX's driver records the span as a custom property; the `span` property is what
+    # StatisticsGen copies to its statistics and what resolver ops (rolling_range) read.
+    examples.span = span
     examples.set_int_custom_property('found', counts.found)
     examples.set_int_custom_property('written', counts.written)
     examples.set_int_custom_property('quarantined', counts.found - counts.written)

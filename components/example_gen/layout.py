@@ -157,10 +157,12 @@ class Layout(abc.ABC):
 
   @classmethod
   def render_sample(cls, data_root: str, *, seed: int, train_per_class: int,
-                    test_per_class: int) -> Dict[str, int]:
-    """Writes the dataset's embedded sample (synthetic images in its published layout) under
-    `data_root`: `train_per_class` and `test_per_class` base images per class, from `seed`.
-    Returns the number of images written per folder. LayoutError unless `has_sample`."""
+                    test_per_class: int, span: int = 1) -> Dict[str, int]:
+    """Writes delivery `span` of the dataset's embedded sample (synthetic images in its
+    published layout) into `<data_root>/span-<span>/` (`span_folder`): `train_per_class` and
+    `test_per_class` base images per class, the same files for the same (seed, span). Span 1
+    is the standard delivery; a dataset may shift later spans' distribution. Returns the
+    number of images written per folder. LayoutError unless `has_sample`."""
     raise LayoutError(f'Dataset {cls.dataset!r} has no embedded sample')
 
   # Helpers for subclasses.
@@ -212,6 +214,11 @@ class Layout(abc.ABC):
   @functools.cached_property
   def _label_index(self) -> Dict[str, int]:
     return {name: label for label, name in enumerate(self.class_names)}
+
+
+def span_folder(span: int) -> str:
+  """The folder of delivery `span` (1, 2, ...) under a data root: 'span-<span>'."""
+  return f'span-{span}'
 
 
 def read_bytes(path: str) -> bytes:

@@ -15,6 +15,7 @@ from typing import List, Optional
 import tensorflow as tf
 
 from components.example_gen.layout import LayoutError
+from components.example_gen.layout import span_folder
 
 UNSPANNED = 0  # the span of a root without span folders
 _SPAN_FOLDER = re.compile(r'span-([1-9][0-9]*)')
@@ -62,4 +63,4 @@ def span_root(data_root: str, span: Optional[int] = None) -> str:
                       f'{spans}')
   if span == UNSPANNED:
     return data_root
-  return os.path.join(data_root, f'span-{span}')
+  return os.path.join(data_root, span_folder(span))

@@ -11,8 +11,11 @@ class ModelCard:
   """Lineage and evaluation of one registered model version.
 
   Attributes:
-    metrics: overall metrics, name -> value (e.g. {'accuracy': 0.93}).
+    metrics: overall metrics, name -> value (e.g. {'accuracy': 0.93}), on the eval split
+      (the one the blessing gates).
     slice_metrics: per slice, slice key (e.g. 'scenario/weather=rain') -> name -> value.
+    test_metrics, test_slice_metrics: the same on the dataset's published test split (e.g.
+      GTSRB's Final_Test), reported, never gated; empty when there is none or it was empty.
     eval_config: the evaluation config as a JSON-able dict (e.g. TFMA's EvalConfig as JSON).
     blessed: whether the evaluation blessed the model.
     blessing_reasons: why (thresholds passed or failed), human-readable.
@@ -32,6 +35,8 @@ class ModelCard:
   """
   metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
   slice_metrics: Dict[str, Dict[str, float]] = dataclasses.field(default_factory=dict)
+  test_metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
+  test_slice_metrics: Dict[str, Dict[str, float]] = dataclasses.field(default_factory=dict)
   eval_config: Dict[str, Any] = dataclasses.field(default_factory=dict)
   blessed: bool = False
   blessing_reasons: List[str] = dataclasses.field(default_factory=list)

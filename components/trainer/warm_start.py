@@ -19,8 +19,8 @@ from typing import Optional, Tuple
 
 import tensorflow as tf
 
-NETWORK_FILE = 'network.json'
-WARM_START_FILE = 'warm_start.json'
+from components.model_files import NETWORK_FILE
+from components.model_files import WARM_START_FILE
 
 
 @dataclasses.dataclass(frozen=True)

@@ -12,6 +12,7 @@ from components import dashboard
 from components import evaluation
 from components import evaluation_results
 from components import schemas
+from components.dashboard import attention
 from components.dashboard import charts
 from components.dashboard import evaluation_page
 from components.dashboard import formatting
@@ -316,3 +317,44 @@ def test_run_heading_leaves_out_what_is_unknown(pipeline, run_id, model_name, pu
                                                 details):
   assert evaluation_page.run_heading(pipeline=pipeline, run_id=run_id, model_name=model_name,
                                      pushed_to=pushed_to) == (title, details)
+
+
+def test_the_published_test_split_is_shown_beside_the_eval_split(evaluations,
+                                                                 test_split_evaluation, tmp_path):
+  path = evaluation_page.write_evaluation_page(
+      evaluations[0], str(tmp_path / 'index.html'), schema_path=schemas.schema_path('cure_tsr'),
+      test_evaluation_uri=test_split_evaluation)
+  with open(path, encoding='utf-8') as f:
+    tree = parse(f.read())
+  titles = [section.find('h2').text() for section in tree.find_all('section')]
+  assert titles[-2:] == [evaluation_page.TEST_SPLIT_TITLE, attention.TITLE]  # after the built-ins
+  section = tree.find('section', id='section-published-test-split')
+  assert 'reported, never gated' in section.text() and test_split_evaluation in section.text()
+  table = section.find('table', id='test-split-table')
+  headers = [th.text() for th in table.find_all('th')]
+  rows = {row.attrs['data-slice']: [td.text() for td in row.find_all('td')]
+          for row in table.find('tbody').find_all('tr')}
+  assert headers == ['slice', 'eval examples', 'eval accuracy', 'test examples',
+                     'test accuracy', 'test − eval']
+  assert list(rows)[0] == 'overall'
+  assert rows['overall'] == ['overall', '8', '62.5%', '4', '75.0%', '+12.5 pp']
+  assert rows[RAIN] == [RAIN, '4', '50.0%', '1', '0.0%', '-50.0 pp']
+  assert rows[f'{WEATHER}=sun'][1:] == ['3', '100.0%', '3', '100.0%', '0.0 pp']
+  assert rows[f'{WEATHER}=fog'][1:] == ['1', '0.0%', '–', '–', '–']  # no fog in the test split
+  evaluated = evaluation_results.load_evaluation(evaluations[0])
+  assert set(rows) == {s.name for s in evaluated.slices}
+
+
+def test_the_test_split_section_names_classes_and_notes_an_empty_split(alone,
+                                                                       test_split_evaluation):
+  section = evaluation_page.test_split_section(alone, test_split_evaluation,
+                                               empty_test_split=False, class_names=CLASS_NAMES)
+  row = parse(section.html).find('tr', data_slice='image/class/label=1')
+  assert [td.text() for td in row.find_all('td')] == [
+      'image/class/label=1 yield', '2', '50.0%', '2', '50.0%', '0.0 pp']
+  empty = evaluation_page.test_split_section(alone, None, empty_test_split=True,
+                                             class_names=None)
+  assert empty.title == 'Published test split'
+  assert 'Not evaluated' in empty.html and 'ingested empty' in empty.html
+  assert evaluation_page.test_split_section(alone, None, empty_test_split=False,
+                                            class_names=None) is None

@@ -140,6 +140,28 @@ def test_config_slices_and_gates():
       [], [WEATHER], [LEVEL], [WEATHER, LEVEL]]
 
 
+def test_without_gates_the_same_slices_and_metrics_carry_no_threshold():
+  gated, reported = evaluation.eval_config(**CONFIG), evaluation.eval_config(**CONFIG,
+                                                                            gates=False)
+  assert list(reported.slicing_specs) == list(gated.slicing_specs)
+  for with_gates, without in zip(gated.metrics_specs, reported.metrics_specs):
+    assert [(m.class_name, m.config) for m in without.metrics] == [
+        (m.class_name, m.config) for m in with_gates.metrics]
+    assert not any(m.per_slice_thresholds or m.HasField('threshold') for m in without.metrics)
+  assert any(m.per_slice_thresholds for m in gated.metrics_specs[0].metrics)
+
+
+def test_a_split_evaluated_without_gates_is_reported_never_failed(test_split_evaluation):
+  """Class 1 (1 of 2 right) is below its 0.6 floor of CONFIG: without gates nothing fails."""
+  validation = tfma.load_validation_result(test_split_evaluation)
+  assert list(validation.metric_validations_per_slice) == []
+  assert validation.missing_thresholds  # TFMA's word for "nothing was gated"
+  metrics = _metrics(test_split_evaluation)
+  assert metrics[()][(evaluation.ACCURACY, '')] == pytest.approx(3 / 4)
+  assert metrics[((WEATHER, 'sun'),)][(evaluation.ACCURACY, '')] == pytest.approx(1.0)
+  assert metrics[((LEVEL, '5'),)][(evaluation.EXAMPLE_COUNT, '')] == 2
+
+
 def test_top_k_accuracy_needs_more_classes_than_k():
   names = {m.class_name for m in evaluation.eval_config(
       **{**CONFIG, 'num_classes': 5}).metrics_specs[0].metrics}

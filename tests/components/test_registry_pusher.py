@@ -10,7 +10,7 @@ from tfx.types import standard_artifacts
 from components import evaluation
 from components import registry_pusher
 from components.registry import FilesystemRegistry
-from evaluation_data import LEVEL
+from evaluation_data import LEVEL, WEATHER
 
 MODEL_NAME = 'signs'
 FINGERPRINT = 'split:train,num_files:2,total_bytes:1024'
@@ -34,7 +34,8 @@ def _trained_model(root, evaluation_workspace, name):
   return _artifact(standard_artifacts.Model, uri)
 
 
-def _push(root, model, evaluation_uri, *, blessed, baseline=None, run_id='run-1', **params):
+def _push(root, model, evaluation_uri, *, blessed, baseline=None, run_id='run-1',
+          test_evaluation_uri=None, **params):
   """Runs the executor as TFX would; returns the PushedModel artifact."""
   pushed = _artifact(standard_artifacts.PushedModel, root / f'pushed-{run_id}')
   inputs = {
@@ -42,6 +43,8 @@ def _push(root, model, evaluation_uri, *, blessed, baseline=None, run_id='run-1'
       'model_blessing': [_artifact(standard_artifacts.ModelBlessing, root / 'blessing',
                                    blessed=int(blessed))],
       'evaluation': [_artifact(standard_artifacts.ModelEvaluation, evaluation_uri)],
+      'test_evaluation': ([_artifact(standard_artifacts.ModelEvaluation, test_evaluation_uri)]
+                          if test_evaluation_uri else []),  # as TFX gives an empty input
       'examples': [_artifact(standard_artifacts.Examples, root / 'examples',
                              input_fingerprint=FINGERPRINT)],
       'baseline_model': [baseline] if baseline else [],
@@ -101,6 +104,27 @@ def test_a_blessed_model_becomes_a_version_with_its_card(tmp_path, evaluation_wo
   assert card.baseline_version is None
   assert card.source_uri == os.path.join(model.uri, 'Format-Serving')
   assert card.evaluation_uri == evaluations[0]
+  assert card.test_metrics == {} and card.test_slice_metrics == {}  # no test split evaluated
+
+
+def test_the_card_gives_the_published_test_split_beside_the_eval_split(
+    tmp_path, evaluation_workspace, evaluations, test_split_evaluation):
+  model = _trained_model(tmp_path, evaluation_workspace, 'good')
+  _push(tmp_path, model, evaluations[0], blessed=True,
+        test_evaluation_uri=test_split_evaluation)
+  card = FilesystemRegistry(str(tmp_path / 'registry')).show(MODEL_NAME, 1)
+  assert card.metrics[evaluation.ACCURACY] == pytest.approx(5 / 8)  # the eval split's, gated
+  assert card.test_metrics[evaluation.ACCURACY] == pytest.approx(3 / 4)
+  assert card.test_metrics[evaluation.EXAMPLE_COUNT] == 4
+  assert not any('[' in name for name in card.test_metrics)
+  sliced = {name: metrics[evaluation.ACCURACY]
+            for name, metrics in card.test_slice_metrics.items() if name.startswith(WEATHER)}
+  assert sliced == {f'{WEATHER}=sun': pytest.approx(1.0), f'{WEATHER}=rain': 0.0}
+  assert card.test_slice_metrics[f'{LEVEL}=5'][evaluation.EXAMPLE_COUNT] == 2
+  assert 'overall' not in card.test_slice_metrics
+  # The verdict is the eval split's: the test split gates nothing.
+  assert 'scenario/level=5: gated_accuracy = 0.3333, below its floor 0.5000' in (
+      card.blessing_reasons)
 
 
 def test_pushing_the_same_model_again_publishes_nothing_new(tmp_path, evaluation_workspace,

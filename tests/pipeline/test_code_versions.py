@@ -52,8 +52,10 @@ def _changed_by_editing(tree, relative_path: str) -> set:
     ('components/evaluation.py', {'Evaluator', 'RegistryPusher', 'EvaluationDashboard'}),
     # The dashboard's History section reads the registry's versions and cards.
     ('components/registry/filesystem.py', {'RegistryPusher', 'EvaluationDashboard'}),
-    ('components/data_gate/result.py', {'EvaluationDashboard'}),
     ('components/evaluation_dashboard.py', {'EvaluationDashboard'}),
+    ('components/data_gate/validation.py', {'DataGate'}),
+    # The gate's verdict: the card records the accepted drift.
+    ('components/data_gate/result.py', {'DataGate', 'RegistryPusher', 'EvaluationDashboard'}),
     ('components/features.py', STEPS),  # the shared contract
 ])
 def test_an_edit_changes_the_keys_of_exactly_the_steps_that_run_it(tree, edited, steps):

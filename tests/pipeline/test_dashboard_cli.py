@@ -8,6 +8,7 @@ from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 import pytest
 
+from components.data_gate import result as gate_result
 from components import evaluation_results
 from components import schemas
 from components import features
@@ -20,7 +21,7 @@ PIPELINE = 'ran-dashboard-test'
 # What latest_run_results reads of a run: component -> [(artifact type, custom properties)].
 RUN_OUTPUTS = {
     'ExampleGen': [('Examples', {})],
-    'ExampleValidator': [('ExampleAnomalies', {})],
+    'DataGate': [('ExampleAnomalies', {'passed': 1})],
     'Evaluator': [('ModelEvaluation', {}), ('ModelBlessing', {'blessed': 0})],
     'RegistryPusher': [('PushedModel', {'pushed': 1, 'pushed_destination': 'registry/m/7'})],
 }
@@ -39,7 +40,12 @@ def record_run(store, pipeline: str, run: str, evaluation_uri: str,
   `schema_uri`, whose ImportSchemaGen wrote that schema); the components in `running` are
   left RUNNING, as a killed run leaves them."""
   run_outputs = dict(RUN_OUTPUTS, **({'ImportSchemaGen': [('Schema', {})]} if schema_uri else {}))
-  uris = {'ModelEvaluation': evaluation_uri, 'Schema': schema_uri}
+  gate_uri = os.path.join(os.path.dirname(evaluation_uri), f'gate-{run}')
+  os.makedirs(gate_uri, exist_ok=True)
+  gate_result.write_result(gate_result.GateResult(
+      span=0, baseline_span=None, examples={'train': 10, 'eval': 5}, ingest={}, anomalies=[],
+      drift=[], accepted_drift=[]), gate_uri)
+  uris = {'ModelEvaluation': evaluation_uri, 'Schema': schema_uri, 'ExampleAnomalies': gate_uri}
   def type_id(put, proto, name):
     return put(proto(name=name))
 

@@ -39,7 +39,7 @@ def test_flags_override_fields_with_their_types():
 
 
 def test_warm_start_flags():
-  assert (configs.DEV.warm_start, configs.DEV.warm_start_steps) == (True, None)
+  assert (configs.DEV.warm_start, configs.DEV.warm_start_steps) == (True, 100)
   config = flags.config_from_flags(runner.parse_args([
       '--warm_start', 'false', '--warm_start_steps', '30']))
   assert (config.warm_start, config.warm_start_steps) == (False, 30)
@@ -87,21 +87,22 @@ def test_default_data_root_is_rendered_once(tmp_path, monkeypatch):
   from components.example_gen.formats import cure_tsr  # pylint: disable=g-import-not-at-top
   from pipeline import local  # pylint: disable=g-import-not-at-top
   calls = []
-  real_render_sample = sample.render_sample
+  real_render_span = sample.render_span
 
-  def counting_render_sample(data_root, **kwargs):
+  def counting_render_span(data_root, **kwargs):
     calls.append(data_root)
-    return real_render_sample(data_root, **kwargs)
+    return real_render_span(data_root, **kwargs)
 
-  monkeypatch.setattr(sample, 'render_sample', counting_render_sample)
+  monkeypatch.setattr(sample, 'render_span', counting_render_span)
   config = dataclasses.replace(configs.DEV, output_dir=str(tmp_path),
                                sample_train_per_class=1, sample_test_per_class=1)
   local.prepare_data(config)
   local.prepare_data(config)
   assert len(calls) == 1
   data_root = tmp_path / 'data' / 'cure_tsr'
-  assert sorted(p.name for p in data_root.iterdir()) == sorted(cure_tsr.SPLIT_FOLDERS)
-  assert not (tmp_path / 'data' / 'cure_tsr.partial').exists()
+  assert [p.name for p in data_root.iterdir()] == ['span-1']
+  assert sorted(p.name for p in (data_root / 'span-1').iterdir()) == sorted(
+      cure_tsr.SPLIT_FOLDERS)
 
 
 @pytest.mark.parametrize('argv, message', [
@@ -142,7 +143,7 @@ def test_slice_floors_take_the_json_object_form_and_the_list_form():
     (['--slice_floors', '0.8'], "error: argument --slice_floors: '0.8' is neither a JSON "
      'object nor a list of lists'),
     (['--slice_floors', '{"scenario/level": "high"}'],
-     "error: --slice_floors: ['scenario/level', 'high'] is not a feature and a floor"),
+     "error: --slice_floors: ['scenario/level', 'high'] is not a feature and a number"),
     (['--slice_floors', '{"scenario/wether": 0.8}'], 'error: --slice_floors: scenario/wether is '
      "not a feature of the cure_tsr schema; its scenario features: ['scenario/challenge', "
      "'scenario/level', 'scenario/sequence'], and image/class/label"),

@@ -36,7 +36,8 @@ def compiled(tmp_path_factory):
     job = json_format.Parse(f.read(), pipeline_spec_pb2.PipelineJob())  # unknown fields fail
   spec = json_format.ParseDict(json_format.MessageToDict(job.pipeline_spec),
                                pipeline_spec_pb2.PipelineSpec())
-  components = pipeline_lib.create_pipeline(kubeflow.container_config(config)).components
+  components = pipeline_lib.create_pipeline(kubeflow.container_config(config),
+                                            span_resolvers=False).components  # as compiled
   return config, components, spec, job
 
 

@@ -10,7 +10,6 @@ import numpy as np
 from PIL import Image
 import pytest
 import tensorflow as tf
-from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 from components import evaluation
 from components import evaluation_results
@@ -73,14 +72,14 @@ def test_examples_written_equal_files_on_disk(pipeline_runs):
 
 
 @pytest.mark.e2e
-def test_no_schema_anomalies(pipeline_runs):
+def test_the_data_gate_passes_the_first_delivery(pipeline_runs):
   _, first, *_ = pipeline_runs
-  for split in cure_tsr.SPLIT_SUFFIXES:
-    anomalies = anomalies_pb2.Anomalies()
-    with open(os.path.join(first.anomalies_uri, f'Split-{split}', 'SchemaDiff.pb'), 'rb') as f:
-      anomalies.ParseFromString(f.read())
-    assert dict(anomalies.anomaly_info) == {}, split
-    assert not anomalies.HasField('dataset_anomaly_info'), split
+  gate = first.gate
+  assert gate.passed and gate.anomalies == [] and gate.drift == []
+  assert gate.span == 0 and gate.baseline_span is None  # a root without span folders
+  assert gate.examples == {'train': 14 * 2 * (1 + len(CHALLENGES) * len(LEVELS)),
+                           'eval': 14 * 2 * (1 + len(CHALLENGES) * len(LEVELS))}
+  assert 'Data gate: passed.' in first.summary(1.0)
 
 
 @pytest.mark.e2e

@@ -5,6 +5,7 @@ import os
 
 import pytest
 from tfx import v1 as tfx
+from tfx.dsl.compiler import compiler
 
 from components import example_gen
 from components import schemas
@@ -110,3 +111,46 @@ def test_the_trainer_starts_from_the_latest_blessed_model_unless_warm_start_is_o
   assert trainer.inputs['base_model'].producer_component_id == 'latest_blessed_model'
   cold = _components(dataclasses.replace(config, warm_start=False))['Trainer']
   assert 'base_model' not in cold.inputs
+
+
+def test_a_published_test_split_is_evaluated_ungated_when_it_has_examples(tmp_path):
+  """GTSRB's layout has a test split (Final_Test): a TestEvaluator measures it with the eval
+  split's slices and no threshold or baseline, only when ExampleGen wrote test examples; the
+  card and the dashboard take its evaluation."""
+  config = dataclasses.replace(configs.GTSRB, output_dir=str(tmp_path), data_root=str(tmp_path))
+  components = _components(config)
+  test_evaluator = components['TestEvaluator']
+  assert json.loads(test_evaluator.exec_properties['example_splits']) == ['test']
+  assert 'baseline_model' not in test_evaluator.inputs
+  assert test_evaluator.inputs['model'].producer_component_id == 'Trainer'
+  gated = json.loads(components['Evaluator'].exec_properties['eval_config'])
+  reported = json.loads(test_evaluator.exec_properties['eval_config'])
+  assert reported['slicing_specs'] == gated['slicing_specs']
+  def thresholds(eval_config):
+    return [metric.get('per_slice_thresholds', []) + ([metric['threshold']]
+                                                      if 'threshold' in metric else [])
+            for spec in eval_config['metrics_specs'] for metric in spec['metrics']]
+  assert any(thresholds(gated)) and not any(thresholds(reported))
+  for consumer in ('RegistryPusher', 'EvaluationDashboard'):
+    assert components[consumer].inputs['test_evaluation'].producer_component_id == (
+        'TestEvaluator')
+  [node] = [n.pipeline_node for n in compiler.Compiler().compile(
+      pipeline_lib.create_pipeline(config)).nodes if n.pipeline_node.node_info.id ==
+            'TestEvaluator']
+  compares = {c.placeholder_expression.operator.compare_op.lhs.operator.artifact_property_op.key:
+              c.placeholder_expression.operator.compare_op
+              for c in node.inputs.conditionals.values()}
+  assert set(compares) == {'passed', 'written_test'}  # the data gate's, then its own
+  compare = compares['written_test']
+  assert compare.op == compare.Operation.GREATER_THAN and compare.rhs.value.int_value == 0
+
+
+@pytest.mark.parametrize('profile, overrides', [
+    ('cure_tsr', {}),                      # no published test split in its layout
+    ('gtsrb', {'examples_dir': '/data'}),  # imported examples: train and eval only
+])
+def test_without_a_test_split_there_is_no_test_evaluator(tmp_path, profile, overrides):
+  config = dataclasses.replace(configs.PROFILES[profile], output_dir=str(tmp_path), **overrides)
+  components = _components(config)
+  assert 'Evaluator' in components and 'TestEvaluator' not in components
+  assert 'test_evaluation' not in components['RegistryPusher'].inputs

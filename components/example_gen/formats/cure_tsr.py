@@ -199,9 +199,9 @@ class CureTsr(layout.Layout):
 
   @classmethod
   def render_sample(cls, data_root: str, *, seed: int, train_per_class: int,
-                    test_per_class: int) -> Dict[str, int]:
-    """The synthetic sample (sample.render_sample, its default challenges and levels)."""
+                    test_per_class: int, span: int = 1) -> Dict[str, int]:
+    """The synthetic sample's delivery `span` (sample.render_span; span 2 is the winter one)."""
     # Imported here: the sample writes this module's naming scheme, so it imports this module.
     from components.example_gen import sample  # pylint: disable=g-import-not-at-top
-    return sample.render_sample(data_root, seed=seed, train_per_class=train_per_class,
-                                test_per_class=test_per_class)
+    return sample.render_span(data_root, seed=seed, span=span, train_per_class=train_per_class,
+                              test_per_class=test_per_class)

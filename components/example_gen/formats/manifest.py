@@ -12,8 +12,9 @@ Layout:
   images/cat/day/cat_000.jpg,cat,train,rain
 
 `path` is relative to the data root (absolute paths and '..' escapes are quarantined);
-`label` is a class name. Optional columns: `split` (train | eval; without it each path goes
-to eval with probability `eval_fraction`, stably for a seed) and any number of
+`label` is a class name. Optional columns: `split` (train | eval | test: test rows are a
+published test split, evaluated beside eval but never gating; without the column each path
+goes to eval with probability `eval_fraction`, stably for a seed) and any number of
 `scenario/<name>` columns, emitted as scenario features ('unknown' for an empty cell).
 Without a classes file the class list is the sorted set of the manifest's labels.
 A row is one physical line: quoted cells may hold commas, not line breaks. Blank lines are
@@ -52,6 +53,7 @@ class Manifest(layout.Layout):
   peak of 190 bytes per row.
   """
   dataset = 'manifest'
+  splits = ('train', 'eval', 'test')
 
   def __init__(self, data_root: str, *, manifest: str = DEFAULT_MANIFEST,
                classes: Optional[str] = None, eval_fraction: float = 0.2,

@@ -1,7 +1,11 @@
 """The 12 CURE-TSR challenge types as image effects, at levels 1..5 (5 most severe).
 
-Each effect takes float32 RGB [h, w, 3] in [0, 1] and a severity s = level / 5 in (0, 1]. At
-level 5 the sign is hard to read but still faintly there.
+Each effect takes float32 RGB [h, w, 3] in [0, 1], a severity s = level / 5 in (0, 1] and a
+random generator. Sizes are fractions of the image side, so an effect looks the same at any
+crop size. Strengths follow what the CURE-TSR paper measured (Temel et al. 2017): the effects
+that destroy or move spatial detail (lens blur, gaussian blur, dirty lens, codec error, noise)
+leave little of the sign at level 5, weather (rain, snow, haze) and shadow occlude part of it,
+while darkening, exposure and decolorization keep most of its shape.
 """
 import io
 from typing import Callable, Dict
@@ -10,10 +14,15 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 _HAZE = np.array([.86, .87, .89], np.float32)  # grey-white airlight, RGB in [0, 1]
+_DIRT = np.array([.22, .18, .11], np.float32)  # dark brown, RGB in [0, 1]
 
 
 def _to_image(pixels: np.ndarray) -> Image.Image:
   return Image.fromarray(np.uint8(np.clip(pixels, 0, 1) * 255 + .5))
+
+
+def _from_image(image: Image.Image) -> np.ndarray:
+  return np.asarray(image, np.float32) / 255
 
 
 def _luma(pixels: np.ndarray) -> np.ndarray:
@@ -26,87 +35,115 @@ def _blend(pixels, color, alpha):
   return pixels * (1 - alpha) + color * alpha
 
 
+def _gaussian(pixels: np.ndarray, sigma_px: float) -> np.ndarray:
+  return _from_image(_to_image(pixels).filter(ImageFilter.GaussianBlur(sigma_px)))
+
+
+def _disc_mean(pixels: np.ndarray, radius: int) -> np.ndarray:
+  """The mean over a disc of `radius` px around each pixel, edges repeated (a defocused lens).
+  Row by row from prefix sums, so the cost grows with the radius, not its square."""
+  h, w = pixels.shape[:2]
+  padded = np.pad(pixels, ((radius, radius), (radius, radius), (0, 0)), mode='edge')
+  prefix = np.concatenate([np.zeros_like(padded[:, :1]), np.cumsum(padded, axis=1)], axis=1)
+  total, count = np.zeros_like(pixels), 0
+  for dy in range(-radius, radius + 1):
+    half = int(np.sqrt(radius * radius - dy * dy))
+    rows = prefix[radius + dy:radius + dy + h]
+    right, left = radius + half + 1, radius - half  # the row's span is [left, right)
+    total += rows[:, right:right + w] - rows[:, left:left + w]
+    count += 2 * half + 1
+  return total / count
+
+
 def _decolorization(pixels, s, rng):
-  return _blend(pixels, _luma(pixels), s)
+  """Saturation lost toward grey: 8% of it left at level 5."""
+  return _blend(pixels, _luma(pixels), .92 * s)
 
 
 def _lens_blur(pixels, s, rng):
-  """Defocus: the mean over a disc of radius 2.2% of the side per level."""
-  side = pixels.shape[0]
-  radius = max(1, round(.11 * s * side))
-  padded = np.pad(pixels, ((radius, radius), (radius, radius), (0, 0)), mode='edge')
-  offsets = [(dy, dx) for dy in range(-radius, radius + 1) for dx in range(-radius, radius + 1)
-             if dy * dy + dx * dx <= radius * radius]
-  h, w = pixels.shape[:2]
-  total = sum(padded[radius + dy:radius + dy + h, radius + dx:radius + dx + w]
-              for dy, dx in offsets)
-  return total / len(offsets)
+  """Defocus: the mean over a disc whose radius grows to 26% of the side at level 5."""
+  return _disc_mean(pixels, max(1, round(.26 * s * pixels.shape[0])))
 
 
 def _codec_error(pixels, s, rng):
-  """Low-quality JPEG, and from level 3 a few 8x8 blocks shifted or dropped."""
+  """JPEG down to quality 1, then a growing share of its 8x8 blocks lost: copied from a
+  displaced spot, flattened to their mean, or given a wrong colour."""
   out = io.BytesIO()
-  _to_image(pixels).save(out, format='JPEG', quality=round(32 - 26 * s))
-  decoded = np.asarray(Image.open(out), np.float32) / 255
+  _to_image(pixels).save(out, format='JPEG', quality=max(1, round(26 - 25 * s)))
+  decoded = _from_image(Image.open(out))
   h, w = decoded.shape[:2]
-  for _ in range(round(max(0, s - .4) * 5 * h * w / 1024)):
+  for _ in range(round(.8 * s * s * h * w / 64)):
     y, x = rng.integers(0, h - 7), rng.integers(0, w - 7)
-    sy, sx = np.clip([y, x] + rng.integers(-8, 9, 2), 0, [h - 8, w - 8])
-    source = decoded[sy:sy + 8, sx:sx + 8].copy()
-    decoded[y:y + 8, x:x + 8] = source.mean(axis=(0, 1)) if rng.random() < .5 else source
+    sy, sx = np.clip([y, x] + rng.integers(-16, 17, 2), 0, [h - 8, w - 8])
+    block = decoded[sy:sy + 8, sx:sx + 8].copy()
+    kind = rng.integers(3)
+    if kind == 1:
+      block = block.mean(axis=(0, 1))
+    elif kind == 2:
+      block = block[..., rng.permutation(3)] * rng.uniform(.5, 1.3)
+    decoded[y:y + 8, x:x + 8] = block
   return decoded
 
 
 def _darkening(pixels, s, rng):
-  return (1 - .8 * s) * pixels ** (1 + .8 * s)
+  """Less light: gain down to 0.2 with a steeper gamma, and low-light sensor noise."""
+  dark = (1 - .8 * s) * pixels ** (1 + .6 * s)
+  return dark + rng.normal(0, .012 * s, pixels.shape)
 
 
 def _dirty_lens(pixels, s, rng):
-  """Blurred brownish blotches, more and more opaque with the level."""
+  """Blurred dark-brown blotches, mostly over the middle where the sign is, larger and more
+  opaque with the level."""
   h, w = pixels.shape[:2]
   mask = Image.new('L', (w, h), 0)
   draw = ImageDraw.Draw(mask)
   for _ in range(2 + round(8 * s)):
-    cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-    r = rng.uniform(.05, .18) * w
-    draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=int(rng.integers(150, 256)))
-  mask = mask.filter(ImageFilter.GaussianBlur(.06 * w))
-  alpha = np.asarray(mask, np.float32)[..., None] / 255 * (.35 + .5 * s)
-  return _blend(pixels, np.array([.25, .2, .12], np.float32), alpha)
+    cx, cy = rng.normal(.5, .18, 2) * (w, h)
+    r = rng.uniform(.08, .1 + .22 * s) * w
+    draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=int(rng.integers(190, 256)))
+  mask = mask.filter(ImageFilter.GaussianBlur(.05 * w))
+  alpha = np.clip(np.asarray(mask, np.float32)[..., None] / 255 * (.3 + .85 * s), 0, 1)
+  return _blend(pixels, _DIRT * rng.uniform(.7, 1.3), alpha)
 
 
 def _exposure(pixels, s, rng):
   """Over-exposure: gain and lift, clipping highlights."""
-  return pixels * (1 + 2 * s) + .3 * s
+  return pixels * (1 + 2.4 * s) + .35 * s
 
 
 def _gaussian_blur(pixels, s, rng):
-  sigma = .06 * s * pixels.shape[0]
-  return np.asarray(_to_image(pixels).filter(ImageFilter.GaussianBlur(sigma)),
-                    np.float32) / 255
+  """A gaussian of standard deviation up to 12% of the side at level 5."""
+  return _gaussian(pixels, .12 * s * pixels.shape[0])
 
 
 def _noise(pixels, s, rng):
-  return pixels + rng.normal(0, .25 * s, pixels.shape)
+  """Sensor noise: per pixel, plus a coarser part (3x3 px) that survives downscaling."""
+  h, w = pixels.shape[:2]
+  coarse = rng.normal(0, 1, ((h + 2) // 3, (w + 2) // 3, 3)).repeat(3, 0).repeat(3, 1)[:h, :w]
+  return pixels + .7 * s * rng.normal(0, 1, pixels.shape) + .8 * s * coarse
 
 
 def _rain(pixels, s, rng):
-  """Slanted light streaks over a dimmed, slightly greyed scene."""
+  """Slanted light streaks over a dimmed, greyed scene softened by water on the lens."""
   h, w = pixels.shape[:2]
   streaks = Image.new('L', (w, h), 0)
   draw = ImageDraw.Draw(streaks)
   slant = rng.uniform(-.35, .35)
-  for _ in range(round(s * h * w / 25)):
-    x, y = rng.uniform(-.2 * w, 1.2 * w), rng.uniform(-.2 * h, h)
-    length = rng.uniform(.1, .1 + .2 * s) * h
-    draw.line([x, y, x + slant * length, y + length], fill=int(rng.integers(120, 256)))
-  alpha = np.asarray(streaks, np.float32)[..., None] / 255 * (.4 + .4 * s)
-  scene = _blend(pixels * (1 - .3 * s), _luma(pixels), .3 * s)
+  count = round(s * h * w / 12)
+  xs, ys = rng.uniform(-.2 * w, 1.2 * w, count), rng.uniform(-.2 * h, h, count)
+  lengths = rng.uniform(.1, .1 + .25 * s, count) * h
+  fills, wide = rng.integers(120, 256, count), rng.random(count) < s / 2
+  for x, y, length, fill, width in zip(xs.tolist(), ys.tolist(), lengths.tolist(),
+                                       fills.tolist(), (1 + wide).tolist()):
+    draw.line([x, y, x + slant * length, y + length], fill=fill, width=width)
+  alpha = np.asarray(streaks, np.float32)[..., None] / 255 * (.4 + .55 * s)
+  scene = _blend(pixels * (1 - .35 * s), _luma(pixels), .35 * s)
+  scene = _gaussian(scene, .05 * s * h)
   return _blend(scene, np.float32(.85), alpha)
 
 
 def _shadow(pixels, s, rng):
-  """A soft-edged shadow over a random half-plane and stripe."""
+  """A soft-edged shadow over a random half-plane and stripe, nearly black at level 5."""
   h, w = pixels.shape[:2]
   y, x = np.mgrid[0:h, 0:w] / max(h, w)
   angle = rng.uniform(0, 2 * np.pi)
@@ -116,27 +153,30 @@ def _shadow(pixels, s, rng):
   shade = np.clip((along - edge) / .05, 0, 1)
   stripe = np.clip(1 - np.abs(along - edge + .35) / width, 0, 1)
   mask = np.maximum(shade, stripe)[..., None]
-  return pixels * (1 - .85 * s * mask)
+  return pixels * (1 - .97 * s * mask)
 
 
 def _snow(pixels, s, rng):
-  """White flakes of varying size over a whitened scene."""
+  """White flakes, more and larger with the level, over a whitened scene."""
   h, w = pixels.shape[:2]
   flakes = Image.new('L', (w, h), 0)
   draw = ImageDraw.Draw(flakes)
-  for _ in range(round(s * h * w / 30)):
-    x, y = rng.uniform(0, w), rng.uniform(0, h)
-    r = rng.uniform(.3, .6 + 1.2 * s) * w / 64
-    draw.ellipse([x - r, y - r, x + r, y + r], fill=int(rng.integers(170, 256)))
+  count = round(s * h * w / 10)
+  xs, ys = rng.uniform(0, w, count), rng.uniform(0, h, count)
+  radii = rng.uniform(.3, .6 + 2.6 * s, count) * w / 64
+  for x, y, r, fill in zip(xs.tolist(), ys.tolist(), radii.tolist(),
+                           rng.integers(170, 256, count).tolist()):
+    draw.ellipse([x - r, y - r, x + r, y + r], fill=fill)
   alpha = np.asarray(flakes, np.float32)[..., None] / 255
-  return _blend(_blend(pixels, np.float32(.95), .35 * s), np.float32(.97), alpha)
+  return _blend(_blend(pixels, np.float32(.95), .65 * s), np.float32(.97), alpha)
 
 
 def _haze(pixels, s, rng):
-  """Atmospheric haze: a blend toward grey-white airlight, denser toward the top."""
-  h = pixels.shape[0]
-  density = .8 * s * (1 - .15 * np.linspace(0, 1, h, dtype=np.float32))[:, None, None]
-  return _blend(pixels, _HAZE, density)
+  """Atmospheric haze: a blend toward grey-white airlight, denser toward the top, with the
+  scattered light's own noise."""
+  toward_bottom = np.linspace(0, 1, pixels.shape[0], dtype=np.float32)[:, None, None]
+  density = (1 - .55 ** (5 * s)) * (1 - .08 * toward_bottom)
+  return _blend(pixels, _HAZE, density) + rng.normal(0, .03 * s, pixels.shape)
 
 
 _EFFECTS: Dict[str, Callable] = {

@@ -19,17 +19,18 @@ def test_only_cure_tsr_has_an_embedded_sample(tmp_path):
   assert not os.listdir(tmp_path)
 
 
-def test_cure_tsr_renders_its_sample_with_every_default_challenge(tmp_path):
+def test_cure_tsr_renders_its_sample_spans_as_cure_tsr_layouts(tmp_path):
   data_root = str(tmp_path / 'cure_tsr')
-  counts = example_gen.layout_class('cure_tsr').render_sample(
-      data_root, seed=0, train_per_class=1, test_per_class=0)
-  per_folder = 14 * (1 + 4 * 5)  # classes x (challenge-free + rain, snow, haze, darkening x 5)
+  render = example_gen.layout_class('cure_tsr').render_sample
+  counts = render(data_root, seed=0, train_per_class=1, test_per_class=0)
+  per_folder = 14 * (1 + 12)  # classes x (challenge-free + 12 challenged versions)
   assert counts == {'Real_Train': per_folder, 'Unreal_Train': per_folder, 'Real_Test': 0,
                     'Unreal_Test': 0}
-  assert sorted(os.listdir(os.path.join(data_root, 'Real_Train')))[:3] == [
-      'ChallengeFree', 'Darkening-1', 'Darkening-2']
-  reader = example_gen.make_layout('cure_tsr', data_root)
-  assert sum(1 for source in reader.sources() for _ in reader.items(source)) == 2 * per_folder
+  assert render(data_root, seed=0, train_per_class=1, test_per_class=0, span=2) == counts
+  assert sorted(os.listdir(data_root)) == ['span-1', 'span-2']
+  for span in ('span-1', 'span-2'):
+    reader = example_gen.make_layout('cure_tsr', os.path.join(data_root, span))
+    assert sum(1 for source in reader.sources() for _ in reader.items(source)) == 2 * per_folder
 
 
 @pytest.mark.parametrize('dataset', sorted(set(example_gen.LAYOUT_CLASSES) - {'manifest',

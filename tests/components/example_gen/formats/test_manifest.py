@@ -82,7 +82,7 @@ def test_fixture_is_deterministic(tmp_path):
 def test_examples_follow_the_rows(clean):
   root, written, counts, out_dir = clean
   assert counts.found == counts.written == 12
-  assert counts.splits == {'train': 9, 'eval': 3} and counts.quarantined == {}
+  assert counts.splits == {'train': 9, 'eval': 3, 'test': 0} and counts.quarantined == {}
   examples = {split: _by_filename(out_dir, split) for split in ('train', 'eval')}
   for split, by_name in examples.items():
     assert set(by_name) == {path for path, row in written.items() if row['split'] == split}
@@ -201,7 +201,7 @@ def test_bad_rows_are_quarantined(clean, tmp_path):
   assert counts.quarantined == {layout.MALFORMED_ROW: 5, layout.MISSING_FILE: 1,
                                    layout.PATH_ESCAPES_ROOT: 2, layout.LABEL_OUT_OF_RANGE: 1,
                                    layout.UNDECODABLE_IMAGE: 1}
-  assert counts.splits == {'train': 10, 'eval': 3}
+  assert counts.splits == {'train': 10, 'eval': 3, 'test': 0}
   assert counts.found == 23 == counts.written + 10
   rejected = {r.source: (r.reason, r.detail) for r in read_quarantine(out_dir)}
   assert {source: reason for source, (reason, _) in rejected.items()} == {
@@ -214,10 +214,26 @@ def test_bad_rows_are_quarantined(clean, tmp_path):
   assert rejected['manifest.csv:15'][1] == 'empty path'
   assert rejected['manifest.csv:16'][1] == (
       f'images/cat/day/cat_000.jpg is already listed on line {first_cat}')
-  assert rejected['manifest.csv:19'][1] == "split 'validation' is not one of ['train', 'eval']"
+  assert rejected['manifest.csv:19'][1] == (
+      "split 'validation' is not one of ['train', 'eval', 'test']")
   assert "'wolf'" in rejected['manifest.csv:23'][1]
   odd = _by_filename(out_dir, 'train')['images/odd,name.png']
   assert _feature(odd, features.LABEL) == 1 and _feature(odd, 'scenario/weather') == b'fog'
+
+
+def test_test_rows_are_the_published_test_split(clean, tmp_path):
+  root = str(tmp_path / 'root')
+  shutil.copytree(clean[0], root)
+  for name in ('a', 'b'):
+    _write_image(root, f'images/test/{name}.png')
+  _append(root, ['images/test/a.png,dog,test,rain', 'images/test/b.png,bird,test,'])
+  out_dir = str(tmp_path / 'out')
+  counts = job.run(manifest.Manifest(root), out_dir, num_shards=1)
+  assert counts.splits == {'train': 9, 'eval': 3, 'test': 2} and counts.quarantined == {}
+  test = _by_filename(out_dir, 'test')
+  assert {name: _feature(example, features.LABEL) for name, example in test.items()} == {
+      'images/test/a.png': 2, 'images/test/b.png': 0}
+  assert _feature(test['images/test/a.png'], 'scenario/weather') == b'rain'
 
 
 def test_windows_csv_reads_the_same(clean, tmp_path):

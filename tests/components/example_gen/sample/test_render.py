@@ -1,5 +1,7 @@
 """The embedded sample: CURE-TSR's published layout, names and counts, challenge versions of
-one base, determinism, and the default sample's size and render time."""
+one base, determinism, its spans (the winter shift, what the CURE-TSR reader makes of them),
+and the default span's size and render time."""
+import collections
 import os
 import re
 import time
@@ -7,8 +9,10 @@ import time
 import numpy as np
 import pytest
 
+from components import features
 from components.example_gen import sample
 from components.example_gen.formats import cure_tsr
+from example_util import feature
 from example_util import file_tree
 from example_util import read_bmp
 
@@ -36,15 +40,16 @@ def test_sample_layout_names_and_counts(sample_root):
 
 def test_challenge_versions_share_the_base_image(sample_root):
   clean = read_bmp(os.path.join(sample_root, 'Real_Train/ChallengeFree/01_06_00_00_0011.bmp'))
-  errors = []
+  errors, correlations = [], []
   for level in (1, 3, 5):
     hazy = read_bmp(
         os.path.join(sample_root, f'Real_Train/Haze-{level}/01_06_12_0{level}_0011.bmp'))
     assert hazy.shape == clean.shape
     errors.append(np.abs(hazy.astype(float) - clean).mean())
-    # Haze lowers contrast toward grey-white but keeps the scene: still correlated.
-    assert np.corrcoef(hazy.ravel(), clean.ravel())[0, 1] > .9
+    correlations.append(np.corrcoef(hazy.ravel(), clean.ravel())[0, 1])
+  # Haze lowers contrast toward grey-white, more with each level, but keeps the scene.
   assert errors[0] < errors[1] < errors[2]
+  assert correlations[0] > correlations[1] > correlations[2] > .3
 
 
 def test_train_and_test_bases_differ(sample_root):
@@ -88,10 +93,82 @@ def test_render_sample_rejects_bad_arguments(tmp_path):
     sample.render_sample(str(tmp_path), image_size_range=(8, 64))
 
 
-def test_default_sample_counts_and_render_time(tmp_path):
+SPAN_SIZES = dict(train_per_class=6, test_per_class=2)  # 14 x 8 x 2 x 13 = 2912 images a span
+
+
+@pytest.fixture(name='spans_root', scope='module')
+def fixture_spans_root(tmp_path_factory):
+  """Spans 1 (standard) and 2 (winter) rendered once, seed 0."""
+  root = str(tmp_path_factory.mktemp('spans'))
+  for span in (1, 2):
+    counts = sample.render_span(root, seed=0, span=span, **SPAN_SIZES)
+    assert counts == {'Real_Train': 1092, 'Unreal_Train': 1092, 'Real_Test': 364,
+                      'Unreal_Test': 364}
+  return root
+
+
+def _scenario_shares(span_root):
+  """{feature: {value: share}} of scenario/challenge and scenario/level over every example
+  the CURE-TSR reader finds under `span_root`."""
+  reader = cure_tsr.CureTsr(span_root)
+  counts = {'challenge': collections.Counter(), 'level': collections.Counter()}
+  for source in reader.sources():
+    for item in reader.items(source):
+      scenario = cure_tsr.parse_filename(reader.relative(item.source)).scenario
+      for key, counter in counts.items():
+        counter[scenario[key]] += 1
+  return {key: {value: n / sum(counter.values()) for value, n in counter.items()}
+          for key, counter in counts.items()}
+
+
+def _linf(p, q):
+  return max(abs(p.get(value, 0) - q.get(value, 0)) for value in set(p) | set(q))
+
+
+def test_spans_are_cure_tsr_layouts_the_reader_reads(spans_root):
+  assert sorted(os.listdir(spans_root)) == ['span-1', 'span-2']
+  for span in ('span-1', 'span-2'):
+    reader = cure_tsr.CureTsr(os.path.join(spans_root, span))
+    items = [item for source in reader.sources() for item in reader.items(source)]
+    assert len(items) == 2912
+    assert collections.Counter(item.split for item in items) == {'train': 2184, 'eval': 728}
+    for item in items[::97]:  # every name parses; a sample of images decodes too
+      example, = reader.read(item)
+      assert feature(example, features.LABEL) == cure_tsr.parse_filename(
+          reader.relative(item.source)).label
+
+
+def test_the_winter_span_shifts_challenge_and_level(spans_root):
+  standard = _scenario_shares(os.path.join(spans_root, 'span-1'))
+  winter = _scenario_shares(os.path.join(spans_root, 'span-2'))
+  assert set(standard['challenge']) == set(cure_tsr.CHALLENGE_NAMES)  # all 12 and none
+  # The L-infinity distances the pipeline's drift check computes: at the default sizes
+  # (20 / 4 base images per class) 0.149 (snow) and 0.184 (level 5).
+  assert _linf(standard['challenge'], winter['challenge']) == pytest.approx(.15, abs=.02)
+  assert _linf(standard['level'], winter['level']) == pytest.approx(.18, abs=.02)
+  assert max(winter['challenge'], key=winter['challenge'].get) == 'snow'
+  assert max(winter['level'], key=winter['level'].get) == '5'
+
+
+def test_spans_are_deterministic_per_seed_and_span(tmp_path):
+  tiny = dict(train_per_class=1, test_per_class=0, sequences=('unreal',))
+  trees = {}
+  for name, seed, span in (('a', 3, 2), ('b', 3, 2), ('c', 4, 2), ('d', 3, 3)):
+    sample.render_span(str(tmp_path / name), seed=seed, span=span, **tiny)
+    trees[name] = file_tree(str(tmp_path / name))
+  assert len(trees['a']) == 14 * 13 and all(p.startswith('span-2/') for p in trees['a'])
+  assert trees['a'] == trees['b']
+  clean = lambda tree: {p.split('/')[-1]: data for p, data in tree.items() if 'ChallengeFree' in p}
+  # Another seed or another span: other base images.
+  assert not set(clean(trees['a']).values()) & set(clean(trees['c']).values())
+  assert not set(clean(trees['a']).values()) & set(clean(trees['d']).values())
+
+
+def test_default_span_counts_and_render_time(tmp_path):
   start = time.perf_counter()
-  counts = sample.render_sample(str(tmp_path))
+  counts = sample.render_span(str(tmp_path))
   seconds = time.perf_counter() - start
-  assert counts == {'Real_Train': 2940, 'Unreal_Train': 2940, 'Real_Test': 1176,
-                    'Unreal_Test': 1176}
-  assert seconds < 30, f'rendering the default sample took {seconds:.1f} s'
+  assert counts == {'Real_Train': 3640, 'Unreal_Train': 3640, 'Real_Test': 728,
+                    'Unreal_Test': 728}
+  assert sorted(os.listdir(tmp_path)) == ['span-1']
+  assert seconds < 45, f'rendering the default span took {seconds:.1f} s'

@@ -1,0 +1,140 @@
+"""DataGate: the newest span passes or blocks training.
+
+Inputs: the newest span's Examples (their counts), its statistics, the curated schema and,
+when there is one, the Examples of the span before it, whose drift features' statistics it
+computes (TFX's span resolvers need a `version` property, which statistics do not have). It writes TFDV's schema anomalies
+per split and the drift of the label and every scenario feature (components/data_gate/
+validation.py) as `data_gate.json` in its ExampleAnomalies artifact, and sets the artifact's
+`passed` custom property (1 or 0), on which the pipeline's `tfx.dsl.Cond` runs or skips
+Transform, Trainer, Evaluator and RegistryPusher. Drift a person accepted (`accepted_drift`,
+a feature or 'all') is shown but does not block.
+"""
+import json
+import os
+from typing import Any, Dict, List, Optional, Sequence
+
+from absl import logging
+from tfx import types
+from tfx.components.statistics_gen import stats_artifact_utils
+from tfx.dsl.components.base import base_component
+from tfx.dsl.components.base import base_executor
+from tfx.dsl.components.base import executor_spec
+from tfx.types import artifact_utils
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter
+from tfx.types.component_spec import ExecutionParameter
+from tfx.utils import io_utils
+
+from components import schemas
+from components.data_gate import validation
+from components.data_gate.result import GateResult
+from components.data_gate.result import write_result
+
+PASSED = 'passed'  # the output artifact's int custom property
+INGEST_COUNTS = ('found', 'written', 'quarantined', 'skipped')  # ExampleGen's properties
+
+
+class DataGateSpec(types.ComponentSpec):
+  """Inputs: the newest span's examples and statistics, the schema, the previous span."""
+  PARAMETERS = {
+      'drift_thresholds': ExecutionParameter(type=str),  # JSON: feature -> threshold
+      'accepted_drift': ExecutionParameter(type=str),    # JSON list of features, or ['all']
+      'code_version': ExecutionParameter(type=str, optional=True),
+  }
+  INPUTS = {
+      'examples': ChannelParameter(type=standard_artifacts.Examples),
+      'statistics': ChannelParameter(type=standard_artifacts.ExampleStatistics),
+      'schema': ChannelParameter(type=standard_artifacts.Schema),
+      'baseline_examples': ChannelParameter(type=standard_artifacts.Examples, optional=True),
+  }
+  OUTPUTS = {'result': ChannelParameter(type=standard_artifacts.ExampleAnomalies)}
+
+
+def _splits(statistics: types.Artifact) -> List[str]:
+  return artifact_utils.decode_split_names(statistics.split_names)
+
+
+def checked_thresholds(schema, default: float, per_feature: Dict[str, float],
+                       accepted: Sequence[str]) -> Dict[str, float]:
+  """The drift threshold of each checked feature (validation.thresholds_for); ValueError for
+  a threshold or an accepted drift on a feature drift is not measured on."""
+  validation.check_accepted(schema, accepted)
+  return validation.thresholds_for(schema, default, per_feature)
+
+
+def gate(examples: types.Artifact, statistics: types.Artifact, schema_path: str,
+         baseline: Optional[types.Artifact], thresholds: Dict[str, float],
+         accepted: Sequence[str]) -> GateResult:
+  """The verdict on `examples`' span (see the module doc)."""
+  schema = schemas.load_schema(schema_path)
+  anomalies = []
+  for split in _splits(statistics):
+    anomalies += validation.schema_anomalies(
+        stats_artifact_utils.load_statistics(statistics, split).proto(), schema, split)
+  drift = []
+  if baseline is not None:
+    pattern = os.path.join(
+        artifact_utils.get_split_uri([baseline], validation.DRIFT_SPLIT), '*')
+    drift = validation.drift(
+        stats_artifact_utils.load_statistics(statistics, validation.DRIFT_SPLIT).proto(),
+        validation.drift_statistics(pattern, schema), schema, thresholds, accepted)
+  counts = {split: examples.get_int_custom_property(f'written_{split}')
+            for split in artifact_utils.decode_split_names(examples.split_names)}
+  return GateResult(
+      span=examples.span, baseline_span=None if baseline is None else baseline.span,
+      examples=counts,
+      ingest={name: examples.get_int_custom_property(name) for name in INGEST_COUNTS},
+      anomalies=anomalies, drift=drift, accepted_drift=list(accepted))
+
+
+class Executor(base_executor.BaseExecutor):
+  """Writes the verdict; see the module doc."""
+
+  def Do(self, input_dict: Dict[str, List[types.Artifact]],
+         output_dict: Dict[str, List[types.Artifact]],
+         exec_properties: Dict[str, Any]) -> None:
+    self._log_startup(input_dict, output_dict, exec_properties)
+    baselines = sorted(input_dict.get('baseline_examples') or [],  # newest ingestion first
+                       key=lambda a: a.mlmd_artifact.create_time_since_epoch, reverse=True)
+    result = gate(
+        artifact_utils.get_single_instance(input_dict['examples']),
+        artifact_utils.get_single_instance(input_dict['statistics']),
+        io_utils.get_only_uri_in_dir(artifact_utils.get_single_uri(input_dict['schema'])),
+        baselines[0] if baselines else None,
+        json.loads(exec_properties['drift_thresholds']),
+        json.loads(exec_properties['accepted_drift']))
+    output = artifact_utils.get_single_instance(output_dict['result'])
+    output.span = result.span
+    output.split_names = artifact_utils.encode_split_names(list(result.examples))
+    write_result(result, output.uri)
+    output.set_int_custom_property(PASSED, int(result.passed))
+    for reason in result.reasons:
+      logging.warning('Data gate: %s', reason)
+
+
+class DataGate(base_component.BaseComponent):
+  """Passes or blocks the newest span (see the module doc).
+
+  Args:
+    examples: the newest span's Examples (ExampleGen's output).
+    statistics: their statistics (StatisticsGen given the schema).
+    schema: the curated schema.
+    baseline_examples: the previous span's Examples; none for the first delivery.
+    drift_thresholds: feature -> largest L-infinity distance that passes
+      (validation.thresholds_for).
+    accepted_drift: features whose drift a person accepted, or ['all'].
+    code_version: this step's code key (pipeline/code_versions.py).
+  """
+  SPEC_CLASS = DataGateSpec
+  EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
+
+  def __init__(self, *, examples: types.BaseChannel, statistics: types.BaseChannel,
+               schema: types.BaseChannel, baseline_examples: Optional[types.BaseChannel],
+               drift_thresholds: Dict[str, float], accepted_drift: Sequence[str],
+               code_version: str = ''):
+    super().__init__(spec=DataGateSpec(
+        examples=examples, statistics=statistics, schema=schema,
+        baseline_examples=baseline_examples,
+        drift_thresholds=json.dumps(drift_thresholds, sort_keys=True),
+        accepted_drift=json.dumps(sorted(accepted_drift)), code_version=code_version,
+        result=types.Channel(type=standard_artifacts.ExampleAnomalies)))

@@ -1,0 +1,88 @@
+"""prepare_data: the embedded sample's spans rendered into the default data root on first use,
+the missing ones only, each complete or not at all."""
+import collections
+import dataclasses
+import os
+
+import pytest
+
+import runner
+from components.example_gen.formats import cure_tsr
+from pipeline import configs
+from pipeline import local
+
+TINY = dict(sample_train_per_class=1, sample_test_per_class=1)  # 14 x 2 x 2 x 13 = 728 a span
+
+
+def _config(tmp_path, **fields):
+  return dataclasses.replace(configs.DEV, output_dir=str(tmp_path), **TINY, **fields)
+
+
+def _snapshot(folder):
+  """Relative path -> (bytes, modification time in ns) of every file under `folder`."""
+  files = {}
+  for parent, _, names in os.walk(folder):
+    for name in names:
+      path = os.path.join(parent, name)
+      with open(path, 'rb') as f:
+        files[os.path.relpath(path, folder)] = (f.read(), os.stat(path).st_mtime_ns)
+  return files
+
+
+def _challenge_counts(span_folder):
+  return collections.Counter(cure_tsr.parse_filename(name).scenario['challenge']
+                             for _, _, names in os.walk(span_folder) for name in names)
+
+
+def test_sample_span_renders_the_missing_spans_only(tmp_path, capsys):
+  data_root = tmp_path / 'data' / 'cure_tsr'
+  local.prepare_data(_config(tmp_path))
+  out = capsys.readouterr().out
+  assert out == (f'Rendering span 1 of the embedded cure_tsr sample into {data_root}/span-1 '
+                 '...\n  728 images written.\n')
+  span_1 = _snapshot(data_root / 'span-1')
+  # A render of span 2 that died half-way left its partial folder: it is started afresh.
+  (data_root / '.span-2.partial' / 'span-2' / 'Real_Train').mkdir(parents=True)
+  (data_root / '.span-2.partial' / 'span-2' / 'Real_Train' / 'junk.bmp').write_bytes(b'x')
+
+  local.prepare_data(_config(tmp_path, sample_span=3))
+  out = capsys.readouterr().out
+  assert 'span 1' not in out
+  assert out.count('Rendering span 2 ') == out.count('Rendering span 3 ') == 1
+  assert out.count('728 images written.') == 2
+  assert sorted(os.listdir(data_root)) == ['span-1', 'span-2', 'span-3']
+  assert _snapshot(data_root / 'span-1') == span_1  # untouched
+  assert sum(_challenge_counts(data_root / 'span-2').values()) == 728
+  # Span 2 is the winter delivery, span 3 the standard one again.
+  assert _challenge_counts(data_root / 'span-2').most_common(1)[0][0] == 'snow'
+  assert _challenge_counts(data_root / 'span-3')['snow'] < 112
+
+  local.prepare_data(_config(tmp_path, sample_span=3))  # every span there: nothing to do
+  assert capsys.readouterr().out == ''
+
+
+def test_sample_span_is_for_the_embedded_sample_only(tmp_path):
+  for fields in ({'data_root': str(tmp_path)}, {'examples_dir': str(tmp_path)}):
+    with pytest.raises(configs.ConfigError, match='--sample_span renders the embedded sample'):
+      local.prepare_data(_config(tmp_path, sample_span=2, **fields))
+  assert not os.listdir(tmp_path)
+
+
+def test_a_sample_rendered_before_spans_is_one_span(tmp_path):
+  data_root = tmp_path / 'data' / 'cure_tsr'
+  (data_root / 'Real_Train' / 'ChallengeFree').mkdir(parents=True)
+  local.prepare_data(_config(tmp_path))
+  assert os.listdir(data_root) == ['Real_Train']
+  with pytest.raises(configs.ConfigError,
+                     match=f'{data_root} holds a sample rendered before spans: delete it to '
+                     'render --sample_span 2'):
+    local.prepare_data(_config(tmp_path, sample_span=2))
+  assert os.listdir(data_root) == ['Real_Train']
+
+
+def test_sample_span_flag(tmp_path, capsys):
+  args = runner.parse_args(['--sample_span', '2'])
+  assert args.sample_span == 2
+  code = runner.main(['--sample_span', '0', '--output_dir', str(tmp_path / 'out')])
+  assert code == 2
+  assert capsys.readouterr().err.strip() == 'error: --sample_span 0: must be at least 1'

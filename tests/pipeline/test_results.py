@@ -1,0 +1,62 @@
+"""The run summary's slice table: the eval split's accuracy and, beside it, the published test
+split's, on evaluation_data's evaluations."""
+import pytest
+
+from components import evaluation_results
+from components.data_gate.result import GateResult
+from pipeline import results
+from evaluation_data import WEATHER
+
+
+PASSED = GateResult(span=0, baseline_span=None, examples={'train': 8, 'eval': 8}, ingest={},
+                    anomalies=[], drift=[], accepted_drift=[])
+
+
+def _run(evaluation_uri, **test_split):
+  evaluated = evaluation_results.load_evaluation(evaluation_uri)
+  return results.RunResults(
+      run_id='run-1', component_seconds={}, cached=(), examples_uri='examples',
+      schema_uri=None, gate_uri='gate', gate=PASSED, evaluation_uri=evaluation_uri,
+      slices=evaluated.slices, blessed=False, failed_checks=evaluated.reasons,
+      pushed_model=None, pushed_version=None, **test_split)
+
+
+def _rows(summary):
+  """{slice: the row's other cells} of the summary's slice table, and its header."""
+  lines = summary.splitlines()
+  start = next(i for i, line in enumerate(lines) if line.startswith('slice'))
+  header, *rows = lines[start:lines.index('', start)]
+  cells = {}
+  for row in rows:
+    name, _, rest = row.partition('  ')
+    cells[name.strip()] = rest.split()
+  return header.split(), cells
+
+
+def test_the_summary_gives_the_test_split_beside_the_eval_split(evaluations,
+                                                                test_split_evaluation):
+  tested = evaluation_results.load_evaluation(test_split_evaluation)
+  run = _run(evaluations[0], test_examples=4, test_evaluation_uri=test_split_evaluation,
+             test_slices=tested.slices)
+  assert run.test_accuracy('overall') == pytest.approx(3 / 4)
+  summary = run.summary(wall_seconds=1)
+  header, rows = _rows(summary)
+  assert header == ['slice', 'examples', 'accuracy', 'test', 'examples', 'test', 'accuracy']
+  assert rows['overall'] == ['8', '0.6250', '4', '0.7500']
+  assert rows[f'{WEATHER}=rain'] == ['4', '0.5000', '1', '0.0000']
+  assert rows[f'{WEATHER}=fog'] == ['1', '0.0000', '-', '-']  # no fog in the test split
+  assert "test: the dataset's published test split, reported, never gated" in summary
+  assert f'Test split evaluation: {test_split_evaluation}' in summary
+
+
+@pytest.mark.parametrize('test_examples, note', [
+    (0, 'The published test split is empty (no labelled test examples were ingested): not '
+        'evaluated.'),
+    (None, None),  # the layout has no test split
+])
+def test_without_a_test_evaluation_the_table_is_the_eval_splits(evaluations, test_examples,
+                                                                note):
+  summary = _run(evaluations[0], test_examples=test_examples).summary(wall_seconds=1)
+  header, rows = _rows(summary)
+  assert header == ['slice', 'examples', 'accuracy'] and rows['overall'] == ['8', '0.6250']
+  assert (note in summary) if note else ('test split' not in summary)
