@@ -82,7 +82,8 @@ def test_the_dashboard_is_drawn_last_from_the_evaluation_and_the_push(tmp_path):
   assert dashboard.id == 'EvaluationDashboard'
   producers = {key: channel.producer_component_id for key, channel in dashboard.inputs.items()}
   assert producers == {'evaluation': 'Evaluator', 'examples': 'ExampleGen',
-                       'schema': 'ImportSchemaGen', 'pushed_model': 'RegistryPusher'}
+                       'schema': 'ImportSchemaGen', 'pushed_model': 'RegistryPusher',
+                       'data_gate': 'DataGate'}
   assert dashboard.exec_properties == {
       'model_name': config.model_name,
       'code_version': code_versions.step_code_versions()['EvaluationDashboard'],
