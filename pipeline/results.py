@@ -71,6 +71,8 @@ class RunResults:
     if not self.trained:
       lines += ['', 'Not trained: the data gate blocked this delivery; the registry is '
                 'unchanged. Fix the data, or accept the drift with --accept_drift FEATURE[,...].']
+      if self.dashboard_path:
+        lines.append(f'Dashboard: {os.path.abspath(self.dashboard_path)}')
       return '\n'.join(lines)
     lines += [''] + self._slice_lines()
     lines.append('')
@@ -178,10 +180,13 @@ def _run_results(store, run, component) -> RunResults:
   gate_artifact = _only(outputs, 'DataGate', 'ExampleAnomalies')
   gate = gate_result.read_result(gate_artifact.uri)
   schema_outputs = _outputs_of(outputs, 'ImportSchemaGen', 'Schema')
+  dashboards = _outputs_of(outputs, 'EvaluationDashboard', 'File')
   common = dict(run_id=run.name, component_seconds=seconds, cached=cached,
                 examples_uri=_only(outputs, 'ExampleGen', 'Examples').uri,
                 schema_uri=schema_outputs[0].uri if schema_outputs else None,
-                gate_uri=gate_artifact.uri, gate=gate)
+                gate_uri=gate_artifact.uri, gate=gate,
+                dashboard_path=(evaluation_dashboard.page_path(dashboards[0])
+                                if dashboards else None))
   if not gate.passed:
     return RunResults(evaluation_uri=None, slices=(), blessed=False, failed_checks=(),
                       pushed_model=None, pushed_version=None, **common)
@@ -190,7 +195,6 @@ def _run_results(store, run, component) -> RunResults:
   pushed = _only(outputs, 'RegistryPusher', 'PushedModel')
   evaluated = evaluation_results.load_evaluation(evaluation.uri)
   was_pushed = pushed.custom_properties['pushed'].int_value == 1
-  dashboards = _outputs_of(outputs, 'EvaluationDashboard', 'File')
   examples = _only(outputs, 'ExampleGen', 'Examples')
   test_evaluations = _outputs_of(outputs, 'TestEvaluator', 'ModelEvaluation')  # none: skipped
   return RunResults(
@@ -202,7 +206,6 @@ def _run_results(store, run, component) -> RunResults:
                     if was_pushed else None),
       pushed_version=(pushed.custom_properties['registry_version'].int_value
                       if was_pushed else None),
-      dashboard_path=evaluation_dashboard.page_path(dashboards[0]) if dashboards else None,
       test_examples=(examples.custom_properties['written_test'].int_value
                      if 'written_test' in examples.custom_properties else None),
       test_evaluation_uri=test_evaluations[0].uri if test_evaluations else None,

@@ -68,6 +68,13 @@ def test_the_winter_delivery_is_blocked_by_drift_with_exit_3(loop):
   assert '- drift on scenario/challenge: L-infinity distance' in winter.out
   assert '- drift on scenario/level: L-infinity distance' in winter.out
   assert winter.versions == [1]  # untouched
+  # The blocked delivery still gets its dashboard: the verdict, the drift table, the history.
+  [page_path] = [line.split(': ', 1)[1] for line in winter.out.splitlines()
+                 if line.startswith('Dashboard: ')]
+  with open(page_path, encoding='utf-8') as f:
+    page = f.read()
+  assert 'Not trained: the data gate blocked this delivery.' in page
+  assert 'scenario/challenge' in page and 'History' in page
 
 
 @pytest.mark.e2e
