@@ -79,8 +79,10 @@ def exif_orientation(encoded: tf.Tensor) -> tf.Tensor:
   return tf.cast(tf.where(little_endian | big_endian, found, 1), tf.int32)
 
 
-_STEPS = tf.constant([list(pixel_rules.ORIENTATIONS.get(value, pixel_rules.UPRIGHT))
-                      for value in range(max(pixel_rules.ORIENTATIONS) + 1)])
+# A Python table, made a tensor inside the graph: a tf.constant at import would start TF's
+# runtime, after which tf.distribute cannot configure devices or collectives.
+_STEPS = [list(pixel_rules.ORIENTATIONS.get(value, pixel_rules.UPRIGHT))
+          for value in range(max(pixel_rules.ORIENTATIONS) + 1)]
 
 
 def upright(image: tf.Tensor, orientation: tf.Tensor) -> tf.Tensor:
@@ -89,7 +91,7 @@ def upright(image: tf.Tensor, orientation: tf.Tensor) -> tf.Tensor:
   the transpose, then the flips (of the transposed image's axes)."""
   known = (orientation >= 1) & (orientation < len(_STEPS))
   transpose, flip_left_right, flip_up_down = tf.unstack(
-      tf.gather(_STEPS, tf.where(known, orientation, 1)))
+      tf.gather(tf.constant(_STEPS), tf.where(known, orientation, 1)))
   channels = image.shape[-1]
   image = tf.transpose(image, tf.where(transpose, [1, 0, 2], [0, 1, 2]))
   image = tf.reverse(image, tf.boolean_mask([1, 0], tf.stack([flip_left_right, flip_up_down])))

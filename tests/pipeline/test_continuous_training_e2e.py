@@ -73,7 +73,7 @@ def test_the_winter_delivery_is_blocked_by_drift_with_exit_3(loop):
                  if line.startswith('Dashboard: ')]
   with open(page_path, encoding='utf-8') as f:
     page = f.read()
-  assert 'Not trained: the data gate blocked this delivery.' in page
+  assert 'Not trained</strong>: the data gate blocked this delivery.' in page
   assert 'scenario/challenge' in page and 'History' in page
 
 

@@ -58,7 +58,9 @@ def test_warm_start_settings_survive_json():
   assert read == config and (read.warm_start, read.warm_start_steps) == (False, 50)
   default = TrainerConfig.from_fields(configs.DEV, code_version='abc')
   assert TrainerConfig.from_custom_config(json.loads(json.dumps(
-      default.to_custom_config()))).warm_start_steps is None
+      default.to_custom_config()))).warm_start_steps == configs.DEV.warm_start_steps == 100
+  paper = TrainerConfig.from_fields(configs.CIFAR10, code_version='abc')  # trains from scratch
+  assert (paper.warm_start, paper.warm_start_steps) == (False, None)
 
 
 def test_warm_start_steps_below_one_are_refused():
