@@ -2,11 +2,11 @@
 
 Inputs: the newest span's Examples (their counts), its statistics, the curated schema and,
 when there is one, the Examples of the span before it, whose drift features' statistics it
-computes (TFX's span resolvers need a `version` property, which statistics do not have). It writes TFDV's schema anomalies
-per split and the drift of the label and every scenario feature (components/data_gate/
-validation.py) as `data_gate.json` in its ExampleAnomalies artifact, and sets the artifact's
-`passed` custom property (1 or 0), on which the pipeline's `tfx.dsl.Cond` runs or skips
-Transform, Trainer, Evaluator and RegistryPusher. Drift a person accepted (`accepted_drift`,
+computes (TFX's span resolvers need a `version` property, which statistics do not have). It
+writes TFDV's schema anomalies per split and the drift of the label and every scenario
+feature (components/data_gate/validation.py) as `data_gate.json` in its ExampleAnomalies
+artifact, and sets the artifact's `passed` custom property (1 or 0), on which the pipeline's
+`tfx.dsl.Cond` runs or skips Transform, Trainer, Evaluator and RegistryPusher. Drift a person accepted (`accepted_drift`,
 a feature or 'all') is shown but does not block.
 """
 import json
