@@ -21,6 +21,8 @@ from pipeline.configs import ConfigError
 from pipeline import vertex_training
 from pipeline.configs import PipelineConfig
 
+# Where the DataGate keeps each span's statistics without span resolvers, under the root.
+STATISTICS_STORE = ('DataGate', 'span_statistics')
 IMPORT_SPLIT_PATTERNS = {'job': example_gen.JOB_SPLIT_PATTERNS,
                          'tf_tpu': example_gen.TPU_SPLIT_PATTERNS}
 
@@ -121,7 +123,9 @@ def _every_run(output, producer) -> tfx.dsl.Channel:
 def _data_gate(config: PipelineConfig, schema, example_gen, statistics_gen, schema_gen,
                code_version: str, span_resolvers: bool) -> data_gate_step.DataGate:
   """The DataGate of the newest span against the span before it (none for the first
-  delivery); ConfigError for thresholds or accepted drift on unknown features."""
+  delivery): resolved by TFX's span resolver, or without `span_resolvers` taken from the
+  statistics the gate keeps under the pipeline root (STATISTICS_STORE). ConfigError for
+  thresholds or accepted drift on unknown features."""
   try:
     thresholds = data_gate_step.checked_thresholds(
         schema, config.drift_threshold, dict(config.drift_thresholds), config.accept_drift)
@@ -135,6 +139,8 @@ def _data_gate(config: PipelineConfig, schema, example_gen, statistics_gen, sche
       examples=examples, statistics=statistics_gen.outputs['statistics'],
       schema=schema_gen.outputs['schema'], baseline_examples=previous_span,
       drift_thresholds=thresholds, accepted_drift=config.accept_drift,
+      statistics_store=None if span_resolvers else os.path.join(
+          config.resolved_pipeline_root, *STATISTICS_STORE),
       code_version=code_version)
 
 
@@ -163,7 +169,8 @@ def create_pipeline(
   `metadata_connection_config` is the runner's choice (sqlite locally, none on Kubeflow).
   `span_resolvers` False is for Kubeflow Pipelines 2 / Vertex, whose TFX compiler knows only
   the latest-artifact and latest-blessed-model resolvers: there the Trainer trains on the
-  newest span and the DataGate checks schema anomalies without a drift baseline.
+  newest span, and the DataGate measures drift against the statistics of the newest earlier
+  span it checked, which it keeps under the pipeline root.
   """
   versions = code_versions.step_code_versions()
   example_gen_component = _example_gen(config, versions['ExampleGen'])
@@ -190,6 +197,7 @@ def create_pipeline(
     transform = tfx.components.Transform(
         examples=train_examples, schema=schema_gen.outputs['schema'],
         preprocessing_fn=transform_step.PREPROCESSING_FN, materialize=False,
+        disable_statistics=True,  # StatisticsGen's are read; Transform's own never were
         custom_config=_step_config(transform_step.TransformConfig, config,
                                    num_classes=num_classes, code_version=versions['Transform']))
     trainer_class = tfx.components.Trainer

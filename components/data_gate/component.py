@@ -1,19 +1,23 @@
 """DataGate: the newest span passes or blocks training.
 
 Inputs: the newest span's Examples (their counts), its statistics, the curated schema and,
-when there is one, the Examples of the span before it, whose drift features' statistics it
-computes (TFX's span resolvers need a `version` property, which statistics do not have). It
+when the orchestrator resolves it, the Examples of the span before it, whose drift features'
+statistics it computes (TFX's span resolvers need a `version` property, which statistics do
+not have). Where it cannot (Kubeflow Pipelines 2, Vertex), the gate is given a
+`statistics_store` folder instead: it keeps each checked span's statistics there and takes the
+newest span below this one as the baseline (components/data_gate/span_statistics.py). It
 writes TFDV's schema anomalies per split and the drift of the label and every scenario
 feature (components/data_gate/validation.py) as `data_gate.json` in its ExampleAnomalies
 artifact, and sets the artifact's `passed` custom property (1 or 0), on which the pipeline's
-`tfx.dsl.Cond` runs or skips Transform, Trainer, Evaluator and RegistryPusher. Drift a person accepted (`accepted_drift`,
-a feature or 'all') is shown but does not block.
+`tfx.dsl.Cond` runs or skips Transform, Trainer, Evaluator and RegistryPusher. Drift a person
+accepted (`accepted_drift`, a feature or 'all') is shown but does not block.
 """
 import json
 import os
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from absl import logging
+from tensorflow_metadata.proto.v0 import statistics_pb2
 from tfx import types
 from tfx.components.statistics_gen import stats_artifact_utils
 from tfx.dsl.components.base import base_component
@@ -26,6 +30,7 @@ from tfx.types.component_spec import ExecutionParameter
 from tfx.utils import io_utils
 
 from components import schemas
+from components.data_gate import span_statistics
 from components.data_gate import validation
 from components.data_gate.result import GateResult
 from components.data_gate.result import write_result
@@ -39,6 +44,7 @@ class DataGateSpec(types.ComponentSpec):
   PARAMETERS = {
       'drift_thresholds': ExecutionParameter(type=str),  # JSON: feature -> threshold
       'accepted_drift': ExecutionParameter(type=str),    # JSON list of features, or ['all']
+      'statistics_store': ExecutionParameter(type=str, optional=True),  # a folder
       'code_version': ExecutionParameter(type=str, optional=True),
   }
   INPUTS = {
@@ -62,10 +68,14 @@ def checked_thresholds(schema, default: float, per_feature: Dict[str, float],
   return validation.thresholds_for(schema, default, per_feature)
 
 
+Baseline = Optional[Tuple[int, statistics_pb2.DatasetFeatureStatisticsList]]
+
+
 def gate(examples: types.Artifact, statistics: types.Artifact, schema_path: str,
-         baseline: Optional[types.Artifact], thresholds: Dict[str, float],
+         baseline: Baseline, thresholds: Dict[str, float],
          accepted: Sequence[str]) -> GateResult:
-  """The verdict on `examples`' span (see the module doc)."""
+  """The verdict on `examples`' span against `baseline`, the span before it and its
+  DRIFT_SPLIT statistics (none for the first delivery); see the module doc."""
   schema = schemas.load_schema(schema_path)
   anomalies = []
   for split in _splits(statistics):
@@ -73,18 +83,33 @@ def gate(examples: types.Artifact, statistics: types.Artifact, schema_path: str,
         stats_artifact_utils.load_statistics(statistics, split).proto(), schema, split)
   drift = []
   if baseline is not None:
-    pattern = os.path.join(
-        artifact_utils.get_split_uri([baseline], validation.DRIFT_SPLIT), '*')
-    drift = validation.drift(
-        stats_artifact_utils.load_statistics(statistics, validation.DRIFT_SPLIT).proto(),
-        validation.drift_statistics(pattern, schema), schema, thresholds, accepted)
+    drift = validation.drift(_drift_split_statistics(statistics), baseline[1], schema,
+                             thresholds, accepted)
   counts = {split: examples.get_int_custom_property(f'written_{split}')
             for split in artifact_utils.decode_split_names(examples.split_names)}
   return GateResult(
-      span=examples.span, baseline_span=None if baseline is None else baseline.span,
+      span=examples.span, baseline_span=None if baseline is None else baseline[0],
       examples=counts,
       ingest={name: examples.get_int_custom_property(name) for name in INGEST_COUNTS},
       anomalies=anomalies, drift=drift, accepted_drift=list(accepted))
+
+
+def _drift_split_statistics(statistics: types.Artifact
+                            ) -> statistics_pb2.DatasetFeatureStatisticsList:
+  return stats_artifact_utils.load_statistics(statistics, validation.DRIFT_SPLIT).proto()
+
+
+def _baseline(baseline_examples: List[types.Artifact], store: Optional[str], span: int,
+              schema_path: str) -> Baseline:
+  """The newest resolved previous-span Examples (their statistics computed here), else the
+  store's newest span below `span`, else None."""
+  if baseline_examples:
+    newest = max(baseline_examples, key=lambda a: a.mlmd_artifact.create_time_since_epoch)
+    pattern = os.path.join(
+        artifact_utils.get_split_uri([newest], validation.DRIFT_SPLIT), '*')
+    return newest.span, validation.drift_statistics(pattern,
+                                                    schemas.load_schema(schema_path))
+  return span_statistics.previous(store, span) if store else None
 
 
 class Executor(base_executor.BaseExecutor):
@@ -94,15 +119,19 @@ class Executor(base_executor.BaseExecutor):
          output_dict: Dict[str, List[types.Artifact]],
          exec_properties: Dict[str, Any]) -> None:
     self._log_startup(input_dict, output_dict, exec_properties)
-    baselines = sorted(input_dict.get('baseline_examples') or [],  # newest ingestion first
-                       key=lambda a: a.mlmd_artifact.create_time_since_epoch, reverse=True)
+    examples = artifact_utils.get_single_instance(input_dict['examples'])
+    statistics = artifact_utils.get_single_instance(input_dict['statistics'])
+    schema_path = io_utils.get_only_uri_in_dir(artifact_utils.get_single_uri(
+        input_dict['schema']))
+    store = exec_properties.get('statistics_store')
     result = gate(
-        artifact_utils.get_single_instance(input_dict['examples']),
-        artifact_utils.get_single_instance(input_dict['statistics']),
-        io_utils.get_only_uri_in_dir(artifact_utils.get_single_uri(input_dict['schema'])),
-        baselines[0] if baselines else None,
+        examples, statistics, schema_path,
+        _baseline(input_dict.get('baseline_examples') or [], store, examples.span,
+                  schema_path),
         json.loads(exec_properties['drift_thresholds']),
         json.loads(exec_properties['accepted_drift']))
+    if store:
+      span_statistics.save(store, examples.span, _drift_split_statistics(statistics))
     output = artifact_utils.get_single_instance(output_dict['result'])
     output.span = result.span
     output.split_names = artifact_utils.encode_split_names(list(result.examples))
@@ -120,6 +149,9 @@ class DataGate(base_component.BaseComponent):
     statistics: their statistics (StatisticsGen given the schema).
     schema: the curated schema.
     baseline_examples: the previous span's Examples; none for the first delivery.
+    statistics_store: where the orchestrator cannot resolve `baseline_examples`, a folder
+      that keeps each checked span's statistics, the baseline of the next (under the
+      pipeline root).
     drift_thresholds: feature -> largest L-infinity distance that passes
       (validation.thresholds_for).
     accepted_drift: features whose drift a person accepted, or ['all'].
@@ -131,10 +163,11 @@ class DataGate(base_component.BaseComponent):
   def __init__(self, *, examples: types.BaseChannel, statistics: types.BaseChannel,
                schema: types.BaseChannel, baseline_examples: Optional[types.BaseChannel],
                drift_thresholds: Dict[str, float], accepted_drift: Sequence[str],
-               code_version: str = ''):
+               statistics_store: Optional[str] = None, code_version: str = ''):
     super().__init__(spec=DataGateSpec(
         examples=examples, statistics=statistics, schema=schema,
         baseline_examples=baseline_examples,
         drift_thresholds=json.dumps(drift_thresholds, sort_keys=True),
-        accepted_drift=json.dumps(sorted(accepted_drift)), code_version=code_version,
+        accepted_drift=json.dumps(sorted(accepted_drift)), statistics_store=statistics_store,
+        code_version=code_version,
         result=types.Channel(type=standard_artifacts.ExampleAnomalies)))

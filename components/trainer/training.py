@@ -15,6 +15,7 @@ Warm start (warm_start.py): given a base model whose network and classes equal t
 and `warm_start` on, training starts from its weights and runs `warm_start_steps` steps
 (default: train_steps); the Model artifact records what it started from.
 """
+import dataclasses
 import os
 import time
 from typing import Dict, Optional, Sequence, Tuple
@@ -38,26 +39,33 @@ from components.trainer import warm_start
 from components.trainer.config import TrainerConfig
 
 THROUGHPUT_DIR = 'throughput'  # under the model run directory: images/s, learning rate
+FINE_TUNING_LR_SCALE = 0.1  # a warm-started run's peak rate, as a fraction of learning_rate's
 
 
-def _optimizer(config: TrainerConfig, peak_lr: float,
-               total_steps: int) -> keras.optimizers.Optimizer:
+@dataclasses.dataclass(frozen=True)
+class Plan:
+  """How long and how fast one Trainer run trains."""
+  steps: int
+  peak_lr: float
+  warmup_steps: int
+
+
+def _optimizer(config: TrainerConfig, plan: Plan) -> keras.optimizers.Optimizer:
   """Nesterov SGD, momentum 0.9, weight decay on kernels only (not BN or biases)."""
   schedule = schedules.make_schedule(
-      config.lr_schedule, peak=peak_lr, warmup_steps=config.warmup_steps,
-      total_steps=total_steps, decay_fractions=config.lr_decay_fractions)
+      config.lr_schedule, peak=plan.peak_lr, warmup_steps=plan.warmup_steps,
+      total_steps=plan.steps, decay_fractions=config.lr_decay_fractions)
   optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True,
                                    weight_decay=config.weight_decay)
   optimizer.exclude_from_weight_decay(var_names=['gamma', 'beta', 'bias'])
   return optimizer
 
 
-def compile_model(model: keras.Model, config: TrainerConfig, peak_lr: float,
-                  total_steps: int) -> None:
+def compile_model(model: keras.Model, config: TrainerConfig, plan: Plan) -> None:
   """Nesterov SGD on the schedule, label-smoothed cross-entropy on one-hot labels, XLA if
   asked. Under the mixed_float16 policy Keras wraps the optimizer in dynamic loss scaling."""
   model.compile(
-      optimizer=_optimizer(config, peak_lr, total_steps),
+      optimizer=_optimizer(config, plan),
       loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
       metrics=[keras.metrics.CategoricalAccuracy(name='accuracy')],
       jit_compile=config.xla)
@@ -193,12 +201,16 @@ def build_network(config: TrainerConfig, class_names: Sequence[str],
   return model, network, decision
 
 
-def training_steps(config: TrainerConfig, decision: warm_start.Decision,
-                   train_steps: int) -> int:
-  """`warm_start_steps` for a warm-started run that sets it, else `train_steps`."""
-  if decision.warm_started_from and config.warm_start_steps is not None:
-    return config.warm_start_steps
-  return train_steps
+def training_plan(config: TrainerConfig, decision: warm_start.Decision, train_steps: int,
+                  peak_lr: float) -> Plan:
+  """From scratch: `train_steps` at `peak_lr` after `warmup_steps` of warm-up. Warm-started,
+  the run fine-tunes trained weights: `warm_start_steps` (when set), no warm-up, and the peak
+  rate x FINE_TUNING_LR_SCALE, where the step schedule's first drop left the parent (a full
+  rate would undo much of what the parent learnt); the schedule's drops follow."""
+  if not decision.warm_started_from:
+    return Plan(train_steps, peak_lr, config.warmup_steps)
+  steps = train_steps if config.warm_start_steps is None else config.warm_start_steps
+  return Plan(steps, peak_lr * FINE_TUNING_LR_SCALE, 0)
 
 
 def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
@@ -217,9 +229,10 @@ def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
   train, validation = _datasets(fn_args, config, strategy, stats, len(class_names),
                                 global_batch)
   model, network, decision = build_network(config, class_names, strategy, fn_args.base_model)
-  steps = training_steps(config, decision, fn_args.train_steps)
+  plan = training_plan(config, decision, fn_args.train_steps, peak_lr)
+  steps = plan.steps
   with strategy.scope():
-    compile_model(model, config, peak_lr, steps)
+    compile_model(model, config, plan)
   log_dir = distribution.write_dir(fn_args.model_run_dir, strategy)
   every = min(50, config.checkpoint_every)
   backup_dir = resume.resume_dir(fn_args)

@@ -109,6 +109,10 @@ def test_runtime_parameters_carry_the_profile(compiled):
   assert _parameters(tasks['ExampleGen'])['input_base'] == 'gs://bucket/data/cure_tsr'
   assert job.runtime_config.gcs_output_directory == config.resolved_pipeline_root
   assert spec.default_pipeline_root == config.resolved_pipeline_root
+  # No span resolver here: the gate's drift baseline is the statistics it keeps in the root.
+  assert 'baseline_examples' not in tasks['DataGate'].inputs.artifacts
+  assert _parameters(tasks['DataGate'])['statistics_store'] == (
+      config.resolved_pipeline_root + '/DataGate/span_statistics')
   assert not spec.root.input_definitions.parameters  # no runtime parameters to fill in
 
 

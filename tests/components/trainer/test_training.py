@@ -7,6 +7,7 @@ import pytest
 
 from components.trainer import schedules
 from components.trainer import training
+from components.trainer import warm_start
 from components.trainer.config import TrainerConfig
 from pipeline import configs
 
@@ -62,8 +63,8 @@ def _compiled(policy, **overrides):
     inputs = keras.Input((4,))
     model = keras.Model(inputs, keras.layers.Dense(3, activation='softmax', dtype='float32')(
         keras.layers.Dense(5)(inputs)))
-    training.compile_model(model, dataclasses.replace(_CONFIG, **overrides), peak_lr=0.1,
-                           total_steps=10)
+    training.compile_model(model, dataclasses.replace(_CONFIG, **overrides),
+                           training.Plan(steps=10, peak_lr=0.1, warmup_steps=0))
     return model
   finally:
     keras.mixed_precision.set_global_policy(previous)
@@ -94,3 +95,18 @@ def test_balanced_class_weights_equalise_each_class_total():
   weights = training.balanced_class_weights(np.array([2.0, 1.0, 3.0, 0.0]))
   assert weights == pytest.approx({0: 0.75, 1: 1.5, 2: 0.5, 3: 0.0})
   assert 2 * weights[0] == 1 * weights[1] == 3 * weights[2]
+
+
+def test_a_warm_started_run_fine_tunes_at_a_tenth_of_the_rate_without_warm_up():
+  config = dataclasses.replace(_CONFIG, warmup_steps=50, warm_start_steps=100)
+  scratch = training.training_plan(config, warm_start.Decision(None, None, 'none'), 400, 0.2)
+  assert scratch == training.Plan(steps=400, peak_lr=0.2, warmup_steps=50)
+  warm = warm_start.Decision('/models/7', '/models/7', None)
+  assert training.training_plan(config, warm, 400, 0.2) == training.Plan(
+      steps=100, peak_lr=pytest.approx(0.02), warmup_steps=0)
+  every_step = dataclasses.replace(config, warm_start_steps=None)
+  assert training.training_plan(every_step, warm, 400, 0.2).steps == 400
+  schedule = schedules.make_schedule('step', peak=0.02, warmup_steps=0, total_steps=100,
+                                     decay_fractions=(0.4, 0.6))
+  assert [round(float(schedule(step)), 6) for step in (0, 39, 40, 60)] == [
+      0.02, 0.02, 0.002, 0.0002]
