@@ -70,9 +70,9 @@ def test_a_parent_with_other_classes_is_refused_naming_it_and_the_difference(par
   differing = [not np.array_equal(variable.numpy(), value)
                for variable, value in zip(model.variables, _parent_values(parent))]
   assert sum(differing) > len(differing) // 4  # its own initialisation
-  assert training.training_steps(
+  assert training.training_plan(
       dataclasses.replace(_config(parent), warm_start_steps=WARM_START_STEPS), decision,
-      TRAIN_STEPS) == TRAIN_STEPS
+      TRAIN_STEPS, 0.1).steps == TRAIN_STEPS
 
 
 @pytest.mark.parametrize('field, value, difference', [
