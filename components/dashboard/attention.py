@@ -86,6 +86,18 @@ def _one_map_per_stage(explanation: served.Explanation) -> served.Explanation:
   return dataclasses.replace(explanation, maps=tuple(last[s] for s in sorted(last)))
 
 
+def _explain_new(signature, examples: Sequence[_Example],
+                 known: Dict[str, served.Explanation]) -> None:
+  """Adds to `known` (file name -> explanation, one map per stage) the `examples` not in it
+  yet, `_BATCH` images per call of the signature."""
+  new = [example for example in examples if example.filename not in known]
+  for start in range(0, len(new), _BATCH):
+    batch = new[start:start + _BATCH]
+    explanations = served.explain_all(signature, [example.encoded for example in batch])
+    for example, explanation in zip(batch, explanations):
+      known[example.filename] = _one_map_per_stage(explanation)
+
+
 def _pick(explained: Sequence[Tuple[_Example, served.Explanation]], count: int):
   """Up to `count`, half of them misclassified when there are that many, in hash order."""
   wrong = [i for i, (e, x) in enumerate(explained) if x.class_name != e.label_text]
@@ -135,17 +147,15 @@ def attention_section(evaluated: evaluation_results.Evaluation, *, model_dir: st
     return None
   signature = served.load_attention_signature(model_dir)
   pools = _candidates(examples_uri, chosen, candidates, seed)
+  known: Dict[str, served.Explanation] = {}  # an image is in several slices' pools
   parts, total, full = [], 0, False
   for result in chosen:
     if full:
       parts.append(_heading(result))
       continue
     pool = pools[result.name]
-    explained = []
-    for start in range(0, len(pool), _BATCH):
-      batch = pool[start:start + _BATCH]
-      explained += zip(batch, map(_one_map_per_stage,
-                                  served.explain_all(signature, [e.encoded for e in batch])))
+    _explain_new(signature, pool, known)
+    explained = [(example, known[example.filename]) for example in pool]
     figures = []
     for example, explanation in _pick(explained, per_slice):
       html, jpeg_bytes = _figure(example, explanation, display_size)
