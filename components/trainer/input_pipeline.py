@@ -7,8 +7,10 @@ Randomness is stateless: element i of the shuffled, repeated stream of input pip
 augmented with seeds derived from (seed, p, i). With `deterministic=True` the read order is
 fixed too, so datasets built with the same arguments yield identical batches.
 """
-from typing import Optional, Sequence
+import dataclasses
+from typing import Optional, Sequence, Tuple
 
+from absl import logging
 import tensorflow as tf
 
 from components import example_files
@@ -106,53 +108,94 @@ def augment(encoded: tf.Tensor, seed: tf.Tensor, *, image_size: int, mean, std,
   return preprocessing.normalize(pixels, mean, std)
 
 
-def _pipeline_files(files: list, input_context: Optional[tf.distribute.InputContext]) -> list:
-  """Input pipeline i of n reads files i, i + n, i + 2n, ... of the sorted list."""
-  if input_context is None:
-    return files
-  count = input_context.num_input_pipelines
-  if len(files) < count:
-    raise ValueError(f'{len(files)} files cannot feed {count} input pipelines: '
-                     'write at least one file per pipeline')
-  return files[input_context.input_pipeline_id::count]
+@dataclasses.dataclass(frozen=True)
+class Share:
+  """What one input pipeline reads: `files`, and of their records in file order every
+  `stride`-th from the `offset`-th (stride 1: all of them)."""
+  files: Tuple[str, ...]
+  stride: int = 1
+  offset: int = 0
+
+
+def pipeline_share(files: Sequence[str],
+                   input_context: Optional[tf.distribute.InputContext]) -> Share:
+  """Input pipeline i of n (one per worker under MultiWorkerMirroredStrategy) reads files
+  i, i + n, i + 2n, ... of the sorted `files`. With fewer files than pipelines it reads every
+  file and keeps records i, i + n, ... of their concatenation, and a warning says so: each
+  worker then reads all the data. Either way the shares are disjoint and cover every record."""
+  files = tuple(files)
+  if input_context is None or input_context.num_input_pipelines == 1:
+    return Share(files)
+  count, index = input_context.num_input_pipelines, input_context.input_pipeline_id
+  if len(files) >= count:
+    return Share(files[index::count])
+  logging.warning(
+      '%d input files for %d input pipelines: each pipeline reads every file and keeps '
+      'one record in %d. Write at least %d files so that each pipeline reads only its own.',
+      len(files), count, count, count)
+  return Share(files, stride=count, offset=index)
 
 
 def _read(files) -> tf.data.Dataset:
   return tf.data.TFRecordDataset(files, compression_type='GZIP')
 
 
+def _records(share: Share, *, shuffled: bool, seed: int,
+             deterministic: bool) -> tf.data.Dataset:
+  """One pass over `share`'s serialized records. In file order, unless `shuffled`: then the
+  files of a file share come in random order, read `cycle_length` at a time (AUTOTUNE, or
+  DETERMINISTIC_CYCLE_LENGTH when `deterministic`); a record share is read in file order,
+  the order every pipeline must agree on."""
+  if share.stride > 1:
+    return _read(list(share.files)).shard(share.stride, share.offset)
+  if not shuffled:
+    return _read(list(share.files))
+  files = tf.data.Dataset.from_tensor_slices(list(share.files)).shuffle(
+      len(share.files), seed=seed)
+  return files.interleave(
+      _read, cycle_length=DETERMINISTIC_CYCLE_LENGTH if deterministic else tf.data.AUTOTUNE,
+      num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+
+
 def make_dataset(file_patterns: Sequence[str], *, image_size: int, batch_size: int,
                  mean, std, training: bool, recipe: str = 'signs', seed: int = 0,
                  deterministic: bool = False,
                  input_context: Optional[tf.distribute.InputContext] = None,
-                 shuffle_buffer: int = 10_000) -> tf.data.Dataset:
-  """Batches of (float32 [batch, size, size, 3] normalised pixels, int64 [batch] labels).
+                 shuffle_buffer: int = 10_000, classes: Optional[int] = None
+                 ) -> tf.data.Dataset:
+  """Batches of (float32 [batch, size, size, 3] normalised pixels, labels): int64 [batch],
+  or with `classes` float32 one-hot [batch, classes] (label smoothing needs them).
 
-  Training: files shuffled and repeated, read `cycle_length` at a time in parallel (AUTOTUNE,
-  or DETERMINISTIC_CYCLE_LENGTH when `deterministic`), records shuffled in a
-  `shuffle_buffer`, `augment`ed in parallel; full batches only. `deterministic=False` lets
-  reads and maps finish out of order (faster); `True` fixes the order, so the batches depend
-  only on the arguments. Evaluation: the recipe's `eval_image`; one pass over the files in
-  sorted order, each file's records in order.
+  Training: epoch after epoch, each a pass over the records (`_records`, files in random
+  order) shuffled in a `shuffle_buffer`, so that no record comes twice in an epoch;
+  `augment`ed in parallel; full batches only, which may span two epochs.
+  `deterministic=False` lets reads and maps finish out of order (faster); `True` fixes the
+  order, so the batches depend only on the arguments. Evaluation: the recipe's
+  `eval_image`; one pass over the files in sorted order, each file's records in order.
 
   `mean`, `std`: per-channel [3] (Transform's statistics). `batch_size`: the global batch.
-  With `input_context` (tf.distribute), pipeline i reads only its share of the files
-  (`_pipeline_files`) and batches `input_context.get_per_replica_batch_size(batch_size)`.
+  With `input_context` (tf.distribute), pipeline i reads only its share of the records
+  (`pipeline_share`) and batches `input_context.get_per_replica_batch_size(batch_size)`.
   """
   spec = preprocessing.recipe_spec(recipe)
-  files = _pipeline_files(example_files.tfrecord_files(file_patterns), input_context)
+  share = pipeline_share(example_files.tfrecord_files(file_patterns), input_context)
+  records = _records(share, shuffled=training, seed=seed, deterministic=deterministic)
   pipeline_id = 0
   if input_context is not None:
     pipeline_id = input_context.input_pipeline_id
     batch_size = input_context.get_per_replica_batch_size(batch_size)
 
+  def label(parsed):
+    return parsed[features.LABEL] if classes is None else tf.one_hot(parsed[features.LABEL],
+                                                                     classes)
+
   if not training:
     def evaluate(serialized):
       parsed = tf.io.parse_single_example(serialized, _PARSE_SPEC)
       pixels = spec.eval_image(parsed[features.IMAGE_ENCODED], image_size)
-      return preprocessing.normalize(pixels, mean, std), parsed[features.LABEL]
+      return preprocessing.normalize(pixels, mean, std), label(parsed)
 
-    dataset = _read(files).map(evaluate, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    dataset = records.map(evaluate, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
   pipeline_seed = tf.constant([seed, pipeline_id], tf.int64)
@@ -162,12 +205,8 @@ def make_dataset(file_patterns: Sequence[str], *, image_size: int, batch_size: i
     pixels = augment(parsed[features.IMAGE_ENCODED],
                      tf.random.experimental.stateless_fold_in(pipeline_seed, index),
                      image_size=image_size, mean=mean, std=std, spec=spec)
-    return pixels, parsed[features.LABEL]
+    return pixels, label(parsed)
 
-  dataset = tf.data.Dataset.from_tensor_slices(files).shuffle(len(files), seed=seed).repeat()
-  dataset = dataset.interleave(
-      _read, cycle_length=DETERMINISTIC_CYCLE_LENGTH if deterministic else tf.data.AUTOTUNE,
-      num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
-  dataset = dataset.shuffle(shuffle_buffer, seed=seed).enumerate()
+  dataset = records.shuffle(shuffle_buffer, seed=seed).repeat().enumerate()
   dataset = dataset.map(train, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
   return dataset.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

@@ -7,9 +7,12 @@ distribution.py). Hyperparameters arrive as a TrainerConfig in `custom_config` (
 
 Fault tolerance: a checkpoint is written every `checkpoint_every` steps into a folder keyed by
 what determines the training (resume.py; Keras BackupAndRestore, which under
-MultiWorkerMirroredStrategy has every worker write, the chief to the real directory); a
-process killed mid-run and started again for the same training, even as a new TFX execution,
-resumes from its last checkpoint. Only the chief writes the serving model.
+MultiWorkerMirroredStrategy has every worker write, the chief to the real directory, and every
+worker restore from the chief's); a process killed mid-run and started again for the same
+training, even as a new TFX execution, resumes from its last checkpoint. A lost worker stalls
+the others in the next all-reduce: the job is restarted whole (Vertex AI's
+`restart_job_on_worker_restart`), and all workers resume from the same step. Only the chief
+writes the serving model.
 
 Warm start (warm_start.py): given a base model whose network and classes equal this run's,
 and `warm_start` on, training starts from its weights and runs `warm_start_steps` steps
@@ -159,26 +162,37 @@ def balanced_class_weights(class_counts: np.ndarray) -> Dict[int, float]:
           for label, count in enumerate(class_counts.tolist())}
 
 
-def _datasets(fn_args, config: TrainerConfig, strategy, stats, classes: int,
-              global_batch: int):
-  """(distributed training dataset, validation kwargs for fit); labels one-hot, so that
-  label smoothing applies."""
-  common = dict(image_size=config.image_size, mean=stats.mean, std=stats.std,
-                recipe=config.recipe, seed=config.seed)
-  one_hot = lambda pixels, label: (pixels, tf.one_hot(label, classes))
+def _dataset_args(config: TrainerConfig, stats: transform.TrainingStatistics,
+                  classes: int) -> dict:
+  return dict(image_size=config.image_size, mean=stats.mean, std=stats.std,
+              recipe=config.recipe, seed=config.seed, classes=classes)
 
-  def train_fn(input_context):
+
+def training_dataset(train_files: Sequence[str], config: TrainerConfig,
+                     strategy: tf.distribute.Strategy, stats: transform.TrainingStatistics,
+                     classes: int, global_batch: int) -> tf.distribute.DistributedDataset:
+  """Per-replica batches of (pixels, one-hot labels [batch, classes]) from `strategy`'s input
+  pipelines, one per worker, each reading its share of `train_files`
+  (input_pipeline.pipeline_share): no example twice in a worker's epoch, nor in two
+  workers'."""
+  def pipeline(input_context):
     return input_pipeline.make_dataset(
-        fn_args.train_files, training=True, batch_size=global_batch,
+        train_files, training=True, batch_size=global_batch,
         deterministic=config.deterministic_input, input_context=input_context,
-        **common).map(one_hot)
+        **_dataset_args(config, stats, classes))
 
-  train = strategy.distribute_datasets_from_function(train_fn)
+  return strategy.distribute_datasets_from_function(pipeline)
+
+
+def _validation(fn_args, config: TrainerConfig, stats: transform.TrainingStatistics,
+                classes: int, global_batch: int) -> dict:
+  """Validation kwargs for fit: none without `eval_steps`."""
   if not fn_args.eval_steps:
-    return train, {}
+    return {}
   validation = input_pipeline.make_dataset(
-      fn_args.eval_files, training=False, batch_size=global_batch, **common).map(one_hot)
-  return train, dict(validation_data=validation, validation_steps=fn_args.eval_steps)
+      fn_args.eval_files, training=False, batch_size=global_batch,
+      **_dataset_args(config, stats, classes))
+  return dict(validation_data=validation, validation_steps=fn_args.eval_steps)
 
 
 def build_network(config: TrainerConfig, class_names: Sequence[str],
@@ -226,8 +240,9 @@ def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
   global_batch = distribution.global_batch_size(config.batch_size, strategy)
   peak_lr = distribution.scaled_learning_rate(config.learning_rate, global_batch,
                                               config.lr_reference_batch)
-  train, validation = _datasets(fn_args, config, strategy, stats, len(class_names),
-                                global_batch)
+  train = training_dataset(fn_args.train_files, config, strategy, stats, len(class_names),
+                           global_batch)
+  validation = _validation(fn_args, config, stats, len(class_names), global_batch)
   model, network, decision = build_network(config, class_names, strategy, fn_args.base_model)
   plan = training_plan(config, decision, fn_args.train_steps, peak_lr)
   steps = plan.steps
@@ -246,12 +261,14 @@ def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
   epochs = logging_epochs(steps)
   model.fit(train, epochs=epochs, steps_per_epoch=steps // epochs,
             class_weight=class_weight, callbacks=callbacks, verbose=2, **validation)
-  if distribution.is_chief(strategy) and tf.io.gfile.exists(backup_dir):
-    tf.io.gfile.rmtree(backup_dir)  # Keras deleted the checkpoints, not their folder
   export_dir = distribution.write_dir(fn_args.serving_model_dir, strategy)
   serving.export_serving_model(model, export_dir, image_size=config.image_size,
                                mean=stats.mean, std=stats.std, class_names=class_names,
                                recipe=config.recipe)
+  # Keras deleted the checkpoints, not their folder. Only now: the export's collective reads
+  # wait for every worker, so none is still writing its last checkpoint under the folder.
+  if distribution.is_chief(strategy) and tf.io.gfile.exists(backup_dir):
+    tf.io.gfile.rmtree(backup_dir)
   if distribution.is_chief(strategy):
     warm_start.write_records(warm_start.model_uri(fn_args.serving_model_dir), network,
                              decision, steps)

@@ -232,12 +232,11 @@ def test_mirrored_batchnorm_normalises_each_replicas_share(trajectories):
 
 
 def test_two_workers_train_in_step_and_only_the_chief_exports(tmp_path):
-  cluster = {'worker': [f'localhost:{port}' for port in training_data.free_ports(2)]}
   export_dir = tmp_path / 'export'
   workers = [subprocess.Popen(
       [sys.executable, os.path.join(HERE, 'multi_worker_train.py'), str(export_dir)], cwd=ROOT,
-      env=dict(ENV, TF_CONFIG=json.dumps(_tf_config(cluster, 'worker', index))),
-      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for index in range(2)]
+      env=dict(ENV, TF_CONFIG=tf_config), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+      text=True) for tf_config in training_data.worker_tf_configs(2)]
   try:
     outputs = [worker.communicate(timeout=120) for worker in workers]
   finally:

@@ -1,4 +1,10 @@
-"""The tf.data pipeline: each recipe's augmentation, evaluation views, determinism, sharding."""
+"""The tf.data pipeline: each recipe's augmentation, evaluation views, determinism, and the
+shares of input pipelines (workers): disjoint, complete, no example twice in an epoch."""
+import json
+import logging
+import os
+import re
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -7,10 +13,13 @@ from components import image_codec_graph
 from components import preprocessing
 from components.trainer import input_pipeline
 import example_data
+import training_data
 
 SIZE = 16
 MEAN, STD = np.array([0.5, 0.4, 0.3]), np.array([0.2, 0.25, 0.3])
 IMAGENET_CROP = preprocessing.RECIPES['imagenet'].random_resized_crop
+_SHARES_WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              'input_shares_worker.py')
 
 
 def _noise(rng, height, width) -> np.ndarray:
@@ -154,6 +163,80 @@ def test_evaluation_is_one_pass_in_file_and_record_order(shards):
 def test_bad_arguments_fail_with_their_values(shards):
   with pytest.raises(ValueError, match="'mnist'"):
     _dataset(shards, recipe='mnist')
-  context = tf.distribute.InputContext(num_input_pipelines=5, input_pipeline_id=0)
-  with pytest.raises(ValueError, match='4 files cannot feed 5 input pipelines'):
-    _dataset(shards, input_context=context)
+
+
+@pytest.fixture(name='one_shard', scope='module')
+def fixture_one_shard(tmp_path_factory, shards):
+  """The examples of `shards`, all in one file."""
+  records = [record for shard in shards
+             for record in tf.data.TFRecordDataset(shard, compression_type='GZIP')]
+  path = tmp_path_factory.mktemp('one_shard') / 'train.tfrecord.gz'
+  with tf.io.TFRecordWriter(str(path), options='GZIP') as writer:
+    for record in records:
+      writer.write(record.numpy())
+  return str(path)
+
+
+def _epochs(files, pipeline_id: int, epoch_size: int, epochs: int = 2):
+  """The labels input pipeline `pipeline_id` of 2 trains on (shuffled, not deterministic, as
+  the Trainer reads by default), epoch by epoch: lists of `epoch_size`."""
+  context = tf.distribute.InputContext(
+      num_input_pipelines=2, input_pipeline_id=pipeline_id, num_replicas_in_sync=2)
+  dataset = _dataset(files, batch_size=4, deterministic=False, input_context=context)
+  labels = [int(label) for label in dataset.map(lambda _, l: l).unbatch().take(
+      epochs * epoch_size)]
+  return [labels[e * epoch_size:(e + 1) * epoch_size] for e in range(epochs)]
+
+
+@pytest.mark.parametrize('files, epoch_sizes', [
+    ('4 files', (8, 8)),   # files 0, 2 and 1, 3
+    ('3 files', (8, 4)),   # files 0, 2 and 1
+    ('1 file', (8, 8)),    # records 0, 2, 4, ... and 1, 3, 5, ... of the file
+])
+def test_two_pipelines_read_disjoint_shares_and_no_example_twice_in_an_epoch(
+    shards, one_shard, files, epoch_sizes, caplog):
+  files = {'4 files': shards, '3 files': shards[:3], '1 file': [one_shard]}[files]
+  expected = {int(label) for _, labels in _batches(_dataset(files, training=False), -1)
+              for label in labels}
+  with caplog.at_level(logging.WARNING):
+    shares = [_epochs(files, pipeline_id, size) for pipeline_id, size in enumerate(epoch_sizes)]
+  for first, second in shares:
+    assert len(set(first)) == len(first) and set(second) == set(first)
+  first_epochs = [set(first) for first, _ in shares]
+  assert not first_epochs[0] & first_epochs[1]
+  assert first_epochs[0] | first_epochs[1] == expected
+  warnings = [r.getMessage() for r in caplog.records if 'input pipelines' in r.getMessage()]
+  if len(files) >= 2:
+    assert not warnings
+  else:
+    assert warnings == ['1 input files for 2 input pipelines: each pipeline reads every file '
+                        'and keeps one record in 2. Write at least 2 files so that each '
+                        'pipeline reads only its own.'] * 2
+
+
+def test_two_workers_of_the_trainer_read_disjoint_shares(tmp_path, shards, one_shard):
+  """The Trainer's training dataset under a real two-worker MultiWorkerMirroredStrategy
+  (input_shares_worker.py): 16 examples, 4 per replica and step, so 2 steps are one epoch of
+  a worker's 8; each worker takes two epochs."""
+  cases = {'4 files': shards, '1 file': [one_shard]}
+  request = tmp_path / 'cases.json'
+  request.write_text(json.dumps({'classes': 40, 'steps': 4, 'cases': cases}))
+  workers = [training_data.start_process(_SHARES_WORKER, request, TF_CONFIG=tf_config)
+             for tf_config in training_data.worker_tf_configs(2)]
+  try:
+    outputs = [worker.communicate(timeout=300)[0] for worker in workers]
+  finally:
+    for worker in workers:
+      worker.kill()  # a worker left waiting for a crashed peer; no-op once exited
+  reports = []
+  for worker, output in zip(workers, outputs):
+    assert worker.returncode == 0, output[-3000:]
+    reports.append(json.loads([l for l in output.splitlines() if l.startswith('{')][-1]))
+    assert re.findall(r'(\d+) input files for 2 input pipelines', output) == ['1']
+  for case in cases:
+    epochs = [(labels[:8], labels[8:]) for labels in (report[case] for report in reports)]
+    for first, second in epochs:
+      assert len(set(first)) == 8 and set(second) == set(first)
+    assert not set(epochs[0][0]) & set(epochs[1][0])
+    assert set(epochs[0][0]) | set(epochs[1][0]) == {10 * k + i for k in range(4)
+                                                      for i in range(4)}

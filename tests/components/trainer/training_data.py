@@ -1,11 +1,13 @@
 """Tiny training inputs for Trainer tests (tests/example_data.py's shards and Transform
-output) and the real Trainer started in its own process."""
+output), the tests' Trainer settings, and the real Trainer (or a worker script) started in its
+own process, alone or as one worker of a local cluster."""
 import json
 import os
 import pathlib
 import socket
 import subprocess
 import sys
+from typing import List
 
 import numpy as np
 
@@ -14,7 +16,10 @@ from components.trainer import TrainerConfig
 import example_data
 
 CLASSES = 14  # the classes of data_schemas/cure_tsr.pbtxt, the schema the Trainer tests use
-_TRAIN_PROCESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'train_process.py')
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_TESTS = os.path.dirname(os.path.dirname(_HERE))
+_ROOT = os.path.dirname(_TESTS)
+_TRAIN_PROCESS = os.path.join(_HERE, 'train_process.py')
 
 
 def trainer_dir(tmp_path: pathlib.Path) -> pathlib.Path:
@@ -43,15 +48,22 @@ def trainer_fn_args_file(tmp_path, *, image_size: int, train_steps: int, checkpo
   fn_args = dict(
       train_files=files, eval_files=[], train_steps=train_steps, eval_steps=0,
       schema_path=schemas.schema_path('cure_tsr'), transform_output=str(tmp_path / 'transform'),
-      custom_config=TrainerConfig(
-          model_name='attention_56_cifar', width_multiplier=0.125, image_size=image_size,
-          strategy=strategy, batch_size=4, learning_rate=0.01, lr_reference_batch=4,
-          lr_schedule='step', warmup_steps=0, lr_decay_fractions=(0.5,), weight_decay=1e-4,
-          label_smoothing=0.1, class_weighting='none', recipe='signs',
-          deterministic_input=True, mixed_precision='float32', xla=False,
-          checkpoint_every=checkpoint_every, warm_start=True, warm_start_steps=None, seed=0,
-          code_version='test').to_custom_config())
+      custom_config=trainer_config(image_size=image_size, checkpoint_every=checkpoint_every,
+                                   strategy=strategy).to_custom_config())
   return another_execution(tmp_path / 'fn_args.json', 1, **fn_args)
+
+
+def trainer_config(*, image_size: int, checkpoint_every: int, strategy: str) -> TrainerConfig:
+  """The tests' Trainer settings: a narrow attention_56_cifar, batch 4 per replica, float32,
+  deterministic input, seed 0."""
+  return TrainerConfig(
+      model_name='attention_56_cifar', width_multiplier=0.125, image_size=image_size,
+      strategy=strategy, batch_size=4, learning_rate=0.01, lr_reference_batch=4,
+      lr_schedule='step', warmup_steps=0, lr_decay_fractions=(0.5,), weight_decay=1e-4,
+      label_smoothing=0.1, class_weighting='none', recipe='signs',
+      deterministic_input=True, mixed_precision='float32', xla=False,
+      checkpoint_every=checkpoint_every, warm_start=True, warm_start_steps=None, seed=0,
+      code_version='test')
 
 
 def another_execution(fn_args_file: pathlib.Path, execution_id: int,
@@ -69,15 +81,22 @@ def another_execution(fn_args_file: pathlib.Path, execution_id: int,
   return path
 
 
+def start_process(script: str, *args, **env) -> subprocess.Popen:
+  """`python script args...` in its own process, stdout and stderr merged, with the project,
+  tests/ and this folder on its path."""
+  path = os.pathsep.join(filter(None, [_ROOT, _TESTS, _HERE, os.environ.get('PYTHONPATH')]))
+  return subprocess.Popen([sys.executable, script, *map(str, args)], stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True,
+                          env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2',
+                               'PYTHONWARNINGS': 'ignore', 'PYTHONPATH': path, **env})
+
+
 def start_trainer(fn_args_file: pathlib.Path, **env) -> subprocess.Popen:
   """The real Trainer run_fn in its own process (tests/components/trainer/train_process.py)."""
-  return subprocess.Popen([sys.executable, _TRAIN_PROCESS, str(fn_args_file)],
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2',
-                               'PYTHONWARNINGS': 'ignore', **env})
+  return start_process(_TRAIN_PROCESS, fn_args_file, **env)
 
 
-def free_ports(count: int):
+def _free_ports(count: int):
   """`count` localhost ports free right now (for a TF_CONFIG cluster of local processes)."""
   sockets = [socket.socket() for _ in range(count)]
   for s in sockets:
@@ -86,3 +105,11 @@ def free_ports(count: int):
   for s in sockets:
     s.close()
   return ports
+
+
+def worker_tf_configs(count: int) -> List[str]:
+  """The TF_CONFIG of each worker of a `count`-worker cluster on free localhost ports; worker 0
+  is the chief."""
+  cluster = {'worker': [f'localhost:{port}' for port in _free_ports(count)]}
+  return [json.dumps({'cluster': cluster, 'task': {'type': 'worker', 'index': index}})
+          for index in range(count)]
