@@ -21,8 +21,9 @@ def _statistics_examples(metadata_path):
   connection = metadata_store_pb2.ConnectionConfig()
   connection.sqlite.filename_uri = metadata_path
   connection.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
-  [statistics] = metadata_store.MetadataStore(connection).get_artifacts_by_type(
-      'ExampleStatistics')
+  [statistics] = [artifact for artifact in metadata_store.MetadataStore(
+      connection).get_artifacts_by_type('ExampleStatistics')
+                  if '/StatisticsGen/' in artifact.uri]  # not Transform's
   return {split: tfdv.load_stats_binary(os.path.join(
       statistics.uri, f'Split-{split}', 'FeatureStats.pb')).datasets[0].num_examples
           for split in json.loads(statistics.properties['split_names'].string_value)}
@@ -52,7 +53,9 @@ def runs(tmp_path_factory):
         configs.DEV, output_dir=str(root / beam_runner), data_root=data_root,
         beam_runner=beam_runner, width_multiplier=0.25, batch_size=8, train_steps=4,
         warmup_steps=1, accuracy_floor=0.0, regression_tolerance=1.0, warm_start=False)
-    counts[beam_runner] = _counts(config, local.run_local(config))
+    run = local.run_local(config)
+    print(beam_runner, {k: round(v) for k, v in run.component_seconds.items()})
+    counts[beam_runner] = _counts(config, run)
   return counts
 
 
