@@ -8,13 +8,16 @@ PortableRunner: Beam's portability framework, as Dataflow (runner v2), Flink and
   started by the launching process). Pure Python and offline: it checks portability, not speed,
   since the embedded job service drives one SDK worker (Beam 2.59's FnApiRunner ignores
   --direct_num_workers there, and --sdk_worker_parallelism only sizes worker pools of a
-  Flink or Spark job server).
+  Flink or Spark job server). The LOOPBACK worker shares the launching process's memory; with
+  PROCESS_WORKER_ARGS among the Beam args it runs in a process of its own (Beam starts `python`
+  from PATH), out of reach of any state the launcher set up.
 """
 from typing import Dict, Tuple
 
 DIRECT_RUNNER_ARGS = ('--direct_running_mode=in_memory', '--direct_num_workers=1')
 PORTABLE_RUNNER_ARGS = ('--runner=PortableRunner', '--job_endpoint=embed',
                         '--environment_type=LOOPBACK')
+PROCESS_WORKER_ARGS = ('--experiments=use_loopback_process_worker',)  # PortableRunner's worker
 LOCAL_RUNNER_ARGS: Dict[str, Tuple[str, ...]] = {
     'DirectRunner': DIRECT_RUNNER_ARGS,
     'PortableRunner': PORTABLE_RUNNER_ARGS,

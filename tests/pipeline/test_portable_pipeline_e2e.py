@@ -1,15 +1,18 @@
 """End to end: the local pipeline with --beam_runner PortableRunner (every Beam step through
-Beam's portability framework, its transforms pickled to an SDK worker as on Dataflow) counts
-what the DirectRunner run counts, on a tiny CURE-TSR-layout sample with a narrow model."""
+Beam's portability framework, its transforms pickled to an SDK worker in a process of its own,
+as on Dataflow) counts what the DirectRunner run counts, on a tiny CURE-TSR-layout sample with
+a narrow model."""
 import dataclasses
 import json
 import os
+import sys
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 import pytest
 import tensorflow_data_validation as tfdv
 
+from components import beam_runners
 from components.example_gen import ingest
 from components.example_gen import sample
 from pipeline import configs
@@ -48,14 +51,17 @@ def runs(tmp_path_factory):
   sample.render_sample(data_root, seed=5, train_per_class=1, test_per_class=1,
                        challenges=('rain',), levels=(3,))
   counts = {}
-  for beam_runner in ('DirectRunner', 'PortableRunner'):
+  for beam_runner, beam_args in (('DirectRunner', ()),
+                                 ('PortableRunner', beam_runners.PROCESS_WORKER_ARGS)):
     config = dataclasses.replace(
         configs.DEV, output_dir=str(root / beam_runner), data_root=data_root,
-        beam_runner=beam_runner, width_multiplier=0.25, batch_size=8, train_steps=4,
-        warmup_steps=1, accuracy_floor=0.0, regression_tolerance=1.0, warm_start=False)
-    run = local.run_local(config)
-    print(beam_runner, {k: round(v) for k, v in run.component_seconds.items()})
-    counts[beam_runner] = _counts(config, run)
+        beam_runner=beam_runner, beam_pipeline_args=beam_args, width_multiplier=0.25,
+        batch_size=8, train_steps=4, warmup_steps=1, accuracy_floor=0.0,
+        regression_tolerance=1.0, warm_start=False)
+    with pytest.MonkeyPatch.context() as patch:
+      patch.setenv('PATH', os.pathsep.join([os.path.dirname(sys.executable),
+                                            os.environ.get('PATH', '')]))
+      counts[beam_runner] = _counts(config, local.run_local(config))
   return counts
 
 
