@@ -116,6 +116,7 @@ def job_service(work: str):
             raise RuntimeError(f'Beam service on port {port} did not start') from None
           time.sleep(0.5)
     yield ['--runner=PortableRunner', f'--job_endpoint=localhost:{ports[0]}',
+           '--job_server_timeout=86400',  # else Beam drops the job's state stream after 60 s
            '--environment_type=EXTERNAL', f'--environment_config=localhost:{ports[1]}']
   finally:
     for service in services:
