@@ -11,9 +11,10 @@ import posixpath
 import re
 from typing import Any, Dict, Optional, Tuple
 
+from components import beam_runners
+
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BEAM_RUNNERS = ('DirectRunner', 'DataflowRunner')
-DIRECT_RUNNER_ARGS = ('--direct_running_mode=in_memory', '--direct_num_workers=1')
+BEAM_RUNNERS = (*beam_runners.LOCAL_RUNNER_ARGS, 'DataflowRunner')
 _DATAFLOW_FIELDS = ('dataflow_project', 'dataflow_region', 'dataflow_temp_location',
                     'dataflow_machine_type', 'dataflow_max_workers',
                     'dataflow_sdk_container_image')
@@ -183,7 +184,9 @@ class PipelineConfig:
       'and Kubeflow step.')
   beam_runner: str = _field(
       'DirectRunner', 'Runner of the Beam-powered steps (ExampleGen, StatisticsGen, Transform, '
-      'Evaluator): DirectRunner (inside the step\'s own process) or DataflowRunner.')
+      'Evaluator): DirectRunner (inside the step\'s own process), PortableRunner '
+      '(Beam\'s portability framework on this machine: transforms pickled and run by an SDK '
+      'worker, as on Dataflow; components/beam_runners.py) or DataflowRunner.')
   dataflow_project: Optional[str] = _field(
       None, 'Google Cloud project of Dataflow jobs. Default: --vertex_project.')
   dataflow_region: Optional[str] = _field(
@@ -269,7 +272,7 @@ class PipelineConfig:
     if given:
       raise ConfigError(f'{", ".join(given)} {"applies" if len(given) == 1 else "apply"} to '
                         f'--beam_runner DataflowRunner, not {self.beam_runner}')
-    return DIRECT_RUNNER_ARGS + self.beam_pipeline_args
+    return beam_runners.LOCAL_RUNNER_ARGS[self.beam_runner] + self.beam_pipeline_args
 
   def project_path(self, path: str) -> str:
     """`path`, a file of this checkout, as the running steps see it: under `project_root` when

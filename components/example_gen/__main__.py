@@ -1,5 +1,6 @@
 """Standalone ingestion: `python -m components.example_gen --dataset NAME --data_root DIR
---output_dir DIR [--span N] [--num_shards N] [--option KEY=VALUE ...] [--beam_pipeline_args ...]`.
+--output_dir DIR [--span N] [--num_shards N] [--option KEY=VALUE ...] [--beam_runner NAME]
+[--beam_pipeline_args ...]`.
 
 Reads one span of the data root (its span-<N>/ folders; the newest unless --span names one; a
 root without span folders is span 0). Writes DIR/<split>/*.tfrecord.gz,
@@ -15,6 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
+from components import beam_runners  # pylint: disable=g-import-not-at-top
 from components import example_gen  # pylint: disable=g-import-not-at-top
 from components.example_gen import ingest  # pylint: disable=g-import-not-at-top
 from components.example_gen import job  # pylint: disable=g-import-not-at-top
@@ -51,6 +53,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                       'shard, a label file); the counts list it and the records unaccounted for.')
   parser.add_argument('--option', type=_option, action='append', default=[],
                       metavar='KEY=VALUE', help='A reader option of the dataset (JSON value).')
+  parser.add_argument('--beam_runner', default='DirectRunner',
+                      choices=sorted(beam_runners.LOCAL_RUNNER_ARGS),
+                      help='Run here in memory, or through Beam\'s portability framework as on '
+                      'Dataflow (components/beam_runners.py); --beam_pipeline_args come after '
+                      'its options and win.')
   parser.add_argument('--beam_pipeline_args', nargs=argparse.REMAINDER, default=[],
                       help='Everything after this goes to Apache Beam, e.g. --runner=Dataflow.')
   return parser.parse_args(argv)
@@ -73,7 +80,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     layout = example_gen.make_layout(args.dataset, example_gen.span_root(args.data_root, span),
                                      _layout_options(args))
     counts = job.run(layout, args.output_dir, span=span, num_shards=args.num_shards,
-                     beam_pipeline_args=args.beam_pipeline_args,
+                     beam_pipeline_args=(beam_runners.LOCAL_RUNNER_ARGS[args.beam_runner]
+                                         + tuple(args.beam_pipeline_args)),
                      max_quarantined_fraction=args.max_quarantined_fraction)
   except (example_gen.LayoutError, ValueError, ingest.QuarantineLimitError) as error:
     print(f'error: {error}', file=sys.stderr)

@@ -30,6 +30,11 @@ def test_the_local_runner_keeps_beam_in_process():
       '--direct_running_mode=in_memory', '--direct_num_workers=1')
 
 
+def test_the_portable_runner_goes_through_the_embedded_job_service():
+  assert _beam_options(_config(beam_runner='PortableRunner').resolved_beam_pipeline_args) == {
+      'runner': 'PortableRunner', 'job_endpoint': 'embed', 'environment_type': 'LOOPBACK'}
+
+
 def test_dataflow_fields_become_dataflow_options():
   config = _config(**DATAFLOW, dataflow_machine_type='n2-standard-8', dataflow_max_workers=20,
                    beam_pipeline_args=('--flexrs_goal=COST_OPTIMIZED',))
@@ -65,7 +70,11 @@ def test_extra_beam_args_come_last_and_win():
     (dict(dataflow_temp_location='/tmp/beam'),
      '--dataflow_temp_location as a gs:// folder, not /tmp/beam'),
     (dict(container_image='ran-tfx:latest'), 'in a registry Dataflow can pull from'),
-    (dict(beam_runner='SparkRunner'), "--beam_runner 'SparkRunner': choose from"),
+    (dict(beam_runner='SparkRunner'), "--beam_runner 'SparkRunner': choose from "
+     "['DirectRunner', 'PortableRunner', 'DataflowRunner']"),
+    (dict(beam_runner='PortableRunner'),
+     '--dataflow_project, --dataflow_region, --dataflow_temp_location apply to --beam_runner '
+     'DataflowRunner, not PortableRunner'),
     (dict(beam_runner='DirectRunner'),
      '--dataflow_project, --dataflow_region, --dataflow_temp_location apply to --beam_runner '
      'DataflowRunner, not DirectRunner'),
