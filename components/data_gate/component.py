@@ -20,8 +20,9 @@ from absl import logging
 from tensorflow_metadata.proto.v0 import statistics_pb2
 from tfx import types
 from tfx.components.statistics_gen import stats_artifact_utils
+from apache_beam.options.pipeline_options import PipelineOptions
+from tfx.dsl.components.base import base_beam_executor
 from tfx.dsl.components.base import base_component
-from tfx.dsl.components.base import base_executor
 from tfx.dsl.components.base import executor_spec
 from tfx.types import artifact_utils
 from tfx.types import standard_artifacts
@@ -100,20 +101,21 @@ def _drift_split_statistics(statistics: types.Artifact
 
 
 def _baseline(baseline_examples: List[types.Artifact], store: Optional[str], span: int,
-              schema_path: str) -> Baseline:
-  """The newest resolved previous-span Examples (their statistics computed here), else the
-  store's newest span below `span`, else None."""
+              schema_path: str, beam_options: PipelineOptions) -> Baseline:
+  """The newest resolved previous-span Examples (their statistics computed here, a Beam job
+  with `beam_options`), else the store's newest span below `span`, else None."""
   if baseline_examples:
     newest = max(baseline_examples, key=lambda a: a.mlmd_artifact.create_time_since_epoch)
     pattern = os.path.join(
         artifact_utils.get_split_uri([newest], validation.DRIFT_SPLIT), '*')
-    return newest.span, validation.drift_statistics(pattern,
-                                                    schemas.load_schema(schema_path))
+    return newest.span, validation.drift_statistics(
+        pattern, schemas.load_schema(schema_path), beam_options)
   return span_statistics.previous(store, span) if store else None
 
 
-class Executor(base_executor.BaseExecutor):
-  """Writes the verdict; see the module doc."""
+class Executor(base_beam_executor.BaseBeamExecutor):
+  """Writes the verdict; see the module doc. Its Beam job (the previous span's statistics)
+  runs on the pipeline's Beam runner."""
 
   def Do(self, input_dict: Dict[str, List[types.Artifact]],
          output_dict: Dict[str, List[types.Artifact]],
@@ -127,7 +129,7 @@ class Executor(base_executor.BaseExecutor):
     result = gate(
         examples, statistics, schema_path,
         _baseline(input_dict.get('baseline_examples') or [], store, examples.span,
-                  schema_path),
+                  schema_path, PipelineOptions(self._beam_pipeline_args or [])),
         json.loads(exec_properties['drift_thresholds']),
         json.loads(exec_properties['accepted_drift']))
     if store:
@@ -158,7 +160,7 @@ class DataGate(base_component.BaseComponent):
     code_version: this step's code key (pipeline/code_versions.py).
   """
   SPEC_CLASS = DataGateSpec
-  EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(Executor)
+  EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)
 
   def __init__(self, *, examples: types.BaseChannel, statistics: types.BaseChannel,
                schema: types.BaseChannel, baseline_examples: Optional[types.BaseChannel],

@@ -5,7 +5,9 @@ difference in any one value's share), on the label and every `scenario/*` featur
 schema, computed on the train splits. Statistics must come from a StatisticsGen given the
 schema, so that the integer label is counted as categorical.
 """
-from typing import Dict, List, Mapping, Sequence
+from typing import Dict, List, Mapping, Optional, Sequence
+
+from apache_beam.options.pipeline_options import PipelineOptions
 
 import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import schema_pb2
@@ -57,13 +59,16 @@ def schema_anomalies(
   return rows
 
 
-def drift_statistics(file_pattern: str,
-                     schema: schema_pb2.Schema) -> statistics_pb2.DatasetFeatureStatisticsList:
+def drift_statistics(file_pattern: str, schema: schema_pb2.Schema,
+                     beam_options: Optional[PipelineOptions] = None
+                     ) -> statistics_pb2.DatasetFeatureStatisticsList:
   """Statistics of the drift features of the tf.Examples in the (gzipped) TFRecord files of
-  `file_pattern`, counted as StatisticsGen counts them (with the schema)."""
+  `file_pattern`, counted as StatisticsGen counts them (with the schema), by a Beam job with
+  `beam_options` (default: DirectRunner)."""
   return tfdv.generate_statistics_from_tfrecord(
       file_pattern, stats_options=tfdv.StatsOptions(
-          schema=schema, feature_allowlist=drift_features(schema)))
+          schema=schema, feature_allowlist=drift_features(schema)),
+      pipeline_options=beam_options)
 
 
 def drift(statistics: statistics_pb2.DatasetFeatureStatisticsList,

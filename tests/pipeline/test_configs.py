@@ -25,9 +25,12 @@ def _beam_options(args):
   return known
 
 
-def test_the_local_runner_keeps_beam_in_process():
-  assert _config().resolved_beam_pipeline_args == (
-      '--direct_running_mode=in_memory', '--direct_num_workers=1')
+def test_the_local_runner_keeps_beam_in_process_with_no_options():
+  """No options: Beam's defaults, in memory with one worker; and with none TFX builds no
+  throwaway package of itself per Beam step."""
+  assert _config().resolved_beam_pipeline_args == ()
+  defaults = pipeline_options.PipelineOptions([]).view_as(pipeline_options.DirectOptions)
+  assert (defaults.direct_running_mode, defaults.direct_num_workers) == ('in_memory', 1)
 
 
 def test_the_portable_runner_goes_through_the_embedded_job_service():

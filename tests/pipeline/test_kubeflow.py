@@ -23,7 +23,7 @@ CLOUD = dict(output_dir='gs://bucket/ran', data_root='gs://bucket/data/cure_tsr'
              dataflow_machine_type='n2-standard-8', dataflow_max_workers=20)
 CLOUD_FLAGS = ['--runner=kubeflow', '--output_dir', CLOUD['output_dir'],
                '--data_root', CLOUD['data_root'], '--container_image', IMAGE]
-BEAM_STEPS = ('ExampleGen', 'StatisticsGen', 'Transform', 'Evaluator')
+BEAM_STEPS = ('ExampleGen', 'StatisticsGen', 'DataGate', 'Transform', 'Evaluator')
 
 
 @pytest.fixture(scope='module')
