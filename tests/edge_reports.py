@@ -25,7 +25,7 @@ def sample_report() -> EdgeReport:
   return EdgeReport(
       models={
           'float16': EdgeModel('float16', 'tflite/model_float16.tflite', True, 2_214_592,
-                               _slices(FLOAT16), 1.0, Latency(4.25, 4.75, 1, 30)),
+                               _slices(FLOAT16), None, Latency(4.25, 4.75, 1, 30)),
           'int8': EdgeModel('int8', 'tflite/model_int8.tflite', False, 1_321_672, int8_slices,
                             0.97, Latency(1.5, 1.75, 1, 30), reasons)},
       input_shape=(1, 32, 32, 3), recipe='signs', representative_examples=200,

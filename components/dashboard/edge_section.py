@@ -1,5 +1,5 @@
 """The dashboard's Edge section: the pushed model's TFLite conversions beside the float
-SavedModel (size, latency at batch 1, agreement, whether written and why not) and their
+SavedModel (size, latency at batch 1, top-1 agreement, whether written and why not) and their
 accuracy overall and per slice, side by side, from the EdgeExport's report."""
 from typing import List, Optional
 
@@ -43,7 +43,7 @@ def _models(report: EdgeReport) -> str:
         + tables.number_cell(_latency(model.latency), model.latency and model.latency.median_ms)
         + tables.text_cell(status) + '</tr>')
   headers = [('model', 'text'), ('size', 'number'), ('accuracy', 'number'),
-             ('vs float', 'number'), ('top-1 agrees with float', 'number'),
+             ('vs float', 'number'), ('top-1 agrees with float16', 'number'),
              ('latency median / p90', 'number'), ('registry', 'text')]
   return tables.sortable_table(MODELS_TABLE_ID, headers, rows)
 
@@ -80,7 +80,8 @@ def edge_section(report: Optional[EdgeReport]) -> Section:
   caption = (f'<p class="caption">The pushed model converted to TFLite: input uint8 [{shape}] '
              f'(pixels after the {escape(report.recipe)} preprocessing, before mean/std), '
              f'float32 probabilities out; int8 calibrated on '
-             f'{report.representative_examples} training images. Accuracy on the '
+             f'{report.representative_examples} training images, with '
+             f'{escape(", ".join(report.float_ops) or "no op")} in float. Accuracy on the '
              f'{count(report.eval_examples)} eval images, with the Evaluator\'s slices; the '
              f'int8 model is written only when it is at most '
              f'{points(report.max_drop, sign=False)} below the float model overall and on '

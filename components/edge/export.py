@@ -4,6 +4,7 @@
 folder: the float16 model, the int8 model when it passes the gate, and the labels.
 """
 import dataclasses
+import os
 import time
 from typing import Dict, Sequence, Tuple
 
@@ -26,13 +27,14 @@ CHECK_IMAGES = 8  # eval images on which the rebuilt network must answer as the 
 class ExportSettings:
   """`representative_examples`: training images calibrating the int8 activations (seeded by
   `seed`); `max_drop`: the int8 gate (scoring.gate_failures); `latency_runs`: timed batch-1
-  invocations per model (0: not timed); `latency_threads`: the interpreter's threads."""
+  invocations per model (0: not timed); `threads`: the interpreter's threads, evaluating and
+  timing (one: on 2 shared cores, two threads measured 3-8x slower)."""
   recipe: str
   max_drop: float = 0.01
   representative_examples: int = 200
   seed: int = 0
   latency_runs: int = 30
-  latency_threads: int = 1
+  threads: int = 1
 
 
 def _slice_features(specs) -> Tuple[str, ...]:
@@ -40,10 +42,20 @@ def _slice_features(specs) -> Tuple[str, ...]:
                        for key in (*spec.feature_keys, *spec.feature_values)}))
 
 
+SAVED_MODEL_ENTRIES = ('saved_model.pb', 'fingerprint.pb', 'variables', 'assets')
+
+
 def _saved_model_bytes(saved_model_dir: str) -> int:
-  return sum(tf.io.gfile.stat(f'{directory}/{name}').length
-             for directory, _, names in tf.io.gfile.walk(saved_model_dir) for name in names
-             if not name.endswith(('.json', '.tflite', '.txt')))
+  """The bytes of the SavedModel in `saved_model_dir` (not of other files beside it)."""
+  total = 0
+  for entry in SAVED_MODEL_ENTRIES:
+    path = os.path.join(saved_model_dir, entry)
+    if tf.io.gfile.isdir(path):
+      total += sum(tf.io.gfile.stat(os.path.join(directory, name)).length
+                   for directory, _, names in tf.io.gfile.walk(path) for name in names)
+    elif tf.io.gfile.exists(path):
+      total += tf.io.gfile.stat(path).length
+  return total
 
 
 def export_edge_models(saved_model_dir: str, network: converter.Network, *,
@@ -64,25 +76,25 @@ def export_edge_models(saved_model_dir: str, network: converter.Network, *,
   calibration = pixels.model_inputs(
       pixels.sample_encoded(train_files, settings.representative_examples, settings.seed),
       size, settings.recipe)
-  float_top1 = np.argmax(classifier.probabilities(eval_pixels), axis=-1)
   keys = scoring.slice_keys(examples.features, specs)
   min_slice_size = evaluation_results.min_slice_size(evaluated)
   converted = {FLOAT16: converter.to_float16(classifier),
                INT8: converter.to_int8(classifier, calibration)}
   logging.info('Converted in %.1f s', time.perf_counter() - started)
-  models = {}
-  for kind, model in converted.items():
-    tflite = interpreter.TfliteClassifier(model)
-    top1 = np.argmax(tflite.probabilities(eval_pixels), axis=-1)
-    slices = scoring.slice_accuracy(top1, examples.labels, keys, evaluated)
+  models, top1 = {}, {}
+  for kind, model in converted.items():  # float16 first: int8's agreement is with it
+    tflite = interpreter.TfliteClassifier(model, threads=settings.threads)
+    top1[kind] = np.argmax(tflite.probabilities(eval_pixels), -1)
+    slices = scoring.slice_accuracy(top1[kind], examples.labels, keys, evaluated)
     reasons = scoring.gate_failures(slices, max_drop=settings.max_drop,
                                     min_slice_size=min_slice_size) if kind == INT8 else ()
     latency = interpreter.tflite_latency(
-        model, eval_pixels[:1], threads=settings.latency_threads,
+        model, eval_pixels[:1], threads=settings.threads,
         runs=settings.latency_runs) if settings.latency_runs else None
     models[kind] = EdgeModel(kind=kind, path=model_path(kind), written=not reasons,
                              size_bytes=len(model), slices=slices,
-                             agreement=float(np.mean(top1 == float_top1)), latency=latency,
+                             agreement=(float(np.mean(top1[kind] == top1[FLOAT16]))
+                                        if kind != FLOAT16 else None), latency=latency,
                              reasons=reasons)
   float_latency = interpreter.saved_model_latency(
       classifier.serve_images, examples.encoded[0],
@@ -91,7 +103,8 @@ def export_edge_models(saved_model_dir: str, network: converter.Network, *,
       models=models, input_shape=(1, size, size, 3), recipe=settings.recipe,
       representative_examples=len(calibration), eval_examples=len(examples.labels),
       max_drop=settings.max_drop, min_slice_size=min_slice_size,
-      saved_model_bytes=_saved_model_bytes(saved_model_dir), float_latency=float_latency)
+      saved_model_bytes=_saved_model_bytes(saved_model_dir), float_latency=float_latency,
+      float_ops=tuple(converter.FLOAT_OPS))
   files = {MODEL_FILES[kind]: converted[kind] for kind, m in models.items() if m.written}
   files[LABELS_FILE] = ''.join(f'{name}\n' for name in network.class_names).encode('utf-8')
   logging.info('Edge export took %.1f s', time.perf_counter() - started)

@@ -25,7 +25,7 @@ def test_the_models_table_has_size_accuracy_latency_and_the_verdict():
   assert list(rows) == ['float', 'float16', 'int8']
   assert rows['float'][0][:3] == ['float SavedModel (serve_images)', '6.7 MiB', '90.0%']
   assert rows['float'][0][5] == '12.50 / 15.00 ms'
-  assert rows['float16'] == (['TFLite float16', '2.1 MiB', '90.0%', '0.0 pp', '100.0%',
+  assert rows['float16'] == (['TFLite float16', '2.1 MiB', '90.0%', '0.0 pp', '–',
                               '4.25 / 4.75 ms', 'written: tflite/model_float16.tflite'], '')
   cells, css = rows['int8']
   assert cells[:6] == ['TFLite int8', '1.3 MiB', '89.5%', '-0.5 pp', '97.0%', '1.50 / 1.75 ms']
