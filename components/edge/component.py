@@ -6,12 +6,12 @@ that did not happen. It converts the registry version's SavedModel (components/e
 evaluates both TFLite models on the eval split the Evaluator evaluated, with its slices, gates
 the int8 model against the float one, and writes into the version's `tflite/` folder
 `model_float16.tflite`, `model_int8.tflite` (only when it passes) and `labels.txt`, and the
-report into the version's model card (`edge`). Its output, a `File` artifact, holds the same
+report into the version's model card (`edge`); a version already exported with the same
+settings and code is not converted again (its card's report is reused). Its output, a `File` artifact, holds the same
 report as `edge_report.json`, with the custom properties `int8_written` and `float16_written`
 (1 or 0).
 """
 import dataclasses
-import os
 from typing import Any, Dict, List, Optional
 
 from absl import logging
@@ -29,8 +29,8 @@ from components import evaluation_results
 from components.edge import converter
 from components.edge import pixels
 from components.edge.export import ExportSettings, export_edge_models
-from components.edge.report import FLOAT16, INT8, TFLITE_DIR, write_report
-from components.registry import FilesystemRegistry
+from components.edge.report import EdgeReport, FLOAT16, INT8, TFLITE_DIR, write_report
+from components.registry import FilesystemRegistry, ModelCard
 
 PUSHED = 'pushed'  # the PushedModel's int custom property the Cond reads
 
@@ -78,23 +78,45 @@ class Executor(base_executor.BaseExecutor):
         recipe=exec_properties['recipe'], max_drop=exec_properties['max_drop'],
         representative_examples=exec_properties['representative_examples'],
         seed=exec_properties['seed'], latency_runs=exec_properties['latency_runs'])
-    report, files = export_edge_models(
-        version.uri, converter.read_network(artifact_utils.get_single_uri(input_dict['model'])),
-        train_files=[path for examples in input_dict['train_examples']
-                     for path in pixels.split_files(examples.uri, 'train')],
-        eval_files=pixels.split_files(
-            artifact_utils.get_single_uri(input_dict['examples']), 'eval'),
-        evaluated=evaluation_results.load_evaluation(
-            artifact_utils.get_single_uri(input_dict['evaluation'])),
-        settings=settings)
-    card = dataclasses.replace(registry.show(name, number), edge=report.to_dict())
-    written = registry.add_files(name, number, TFLITE_DIR, files, card)
-    logging.info('Wrote %s into %s', ', '.join(written), version.uri)
+    code_version = exec_properties.get('code_version') or ''
+    card = registry.show(name, number)
+    report = _earlier_export(card, registry.added_files(name, number), settings, code_version)
+    if report is not None:
+      logging.info('%s version %d was exported with these settings and code already; not '
+                   'exporting it again.', name, number)
+    else:
+      report, files = export_edge_models(
+          version.uri,
+          converter.read_network(artifact_utils.get_single_uri(input_dict['model'])),
+          train_files=[path for examples in input_dict['train_examples']
+                       for path in pixels.split_files(examples.uri, 'train')],
+          eval_files=pixels.split_files(
+              artifact_utils.get_single_uri(input_dict['examples']), 'eval'),
+          evaluated=evaluation_results.load_evaluation(
+              artifact_utils.get_single_uri(input_dict['evaluation'])),
+          settings=settings, code_version=code_version)
+      written = registry.add_files(name, number, TFLITE_DIR, files,
+                                   dataclasses.replace(card, edge=report.to_dict()))
+      logging.info('Wrote %s into %s', ', '.join(written), version.uri)
     for model in report.models.values():
       output.set_int_custom_property(f'{model.kind}_written', int(model.written))
       if model.reasons:
         logging.warning('The %s model is not written: %s', model.kind, '; '.join(model.reasons))
     write_report(report, output.uri)
+
+
+def _earlier_export(card: ModelCard, added_files: Dict[str, int], settings: ExportSettings,
+                    code_version: str) -> Optional[EdgeReport]:
+  """The report in `card` when its export used `settings` and `code_version` and its files
+  are in the version (`added_files`), else None. A rerun of the pipeline on the same model
+  (a new evaluation against itself as the baseline pushes it again) then converts nothing."""
+  if not card.edge:
+    return None
+  report = EdgeReport.from_dict(card.edge)
+  if (report.settings != dataclasses.asdict(settings) or report.code_version != code_version
+      or not set(report.written_files) <= set(added_files)):
+    return None
+  return report
 
 
 class EdgeExport(base_component.BaseComponent):

@@ -60,12 +60,13 @@ def _saved_model_bytes(saved_model_dir: str) -> int:
 
 def export_edge_models(saved_model_dir: str, network: converter.Network, *,
                        train_files: Sequence[str], eval_files: Sequence[str],
-                       evaluated: evaluation_results.Evaluation,
-                       settings: ExportSettings) -> Tuple[EdgeReport, Dict[str, bytes]]:
+                       evaluated: evaluation_results.Evaluation, settings: ExportSettings,
+                       code_version: str = '') -> Tuple[EdgeReport, Dict[str, bytes]]:
   """Converts the SavedModel at `saved_model_dir` (exported from `network`) to TFLite float16
   and int8, evaluates both on `eval_files` (the eval split `evaluated` is the Evaluator's
   output of) with the Evaluator's slices, gates the int8 model, times both; returns the
-  report and {file name: bytes} of the tflite/ folder."""
+  report (recording `settings` and `code_version`, the step's code key) and {file name:
+  bytes} of the tflite/ folder."""
   started = time.perf_counter()
   classifier = converter.PixelClassifier(saved_model_dir, network)
   specs = scoring.slicing_specs(evaluated)
@@ -104,7 +105,8 @@ def export_edge_models(saved_model_dir: str, network: converter.Network, *,
       representative_examples=len(calibration), eval_examples=len(examples.labels),
       max_drop=settings.max_drop, min_slice_size=min_slice_size,
       saved_model_bytes=_saved_model_bytes(saved_model_dir), float_latency=float_latency,
-      float_ops=tuple(converter.FLOAT_OPS))
+      float_ops=tuple(converter.FLOAT_OPS), settings=dataclasses.asdict(settings),
+      code_version=code_version)
   files = {MODEL_FILES[kind]: converted[kind] for kind, m in models.items() if m.written}
   files[LABELS_FILE] = ''.join(f'{name}\n' for name in network.class_names).encode('utf-8')
   logging.info('Edge export took %.1f s', time.perf_counter() - started)

@@ -76,7 +76,9 @@ class EdgeReport:
   of accuracy below the float model allowed, overall and on every scenario slice of at least
   `min_slice_size` examples. `float_latency`: the SavedModel's serve_images signature at
   batch 1 (decoding an encoded image included). `float_ops`: the TFLite ops the int8 model
-  keeps in float (converter.FLOAT_OPS)."""
+  keeps in float (converter.FLOAT_OPS). `settings`: the ExportSettings it was made with and
+  `code_version` the step's code key: a later run of the same model with both equal reuses
+  it."""
   models: Dict[str, EdgeModel]
   input_shape: Tuple[int, ...]
   recipe: str
@@ -87,6 +89,8 @@ class EdgeReport:
   saved_model_bytes: int
   float_latency: Optional[Latency]
   float_ops: Tuple[str, ...] = ()
+  settings: Dict[str, Any] = dataclasses.field(default_factory=dict)
+  code_version: str = ''
 
   def to_dict(self) -> Dict[str, Any]:
     return dataclasses.asdict(self)
@@ -96,8 +100,12 @@ class EdgeReport:
     def latency(entry):
       return Latency(**entry) if entry else None
 
+    def slices(entry):  # the Evaluator's order, which JSON's sorted keys lose: overall first
+      return {name: SliceAccuracy(**values) for name, values in sorted(
+          entry['slices'].items(), key=lambda item: (item[0] != 'overall', item[0]))}
+
     models = {kind: EdgeModel(**{
-        **entry, 'slices': {name: SliceAccuracy(**s) for name, s in entry['slices'].items()},
+        **entry, 'slices': slices(entry),
         'latency': latency(entry['latency']), 'reasons': tuple(entry['reasons'])})
               for kind, entry in values['models'].items()}
     return cls(**{**values, 'models': models, 'input_shape': tuple(values['input_shape']),

@@ -20,6 +20,7 @@ from components.attention_maps import served
 from components.dashboard import attention
 from components.dashboard import edge_section
 from components.edge import interpreter as edge_interpreter
+from components.edge import report as edge_report
 from components.dashboard import formatting
 from components.example_gen import ingest
 from components.example_gen import layout
@@ -127,13 +128,14 @@ def test_the_pushed_model_is_exported_for_the_edge_into_its_registry_version(pip
                                                                              capsys):
   """The first run's push is converted to TFLite float16 and int8: the files (int8 only when
   its gate passed, else the reasons), the card's edge section, the run summary's Edge lines,
-  the dashboard's Edge section and `registry show` agree; the gated run exports nothing."""
-  config, first, _, gated = pipeline_runs
+  the dashboard's Edge section and `registry show` agree; the second run (the same model,
+  pushed again) reuses the export; the gated run exports nothing."""
+  config, first, second, gated = pipeline_runs
   entry = config.resolved_registered_model_name
   report = first.edge
   assert report is not None and report.eval_examples == first.slices[0].examples
   store = registry.FilesystemRegistry(config.registry_dir)
-  assert store.show(entry, 1).edge == report.to_dict()
+  assert edge_report.EdgeReport.from_dict(store.show(entry, 1).edge) == report
   files = store.added_files(entry, 1)
   assert sorted(files) == sorted(report.written_files)
   assert 'tflite/model_float16.tflite' in files and 'tflite/labels.txt' in files
@@ -156,6 +158,7 @@ def test_the_pushed_model_is_exported_for_the_edge_into_its_registry_version(pip
   assert registry_cli.main(['show', '--registry', config.registry_dir, '--model', entry,
                             '--version', '1']) == 0
   assert '  tflite/model_float16.tflite  ' in capsys.readouterr().out
+  assert second.edge == report
   assert gated.edge is None and 'EdgeExport' not in gated.component_seconds
 
 
