@@ -35,8 +35,9 @@ PAGE = 'index.html'
 
 class EvaluationDashboardSpec(types.ComponentSpec):
   """Inputs: the evaluation, the examples it ran on, the schema, the push that followed, the
-  data gate's verdict and the evaluation of the published test split (optional); evaluation
-  and push are absent when the gate blocked training."""
+  data gate's verdict, the evaluation of the published test split (optional) and the edge
+  export's report (optional); evaluation and push are absent when the gate blocked
+  training."""
   PARAMETERS = {'model_name': ExecutionParameter(type=str),
                 'code_version': ExecutionParameter(type=str, optional=True),
                 'registry_root': ExecutionParameter(type=str, optional=True),
@@ -48,6 +49,7 @@ class EvaluationDashboardSpec(types.ComponentSpec):
       'pushed_model': ChannelParameter(type=standard_artifacts.PushedModel, optional=True),
       'data_gate': ChannelParameter(type=standard_artifacts.ExampleAnomalies, optional=True),
       'test_evaluation': ChannelParameter(type=standard_artifacts.ModelEvaluation, optional=True),
+      'edge_report': ChannelParameter(type=simple_artifacts.File, optional=True),
   }
   OUTPUTS = {'dashboard': ChannelParameter(type=simple_artifacts.File)}
 
@@ -91,6 +93,7 @@ class Executor(base_executor.BaseExecutor):
         test_evaluation_uri=_single_uri(input_dict, 'test_evaluation'),
         empty_test_split=empty_test_split(examples),
         data_gate_uri=_single_uri(input_dict, 'data_gate'),
+        edge_report_uri=_single_uri(input_dict, 'edge_report'),
         registry=registry if all(registry) else None, title=title, details=details)
 
 
@@ -111,6 +114,7 @@ class EvaluationDashboard(base_component.BaseComponent):
     pushed_model: the RegistryPusher's output (where the model went, if anywhere).
     data_gate: the DataGate's output (components/data_gate/result.py), for the Data section.
     test_evaluation: the evaluation of the published test split, if there was one.
+    edge_report: the EdgeExport's output (components/edge), if the pushed model was exported.
     model_name: the model's name, for the title.
     code_version: the key of this step's code (pipeline/code_versions.py), so that new
       dashboard code renders again instead of reusing a cached page.
@@ -124,11 +128,13 @@ class EvaluationDashboard(base_component.BaseComponent):
                model_name: str, evaluation: Optional[types.BaseChannel] = None,
                pushed_model: Optional[types.BaseChannel] = None,
                data_gate: Optional[types.BaseChannel] = None,
-               test_evaluation: Optional[types.BaseChannel] = None, code_version: str = '',
+               test_evaluation: Optional[types.BaseChannel] = None,
+               edge_report: Optional[types.BaseChannel] = None, code_version: str = '',
                registry_root: str = '', registered_model_name: str = ''):
     super().__init__(spec=EvaluationDashboardSpec(
         evaluation=evaluation, examples=examples, schema=schema, pushed_model=pushed_model,
-        data_gate=data_gate, test_evaluation=test_evaluation, model_name=model_name,
+        data_gate=data_gate, test_evaluation=test_evaluation, edge_report=edge_report,
+        model_name=model_name,
         code_version=code_version,
         registry_root=registry_root, registered_model_name=registered_model_name,
         dashboard=types.Channel(type=simple_artifacts.File)))

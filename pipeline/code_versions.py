@@ -27,6 +27,7 @@ STEP_MODULES = {
     'Trainer': 'components.trainer',
     'Evaluator': 'components.evaluation',
     'RegistryPusher': 'components.registry_pusher',
+    'EdgeExport': 'components.edge.component',
     'EvaluationDashboard': 'components.evaluation_dashboard',
 }
 

@@ -150,6 +150,13 @@ class PipelineConfig:
       'every slice of slice_features.')
   min_slice_size: int = _field(
       30, 'Slices with fewer examples are reported but not gated (the overall slice always is).')
+  edge_export: bool = _field(
+      True, 'Convert each pushed model to TFLite float16 and int8 (uint8 pixels in), evaluate '
+      'both on the eval split\'s slices and write them into its registry version\'s tflite/ '
+      'folder (components/edge).')
+  edge_max_drop: float = _field(
+      0.01, 'The int8 TFLite model is written only when its accuracy is at most this below the '
+      'float model\'s, overall and on every scenario slice of at least min_slice_size examples.')
   promote_to: Optional[str] = _field(
       None, 'Registry alias (e.g. staging) moved to each newly pushed version; none: aliases '
       'move only by `python -m components.registry promote`.')
@@ -212,6 +219,8 @@ class PipelineConfig:
     if not 0.0 <= self.max_quarantined_fraction <= 1.0:
       raise ConfigError(f'--max_quarantined_fraction {self.max_quarantined_fraction}: must '
                         'lie in [0, 1]')
+    if not 0.0 <= self.edge_max_drop <= 1.0:
+      raise ConfigError(f'--edge_max_drop {self.edge_max_drop}: must lie in [0, 1]')
     if self.warm_start_steps is not None and self.warm_start_steps < 1:
       raise ConfigError(f'--warm_start_steps {self.warm_start_steps}: must be at least 1')
     if self.width_multiplier <= 0:

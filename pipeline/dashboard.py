@@ -49,7 +49,8 @@ def write_run_page(config: configs.PipelineConfig, run: results.RunResults, *,
       run.evaluation_uri, output_path or default_page_path(config.output_dir),
       schema_path=schema_path, examples_uri=run.examples_uri,
       test_evaluation_uri=run.test_evaluation_uri, empty_test_split=run.test_examples == 0,
-      data_gate_uri=run.gate_uri, registry=_registry(config), title=title, details=details)
+      data_gate_uri=run.gate_uri, edge_report_uri=run.edge_uri, registry=_registry(config),
+      title=title, details=details)
 
 
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:

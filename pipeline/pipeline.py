@@ -10,6 +10,7 @@ from components import evaluation
 from components.data_gate import component as data_gate_step
 from components import features
 from components import evaluation_dashboard
+from components.edge import component as edge_step
 from components import example_gen
 from components import registry_pusher
 from components import schemas
@@ -144,6 +145,21 @@ def _data_gate(config: PipelineConfig, schema, example_gen, statistics_gen, sche
       code_version=code_version)
 
 
+def _edge_export(config: PipelineConfig, pusher, trainer, examples, train_examples, evaluator,
+                 code_version: str) -> Optional[edge_step.EdgeExport]:
+  """The EdgeExport of the pushed model, run only when the RegistryPusher pushed one (its
+  `pushed` property); None with `edge_export` off."""
+  if not config.edge_export:
+    return None
+  pushed_model = pusher.outputs['pushed_model']
+  with tfx.dsl.Cond(pushed_model.future()[0].custom_property(edge_step.PUSHED) == 1):
+    return edge_step.EdgeExport(
+        pushed_model=pushed_model, model=trainer.outputs['model'], examples=examples,
+        train_examples=train_examples, evaluation=evaluator.outputs['evaluation'],
+        recipe=config.recipe, max_drop=config.edge_max_drop, seed=config.seed,
+        code_version=code_version)
+
+
 def _vertex_upload(config: PipelineConfig) -> Optional[Dict[str, Any]]:
   """The RegistryPusher's Vertex Model Registry settings, if it uploads there."""
   if not config.vertex_model_registry:
@@ -163,7 +179,8 @@ def create_pipeline(
   the span before); only if it passes: Transform and Trainer on the newest `train_spans` spans
   (warm-started from the latest blessed model when `warm_start`) -> Evaluator on the newest
   span (against that model) and, for a dataset with a published test split, TestEvaluator
-  (reported, not gated) -> RegistryPusher (blessed models only) -> EvaluationDashboard (the
+  (reported, not gated) -> RegistryPusher (blessed models only) -> EdgeExport (a pushed
+  model as TFLite float16 and int8, gated; with `edge_export`) -> EvaluationDashboard (the
   evaluation as one HTML page).
 
   `metadata_connection_config` is the runner's choice (sqlite locally, none on Kubeflow).
@@ -232,11 +249,14 @@ def create_pipeline(
         registered_model_name=config.resolved_registered_model_name,
         code_version=versions['RegistryPusher'], model_code_version=versions['Trainer'],
         promote_to=config.promote_to, vertex_upload=_vertex_upload(config))
+    edge_export = _edge_export(config, pusher, trainer, examples, train_examples, evaluator,
+                               versions['EdgeExport'])
+  edge_report = edge_export.outputs['edge_report'] if edge_export else None
   dashboard = evaluation_dashboard.EvaluationDashboard(  # also of a blocked delivery
       evaluation=evaluator.outputs['evaluation'], test_evaluation=test_evaluation,
       examples=examples, schema=schema_gen.outputs['schema'],
       pushed_model=pusher.outputs['pushed_model'], data_gate=data_gate.outputs['result'],
-      model_name=config.model_name, code_version=versions['EvaluationDashboard'],
+      edge_report=edge_report, model_name=config.model_name, code_version=versions['EvaluationDashboard'],
       registry_root=config.registry_dir,
       registered_model_name=config.resolved_registered_model_name)
   return tfx.dsl.Pipeline(
@@ -244,7 +264,8 @@ def create_pipeline(
       pipeline_root=config.resolved_pipeline_root,
       components=[example_gen_component, schema_gen, statistics_gen, data_gate,
                   latest_blessed_model, transform, trainer, evaluator,
-                  *([test_evaluator] if test_evaluator else []), pusher, dashboard],
+                  *([test_evaluator] if test_evaluator else []), pusher,
+                  *([edge_export] if edge_export else []), dashboard],
       enable_cache=True,
       metadata_connection_config=metadata_connection_config,
       beam_pipeline_args=list(config.resolved_beam_pipeline_args))

@@ -4,11 +4,13 @@ import os
 from typing import Dict, List, Optional, Tuple
 
 from ml_metadata import metadata_store
+import tensorflow as tf
 from ml_metadata.proto import metadata_store_pb2
 
 from components.data_gate import result as gate_result
 from components import evaluation_dashboard
 from components import evaluation_results
+from components.edge import report as edge_report
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +33,8 @@ class RunResults:
   test_examples: Optional[int] = None  # examples ExampleGen wrote to it; None: the layout has none
   test_evaluation_uri: Optional[str] = None  # its TestEvaluator's output, if it was evaluated
   test_slices: Tuple[evaluation_results.SliceResult, ...] = ()  # overall first
+  edge: Optional[edge_report.EdgeReport] = None  # the EdgeExport's report, if it ran
+  edge_uri: Optional[str] = None                 # its output
 
   @property
   def trained(self) -> bool:
@@ -90,6 +94,7 @@ class RunResults:
     lines.append(f'Registered as version {self.pushed_version}: {self.pushed_model}'
                  if self.pushed_model else
                  'Nothing pushed (the model was not blessed); the registry is unchanged.')
+    lines += edge_section(self.edge) if self.edge else []
     if self.cached:
       lines.append(f'Reused cached outputs of: {", ".join(self.cached)}')
     lines.append(f'Evaluation: {self.evaluation_uri}')
@@ -98,6 +103,29 @@ class RunResults:
     if self.dashboard_path:
       lines.append(f'Dashboard: {os.path.abspath(self.dashboard_path)}')
     return '\n'.join(lines)
+
+
+def _latency(latency: Optional[edge_report.Latency]) -> str:
+  return f'{latency.median_ms:.2f} / {latency.p90_ms:.2f} ms' if latency else '-'
+
+
+def edge_section(report: edge_report.EdgeReport) -> List[str]:
+  """The 'Edge' lines of a run: per TFLite model its size, accuracy against the float model,
+  latency at batch 1 and whether it was written (why not, when not)."""
+  overall = next(iter(report.models.values())).overall
+  shape = 'x'.join(map(str, report.input_shape))
+  lines = ['', f'Edge: TFLite, uint8 [{shape}] in; accuracy on {report.eval_examples} eval '
+           f'images; latency at batch 1, median / p90',
+           f'  {"model":<16}  {"bytes":>11}  {"accuracy":>8}  {"vs float":>8}  {"latency":>17}',
+           f'  {"float SavedModel":<16}  {report.saved_model_bytes:>11,d}  '
+           f'{overall.float_accuracy:>8.4f}  {"":>8}  {_latency(report.float_latency):>17}']
+  for model in report.models.values():
+    lines.append(f'  {"TFLite " + model.kind:<16}  {model.size_bytes:>11,d}  '
+                 f'{model.overall.accuracy:>8.4f}  {model.overall.delta:>+8.4f}  '
+                 f'{_latency(model.latency):>17}  '
+                 + (model.path if model.written else 'NOT written'))
+    lines += [f'    - {reason}' for reason in model.reasons]
+  return lines
 
 
 def data_section(gate: gate_result.GateResult) -> List[str]:
@@ -197,6 +225,8 @@ def _run_results(store, run, component) -> RunResults:
   was_pushed = pushed.custom_properties['pushed'].int_value == 1
   examples = _only(outputs, 'ExampleGen', 'Examples')
   test_evaluations = _outputs_of(outputs, 'TestEvaluator', 'ModelEvaluation')  # none: skipped
+  edge_reports = [a for a in _outputs_of(outputs, 'EdgeExport', 'File')  # none: skipped
+                  if tf.io.gfile.exists(os.path.join(a.uri, edge_report.REPORT_FILE))]
   return RunResults(
       evaluation_uri=evaluation.uri,
       slices=evaluated.slices,
@@ -211,6 +241,8 @@ def _run_results(store, run, component) -> RunResults:
       test_evaluation_uri=test_evaluations[0].uri if test_evaluations else None,
       test_slices=(evaluation_results.load_evaluation(test_evaluations[0].uri).slices
                    if test_evaluations else ()),
+      edge=edge_report.read_report(edge_reports[0].uri) if edge_reports else None,
+      edge_uri=edge_reports[0].uri if edge_reports else None,
       **common)
 
 

@@ -13,12 +13,14 @@ from components import evaluation_results
 from components import schemas
 from components.attention_maps import served
 from components.dashboard import attention
+from components.dashboard import edge_section
 from components.dashboard import history
 from components.dashboard import tables
 from components.dashboard.formatting import escape
 from components.dashboard.section import Section
 from components.dashboard.page import write_dashboard
 from components.data_gate.result import RESULT_FILE, read_result
+from components.edge.report import read_report
 
 
 def schema_class_names(schema_path: str, num_classes: int) -> Optional[Tuple[str, ...]]:
@@ -103,16 +105,18 @@ def write_evaluation_page(evaluation_uri: Optional[str], output_path: str, *, sc
                           test_evaluation_uri: Optional[str] = None,
                           empty_test_split: bool = False,
                           data_gate_uri: Optional[str] = None,
+                          edge_report_uri: Optional[str] = None,
                           registry: Optional[Tuple[str, str]] = None,
                           title: Optional[str] = None,
                           details: Sequence[Tuple[str, str]] = ()) -> str:
   """Writes the dashboard of the Evaluator output `evaluation_uri` to `output_path` (local or
   gs://), class names from the schema at `schema_path`, attention maps on `examples_uri`'s
-  evaluation split, the published test split's section (test_split_section), the Data section
-  from the DataGate output `data_gate_uri`, and the History section from `registry`, (registry
-  root, registered model name); returns the path. `evaluation_uri` None: a run the data gate
-  blocked. ValueError when `evaluation_uri` is not an Evaluator output directory or
-  `data_gate_uri` not a DataGate output."""
+  evaluation split, the published test split's section (test_split_section), the Edge section
+  from the EdgeExport output `edge_report_uri` (a note without one), the Data section from the
+  DataGate output `data_gate_uri`, and the History section from `registry`, (registry root,
+  registered model name); returns the path. `evaluation_uri` None: a run the data gate
+  blocked. ValueError when `evaluation_uri` is not an Evaluator output directory,
+  `data_gate_uri` not a DataGate output or `edge_report_uri` not an EdgeExport output."""
   if data_gate_uri and not tf.io.gfile.exists(os.path.join(data_gate_uri, RESULT_FILE)):
     raise ValueError(f'{data_gate_uri} is not a DataGate output directory (no {RESULT_FILE} '
                      'in it)')
@@ -129,7 +133,9 @@ def write_evaluation_page(evaluation_uri: Optional[str], output_path: str, *, sc
   names = schema_class_names(schema_path, loaded.confusion.shape[0])
   sections = [test_split_section(loaded, test_evaluation_uri,
                                  empty_test_split=empty_test_split, class_names=names),
-              _attention_section(loaded, examples_uri)]
+              _attention_section(loaded, examples_uri),
+              edge_section.edge_section(read_report(edge_report_uri) if edge_report_uri
+                                        else None)]
   return write_dashboard(
       output_path, loaded, class_names=names, title=title or 'Model evaluation',
       details=[*details, ('evaluated', _evaluated_at(evaluation_uri))],

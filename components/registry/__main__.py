@@ -1,7 +1,8 @@
 """Filesystem registry commands: `python -m components.registry COMMAND --registry DIR ...`.
 
   list      [--model NAME]                    the models, or one model's versions and aliases
-  show      --model NAME (--version N | --alias A)   a version's model card
+  show      --model NAME (--version N | --alias A)   a version's files beside the SavedModel
+                                                     (e.g. tflite/) and its model card
   promote   --model NAME --alias A --version N       point an alias at a version
   rollback  --model NAME --alias A                   point it back at its previous version
   gc        [--model NAME] [--older_than_hours H]    remove staging dirs of crashed publishes
@@ -60,10 +61,12 @@ def _show(registry: FilesystemRegistry, args: argparse.Namespace) -> Result:
              else registry.version(args.model, args.version))
   card = registry.show(args.model, version.number)
   aliases = _aliases_of(registry.aliases(args.model), version.number)
+  added = registry.added_files(args.model, version.number)
   return ({'model': args.model, 'version': version.number, 'uri': version.uri,
-           'aliases': aliases, 'card': dataclasses.asdict(card)},
+           'aliases': aliases, 'files': added, 'card': dataclasses.asdict(card)},
           [f'{args.model} version {version.number} at {version.uri}  '
-           f'aliases: {", ".join(aliases) or "-"}', card.to_json()])
+           f'aliases: {", ".join(aliases) or "-"}']
+          + [f'  {path}  {size:,d} bytes' for path, size in added.items()] + [card.to_json()])
 
 
 def _moved(args: argparse.Namespace, version) -> Result:

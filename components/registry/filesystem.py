@@ -1,6 +1,7 @@
 """A model registry on a file system, in TF Serving's layout: a local path or gs:// (tf.io.gfile).
 
   <root>/<model>/<version>/               SavedModel (saved_model.pb, variables/), model_card.json
+  <root>/<model>/<version>/<folder>/      files derived from it later (e.g. tflite/: add_files)
   <root>/<model>/aliases/<alias>/<n>/event.json   event n of the alias (a promote or a rollback)
   <root>/<model>/.staging-<unix s>-<hex>/ a publish or an alias change under way (or crashed)
 
@@ -33,6 +34,7 @@ ALIASES_DIR = 'aliases'
 EVENT_FILE = 'event.json'
 STAGING_PREFIX = '.staging-'
 SAVED_MODEL_FILES = ('saved_model.pb', 'saved_model.pbtxt')
+SAVED_MODEL_DIRS = ('variables', 'assets', 'assets.extra')
 _STAGING_NAME = re.compile(re.escape(STAGING_PREFIX) + r'([0-9]+)-[0-9a-f]+')
 _MAX_CLAIMS = 1000
 
@@ -177,6 +179,43 @@ class FilesystemRegistry:
         raise IOError(f'the copy of {source_dir} into {staging} is incomplete')
       _write(os.path.join(staging, CARD_FILE), card.to_json())
       return self._version(model_name, _claim_next_number(staging, model_dir))
+
+  def add_files(self, model_name: str, number: int, folder: str, files: Dict[str, bytes],
+                card: ModelCard) -> List[str]:
+    """Puts `files` (name -> bytes) into `folder` of version `number`, replacing a folder
+    of that name, and then replaces the version's card with `card` (e.g. the published card
+    with a section on those files). Returns the files' paths relative to the version.
+
+    The SavedModel is untouched. The folder is built in a hidden staging folder and renamed
+    into place, and the card is written beside the old one and renamed over it, so a reader
+    sees the old card or the new one, never part of one; between the two renames the folder
+    is new and the card old.
+    """
+    version = self.version(model_name, number)
+    if names.check_name(folder, 'folder') in SAVED_MODEL_DIRS:
+      raise ValueError(f'folder {folder!r} is a folder of the SavedModel')
+    target = os.path.join(version.uri, folder)
+    with _staging(version.uri) as staging:
+      for name, data in files.items():
+        with tf.io.gfile.GFile(os.path.join(staging, names.check_name(name, 'file name')),
+                               'wb') as f:
+          f.write(data)
+      if tf.io.gfile.exists(target):
+        tf.io.gfile.rmtree(target)
+      tf.io.gfile.rename(staging, target)
+    card_path = os.path.join(version.uri, CARD_FILE)
+    _write(card_path + '.partial', card.to_json())
+    tf.io.gfile.rename(card_path + '.partial', card_path, overwrite=True)
+    return sorted(f'{folder}/{name}' for name in files)
+
+  def added_files(self, model_name: str, number: int) -> Dict[str, int]:
+    """{path relative to the version: size in bytes} of the files `add_files` put into
+    version `number`: those in its folders other than the SavedModel's."""
+    version = self.version(model_name, number)
+    return {f'{folder}/{path}': size for folder in sorted(_children(version.uri))
+            if folder not in SAVED_MODEL_DIRS and not folder.startswith(STAGING_PREFIX)
+            and tf.io.gfile.isdir(os.path.join(version.uri, folder))
+            for path, size in sorted(_file_sizes(os.path.join(version.uri, folder)).items())}
 
   def _replay(self, model_name: str, alias: str) -> List[Tuple[int, Dict, List[int]]]:
     """(event number, event, versions stack after it) for each of the alias's events."""

@@ -32,6 +32,9 @@ class ModelCard:
     warm_started_from: the registry version whose weights it started from,
       {'model': name, 'version': v}, or None when trained from scratch.
     accepted_drift: the features whose drift a person accepted for its training data.
+    edge: the edge export (components/edge/report.py's EdgeReport as a dict): per TFLite model
+      its file in the version's tflite/ folder, size, accuracy overall and per slice against
+      the float model, latency, and for int8 the gate's verdict; empty until EdgeExport ran.
   """
   metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
   slice_metrics: Dict[str, Dict[str, float]] = dataclasses.field(default_factory=dict)
@@ -51,6 +54,7 @@ class ModelCard:
   evaluated_on_span: Optional[int] = None
   warm_started_from: Optional[Dict[str, Any]] = None
   accepted_drift: List[str] = dataclasses.field(default_factory=list)
+  edge: Dict[str, Any] = dataclasses.field(default_factory=dict)
 
   def to_json(self) -> str:
     return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)

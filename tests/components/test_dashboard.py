@@ -13,6 +13,7 @@ from components import evaluation
 from components import evaluation_results
 from components import schemas
 from components.dashboard import attention
+from components.dashboard import edge_section
 from components.dashboard import charts
 from components.dashboard import evaluation_page
 from components.dashboard import formatting
@@ -327,7 +328,8 @@ def test_the_published_test_split_is_shown_beside_the_eval_split(evaluations,
   with open(path, encoding='utf-8') as f:
     tree = parse(f.read())
   titles = [section.find('h2').text() for section in tree.find_all('section')]
-  assert titles[-2:] == [evaluation_page.TEST_SPLIT_TITLE, attention.TITLE]  # after the built-ins
+  assert titles[-3:] == [evaluation_page.TEST_SPLIT_TITLE, attention.TITLE,  # after the built-ins
+                         edge_section.TITLE]
   section = tree.find('section', id='section-published-test-split')
   assert 'reported, never gated' in section.text() and test_split_evaluation in section.text()
   table = section.find('table', id='test-split-table')

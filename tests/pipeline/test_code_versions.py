@@ -42,16 +42,22 @@ def _changed_by_editing(tree, relative_path: str) -> set:
     ('components/trainer/serving.py', {'Trainer'}),
     # The dashboard reads attention modules by ran_model's addresses (stage{s}_attn{k}); a
     # model edit retrains, and so redraws the dashboard, anyway.
-    ('ran_model/blocks.py', {'Trainer', 'EvaluationDashboard'}),
+    # The edge export rebuilds the network on pixels.
+    ('ran_model/blocks.py', {'Trainer', 'EvaluationDashboard', 'EdgeExport'}),
     ('components/example_gen/formats/gtsrb.py', {'ExampleGen'}),
     ('components/example_gen/sample/challenge_effects.py', {'ExampleGen'}),
     ('components/example_gen/formats/gtsrb_fixture.py', set()),  # tests' fixture writer
     ('components/example_gen/ingest.py', {'ExampleGen'}),
     ('components/transform.py', {'Transform', 'Trainer'}),  # the Trainer reads its statistics
     # The metric names the card and the dashboard read.
-    ('components/evaluation.py', {'Evaluator', 'RegistryPusher', 'EvaluationDashboard'}),
+    ('components/evaluation.py', {'Evaluator', 'RegistryPusher', 'EvaluationDashboard',
+                                  'EdgeExport'}),
     # The dashboard's History section reads the registry's versions and cards.
-    ('components/registry/filesystem.py', {'RegistryPusher', 'EvaluationDashboard'}),
+    ('components/registry/filesystem.py', {'RegistryPusher', 'EvaluationDashboard',
+                                           'EdgeExport'}),
+    ('components/edge/converter.py', {'EdgeExport'}),
+    # The dashboard's Edge section reads the export's report and its gate.
+    ('components/edge/report.py', {'EdgeExport', 'EvaluationDashboard'}),
     ('components/evaluation_dashboard.py', {'EvaluationDashboard'}),
     ('components/data_gate/validation.py', {'DataGate'}),
     # The gate's verdict: the card records the accepted drift.

@@ -14,9 +14,13 @@ import tensorflow as tf
 from components import evaluation
 from components import evaluation_results
 from components import registry
+from components.registry import __main__ as registry_cli
 from components.attention_maps import __main__ as attention_maps_cli
 from components.attention_maps import served
 from components.dashboard import attention
+from components.dashboard import edge_section
+from components.edge import interpreter as edge_interpreter
+from components.edge import report as edge_report
 from components.dashboard import formatting
 from components.example_gen import ingest
 from components.example_gen import layout
@@ -117,6 +121,45 @@ def test_blessed_model_is_pushed_and_serves(pipeline_runs):
   assert outputs['class_names'][0].numpy().decode() == cure_tsr.CLASS_NAMES[class_id]
   assert outputs['probabilities'].shape == (1, len(cure_tsr.CLASS_NAMES))
   assert float(tf.reduce_sum(outputs['probabilities'])) == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.e2e
+def test_the_pushed_model_is_exported_for_the_edge_into_its_registry_version(pipeline_runs,
+                                                                             capsys):
+  """The first run's push is converted to TFLite float16 and int8: the files (int8 only when
+  its gate passed, else the reasons), the card's edge section, the run summary's Edge lines,
+  the dashboard's Edge section and `registry show` agree; the second run (the same model,
+  pushed again) reuses the export; the gated run exports nothing."""
+  config, first, second, gated = pipeline_runs
+  entry = config.resolved_registered_model_name
+  report = first.edge
+  assert report is not None and report.eval_examples == first.slices[0].examples
+  store = registry.FilesystemRegistry(config.registry_dir)
+  assert edge_report.EdgeReport.from_dict(store.show(entry, 1).edge) == report
+  files = store.added_files(entry, 1)
+  assert sorted(files) == sorted(report.written_files)
+  assert 'tflite/model_float16.tflite' in files and 'tflite/labels.txt' in files
+  int8 = report.models['int8']
+  assert int8.written == ('tflite/model_int8.tflite' in files)
+  assert int8.written == (int8.reasons == ())
+  for model in report.models.values():
+    assert list(model.slices) == [s.name for s in first.slices]
+    assert model.slices['overall'].float_accuracy == first.accuracy('overall')
+    assert model.size_bytes > 0 and model.latency.median_ms > 0
+  with open(os.path.join(first.pushed_model, 'tflite', 'labels.txt'), encoding='utf-8') as f:
+    assert f.read().splitlines() == list(cure_tsr.CLASS_NAMES)
+  served = edge_interpreter.TfliteClassifier(
+      open(os.path.join(first.pushed_model, 'tflite', 'model_float16.tflite'), 'rb').read())
+  assert served.input_dtype == np.uint8 and served.input_shape == (1, 32, 32, 3)
+  assert 'Edge: TFLite, uint8 [1x32x32x3] in' in first.summary(1.0)
+  with open(first.dashboard_path, encoding='utf-8') as f:
+    page = f.read()
+  assert '<h2>Edge</h2>' in page and f'id="{edge_section.SLICES_TABLE_ID}"' in page
+  assert registry_cli.main(['show', '--registry', config.registry_dir, '--model', entry,
+                            '--version', '1']) == 0
+  assert '  tflite/model_float16.tflite  ' in capsys.readouterr().out
+  assert second.edge == report
+  assert gated.edge is None and 'EdgeExport' not in gated.component_seconds
 
 
 @pytest.mark.e2e

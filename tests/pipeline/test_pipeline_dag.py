@@ -83,12 +83,40 @@ def test_the_dashboard_is_drawn_last_from_the_evaluation_and_the_push(tmp_path):
   producers = {key: channel.producer_component_id for key, channel in dashboard.inputs.items()}
   assert producers == {'evaluation': 'Evaluator', 'examples': 'ExampleGen',
                        'schema': 'ImportSchemaGen', 'pushed_model': 'RegistryPusher',
-                       'data_gate': 'DataGate'}
+                       'data_gate': 'DataGate', 'edge_report': 'EdgeExport'}
   assert dashboard.exec_properties == {
       'model_name': config.model_name,
       'code_version': code_versions.step_code_versions()['EvaluationDashboard'],
       'registry_root': str(tmp_path / 'registry'),
       'registered_model_name': config.resolved_registered_model_name}
+
+
+def test_the_edge_export_runs_on_a_pushed_model_only(tmp_path):
+  """EdgeExport follows the RegistryPusher, under a Cond on its `pushed` property (inside the
+  data gate's), and takes the model, the examples evaluated, the spans trained on and the
+  evaluation; --edge_export false leaves it out."""
+  config = dataclasses.replace(configs.DEV, output_dir=str(tmp_path), edge_max_drop=0.02)
+  components = _components(config)
+  edge = components['EdgeExport']
+  assert {key: channel.producer_component_id for key, channel in edge.inputs.items()
+          if key != 'train_examples'} == {
+              'pushed_model': 'RegistryPusher', 'model': 'Trainer', 'examples': 'ExampleGen',
+              'evaluation': 'Evaluator'}
+  assert edge.inputs['train_examples'] is components['Trainer'].inputs['examples']
+  assert edge.exec_properties == {
+      'recipe': config.recipe, 'max_drop': 0.02, 'representative_examples': 200,
+      'seed': config.seed, 'latency_runs': 30,
+      'code_version': code_versions.step_code_versions()['EdgeExport']}
+  [node] = [n.pipeline_node for n in compiler.Compiler().compile(
+      pipeline_lib.create_pipeline(config)).nodes if n.pipeline_node.node_info.id == 'EdgeExport']
+  compares = {c.placeholder_expression.operator.compare_op.lhs.operator.artifact_property_op.key:
+              c.placeholder_expression.operator.compare_op
+              for c in node.inputs.conditionals.values()}
+  assert set(compares) == {'passed', 'pushed'}
+  assert compares['pushed'].op == compares['pushed'].Operation.EQUAL
+  assert compares['pushed'].rhs.value.int_value == 1
+  off = _components(dataclasses.replace(config, edge_export=False))
+  assert 'EdgeExport' not in off and 'edge_report' not in off['EvaluationDashboard'].inputs
 
 
 def test_each_profile_registers_its_models_under_its_own_name(tmp_path):

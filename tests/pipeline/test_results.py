@@ -1,11 +1,14 @@
 """The run summary's slice table: the eval split's accuracy and, beside it, the published test
-split's, on evaluation_data's evaluations."""
+split's, on evaluation_data's evaluations; the Edge lines."""
+import dataclasses
+
 import pytest
 
 from components import evaluation_results
 from components.data_gate.result import GateResult
 from pipeline import results
 from evaluation_data import WEATHER
+import edge_reports
 
 
 PASSED = GateResult(span=0, baseline_span=None, examples={'train': 8, 'eval': 8}, ingest={},
@@ -60,3 +63,18 @@ def test_without_a_test_evaluation_the_table_is_the_eval_splits(evaluations, tes
   header, rows = _rows(summary)
   assert header == ['slice', 'examples', 'accuracy'] and rows['overall'] == ['8', '0.6250']
   assert (note in summary) if note else ('test split' not in summary)
+
+
+def test_the_summary_gives_the_edge_models_beside_the_float_one(evaluations):
+  run = dataclasses.replace(_run(evaluations[0]), edge=edge_reports.sample_report())
+  lines = run.summary(wall_seconds=1).splitlines()
+  start = lines.index('Edge: TFLite, uint8 [1x32x32x3] in; accuracy on 200 eval images; '
+                      'latency at batch 1, median / p90')
+  assert lines[start + 1].split() == ['model', 'bytes', 'accuracy', 'vs', 'float', 'latency']
+  assert lines[start + 2].split() == ['float', 'SavedModel', '7,000,000', '0.9000', '12.50',
+                                      '/', '15.00', 'ms']
+  assert lines[start + 3].split() == ['TFLite', 'float16', '2,214,592', '0.9000', '+0.0000',
+                                      '4.25', '/', '4.75', 'ms', 'tflite/model_float16.tflite']
+  assert lines[start + 4].split()[:5] == ['TFLite', 'int8', '1,321,672', '0.8950', '-0.0050']
+  assert lines[start + 4].endswith('NOT written')
+  assert lines[start + 5].startswith('    - scenario/weather=rain: accuracy 0.8167 is 0.0333')

@@ -77,6 +77,30 @@ def test_a_published_saved_model_loads_and_serves_from_its_version_dir(registry,
   assert registry.show('ran', 1).source_uri == str(tmp_path / 'export')
 
 
+def test_files_added_to_a_version_sit_in_their_folder_beside_the_saved_model(registry,
+                                                                           tmp_path):
+  source, saved_files = _export(tmp_path, 'a')
+  version = registry.publish('ran', source, fake_models.card('run-1'))
+  card = dataclasses.replace(registry.show('ran', 1), edge={'models': {'int8': {}}})
+  written = registry.add_files('ran', 1, 'tflite', {'model.tflite': b'tf', 'labels.txt': b'a\n'},
+                               card)
+  assert written == ['tflite/labels.txt', 'tflite/model.tflite']
+  files, stored_card = _stored(version.uri)
+  assert files == {**saved_files, 'tflite/model.tflite': b'tf', 'tflite/labels.txt': b'a\n'}
+  assert ModelCard(**stored_card) == card and registry.show('ran', 1) == card
+  assert registry.added_files('ran', 1) == {'tflite/labels.txt': 2, 'tflite/model.tflite': 2}
+  # Again: the folder is replaced whole; nothing staged is left behind.
+  registry.add_files('ran', 1, 'tflite', {'model.tflite': b'new'}, card)
+  assert registry.added_files('ran', 1) == {'tflite/model.tflite': 3}
+  assert sorted(os.listdir(version.uri)) == sorted(
+      ['assets', 'fingerprint.pb', 'model_card.json', 'saved_model.pb', 'tflite', 'variables'])
+  for folder, name in (('variables', 'x'), ('../up', 'x'), ('tflite', '../x')):
+    with pytest.raises(ValueError):
+      registry.add_files('ran', 1, folder, {name: b''}, card)
+  with pytest.raises(NotFoundError):
+    registry.add_files('ran', 2, 'tflite', {}, card)
+
+
 def test_a_source_without_a_saved_model_is_refused(registry, tmp_path):
   (tmp_path / 'empty').mkdir()
   with pytest.raises(ValueError, match='holds no SavedModel'):

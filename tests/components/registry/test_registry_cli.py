@@ -61,11 +61,22 @@ def test_show_prints_the_card_of_a_version_or_an_alias(registry, capsys):
   shown = _json(capsys, 'show', '--registry', registry.root, '--model', 'ran', '--alias',
                 'production')
   assert shown == {'model': 'ran', 'version': 2, 'uri': os.path.join(registry.root, 'ran', '2'),
-                   'aliases': ['production'],
+                   'aliases': ['production'], 'files': {},
                    'card': dataclasses.asdict(registry.show('ran', 2))}
   lines = _text(capsys, 'show', '--registry', registry.root, '--model', 'ran', '--version', '1')
   assert lines[0] == f"ran version 1 at {os.path.join(registry.root, 'ran', '1')}  aliases: -"
   assert json.loads('\n'.join(lines[1:]))['pipeline_run_id'] == 'run-1'
+
+
+def test_show_lists_the_files_added_beside_the_saved_model(registry, capsys):
+  card = dataclasses.replace(registry.show('ran', 1), edge={'models': {}})
+  registry.add_files('ran', 1, 'tflite', {'model_int8.tflite': b'x' * 1500,
+                                          'labels.txt': b'stop\n'}, card)
+  lines = _text(capsys, 'show', '--registry', registry.root, '--model', 'ran', '--version', '1')
+  assert lines[1:3] == ['  tflite/labels.txt  5 bytes', '  tflite/model_int8.tflite  1,500 bytes']
+  assert json.loads('\n'.join(lines[3:]))['edge'] == {'models': {}}
+  shown = _json(capsys, 'show', '--registry', registry.root, '--model', 'ran', '--version', '1')
+  assert shown['files'] == {'tflite/labels.txt': 5, 'tflite/model_int8.tflite': 1500}
 
 
 def test_promote_and_rollback_move_the_alias(registry, capsys):

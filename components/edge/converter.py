@@ -1,0 +1,197 @@
+"""The blessed SavedModel as a function of pixels, and its TFLite conversions.
+
+The exported SavedModel (components/trainer/serving.py) takes encoded images; an edge device
+has pixels. `PixelClassifier` rebuilds the network (ran_model, from the Model artifact's
+network.json) with the SavedModel's variables and its input normalisation (the per-channel
+mean and std constants of its serving graph), and checks that it answers as the SavedModel's
+serve_images signature does on the same images before anything is converted.
+"""
+import dataclasses
+import json
+import os
+from typing import Callable, Iterable, Optional, Sequence, Tuple
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.python.framework import tensor_util  # pylint: disable=no-name-in-module
+
+from components import model_files
+from components import preprocessing
+from components import signatures
+import ran_model
+
+AGREEMENT_TOLERANCE = 0.02  # largest |probability difference| against the SavedModel (which may compute in bfloat16)
+
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+  """What the Trainer recorded of the network (model_files.NETWORK_FILE)."""
+  model_name: str
+  width_multiplier: float
+  image_size: int
+  class_names: Tuple[str, ...]
+
+
+def read_network(model_uri: str) -> Network:
+  """The Network of the Model artifact at `model_uri`; ValueError naming it when it has none."""
+  path = os.path.join(model_uri, model_files.NETWORK_FILE)
+  if not tf.io.gfile.exists(path):
+    raise ValueError(f'the model {model_uri} records no {model_files.NETWORK_FILE}: its '
+                     'network cannot be rebuilt for conversion')
+  with tf.io.gfile.GFile(path) as f:
+    values = json.load(f)
+  return Network(values['model_name'], values['width_multiplier'], values['image_size'],
+                 tuple(values['class_names']))
+
+
+def _constants(graph_def: tf.compat.v1.GraphDef):
+  """Per function body (and the top graph): {node name: node}."""
+  yield {node.name: node for node in graph_def.node}
+  for function in graph_def.library.function:
+    yield {node.name: node for node in function.node_def}
+
+
+def _channel_constant(nodes, input_name: str):
+  """The float [3] value of the Const node `input_name` names, or None."""
+  node = nodes.get(input_name.split(':')[0].lstrip('^'))
+  if node is None or node.op != 'Const':
+    return None
+  value = tensor_util.MakeNdarray(node.attr['value'].tensor)
+  return value if value.shape == (3,) and value.dtype == np.float32 else None
+
+
+def normalization(serve_images) -> Tuple[np.ndarray, np.ndarray]:
+  """(mean, std), float32 [3] each, of preprocessing.normalize in the serving graph of
+  `serve_images`: the one RealDiv of a Sub by a [3] constant by a [3] constant. ValueError
+  when there is not exactly one."""
+  found = []
+  for nodes in _constants(serve_images.graph.as_graph_def()):
+    for node in nodes.values():
+      if node.op != 'RealDiv':
+        continue
+      std = _channel_constant(nodes, node.input[1])
+      sub = nodes.get(node.input[0].split(':')[0])
+      if std is None or sub is None or sub.op != 'Sub':
+        continue
+      mean = _channel_constant(nodes, sub.input[1])
+      if mean is not None:
+        found.append((mean, std))
+  if len(found) != 1:
+    raise ValueError(f'found {len(found)} per-channel normalisations in the serving graph, '
+                     'expected one (preprocessing.normalize)')
+  return found[0]
+
+
+class PixelClassifier:
+  """The SavedModel at `saved_model_dir`, exported from `network`, on pixels.
+
+  `float_probabilities(pixels)`: float32 [n, size, size, 3] in [0, 1] -> probabilities float32
+  [n, classes]; `uint8_function`: a tf.function of uint8 [batch, size, size, 3] (0..255) ->
+  probabilities, what the TFLite models are converted from."""
+
+  def __init__(self, saved_model_dir: str, network: Network):
+    self.network = network
+    served = tf.saved_model.load(saved_model_dir)
+    self.serve_images = served.signatures[signatures.SERVE_IMAGES]
+    self.mean, self.std = normalization(self.serve_images)
+    size = network.image_size
+    self.model = ran_model.build_model(
+        network.model_name, input_shape=(size, size, 3), classes=len(network.class_names),
+        width_multiplier=network.width_multiplier)
+    stored = list(served.model_variables)
+    if [v.shape for v in stored] != [v.shape for v in self.model.variables]:
+      raise ValueError(f'the SavedModel at {saved_model_dir} does not hold the variables of '
+                       f'{network.model_name} (width {network.width_multiplier}, '
+                       f'{len(network.class_names)} classes)')
+    for target, value in zip(self.model.variables, stored):
+      target.assign(value)
+
+  def float_probabilities(self, unit_pixels: tf.Tensor) -> tf.Tensor:
+    """`unit_pixels`: float32 [n, size, size, 3] in [0, 1]; returns float32 [n, classes]."""
+    return self.model(preprocessing.normalize(unit_pixels, self.mean, self.std),
+                      training=False)
+
+  def uint8_function(self, batch: Optional[int] = 1):
+    """The concrete function the TFLite models are converted from: uint8 [batch, size, size,
+    3] pixels (0..255, None: any batch) -> float32 probabilities [batch, classes]."""
+    size = self.network.image_size
+
+    @tf.function(input_signature=[tf.TensorSpec([batch, size, size, 3], tf.uint8,
+                                                 name='pixels')])
+    def classify(uint8_pixels):
+      return self.float_probabilities(tf.cast(uint8_pixels, tf.float32) / 255.0)
+
+    return classify.get_concrete_function()
+
+  def probabilities(self, uint8_pixels: np.ndarray, batch: int = 256) -> np.ndarray:
+    """The float model on uint8 [n, size, size, 3] pixels: float32 [n, classes]."""
+    classify = self.uint8_function(batch=None)
+    return np.concatenate([classify(tf.constant(uint8_pixels[i:i + batch])).numpy()
+                           for i in range(0, len(uint8_pixels), batch)])
+
+  def check_against_saved_model(self, encoded: Sequence[bytes], recipe: str) -> float:
+    """The largest |probability difference| of this classifier and the SavedModel's
+    serve_images on `encoded` (preprocessed by `recipe`); ValueError when over
+    AGREEMENT_TOLERANCE (a wrong recipe, image size, normalisation or network)."""
+    expected = self.serve_images(images=tf.constant(list(encoded)))[signatures.PROBABILITIES]
+    unit = preprocessing.eval_images(tf.constant(list(encoded)), self.network.image_size, recipe)
+    difference = float(tf.reduce_max(tf.abs(self.float_probabilities(unit) - expected)))
+    if difference > AGREEMENT_TOLERANCE:
+      raise ValueError(f'the rebuilt {self.network.model_name} differs from the SavedModel by '
+                       f'up to {difference:.2g} in probability on the same images (recipe '
+                       f'{recipe!r}, {self.network.image_size} px): not the served model')
+    return difference
+
+
+def _converter(function, classifier: PixelClassifier) -> tf.lite.TFLiteConverter:
+  """A converter of `function`, its variables frozen into constants. By default the converter
+  saves the function and what holds its variables as a SavedModel first and converts that:
+  the Keras model's save traces every layer (measured 2.5 min for attention_56_cifar), and
+  even a plain tf.Module's save took half a minute."""
+  converter = tf.lite.TFLiteConverter.from_concrete_functions([function], classifier.model)
+  converter.experimental_lower_to_saved_model = False
+  return converter
+
+
+def to_float16(classifier: PixelClassifier) -> bytes:
+  """float16 weights, float32 computation (the weights widened when loaded); uint8 pixels
+  in, float32 probabilities out."""
+  converter = _converter(classifier.uint8_function(), classifier)
+  converter.optimizations = [tf.lite.Optimize.DEFAULT]
+  converter.target_spec.supported_types = [tf.float16]
+  return converter.convert()
+
+
+def representative(images: np.ndarray) -> Callable[[], Iterable]:
+  """TFLite's representative dataset of uint8 [n, size, size, 3] images, one at a time."""
+  def samples():
+    for image in images:
+      yield [image[None]]
+  return samples
+
+
+# Ops the int8 model keeps in float: the classifier head. A quantized SOFTMAX has fixed steps
+# of 1/256, so close top-2 classes tie and the argmax takes the lower id (34 of the 1,456 dev
+# eval images); the float head costs one small matmul. Keeping the sigmoid masks (LOGISTIC),
+# the mask branches or the layers of worst quantization noise in float did not help (README).
+FLOAT_OPS = ('FULLY_CONNECTED', 'SOFTMAX')
+
+
+def to_int8(classifier: PixelClassifier, calibration: np.ndarray, *,
+            float_ops: Sequence[str] = FLOAT_OPS) -> bytes:
+  """int8 weights and activations, integer kernels for every op but `float_ops` (TFLite op
+  names) and the cast of the uint8 pixels (taken as they are, no rescaling) to the first
+  quantized tensor; float32 probabilities out. Activation ranges from `calibration`, uint8
+  [n, size, size, 3]."""
+  converter = _converter(classifier.uint8_function(), classifier)
+  converter.optimizations = [tf.lite.Optimize.DEFAULT]
+  converter.representative_dataset = representative(calibration)
+  converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
+                                         tf.lite.OpsSet.TFLITE_BUILTINS]
+  converter.inference_output_type = tf.float32
+  # TFLite's selective quantization: the debugger calibrates, then quantizes all but these.
+  debugger = tf.lite.experimental.QuantizationDebugger(
+      converter=converter, debug_dataset=representative(calibration[:1]),
+      debug_options=tf.lite.experimental.QuantizationDebugOptions(
+          denylisted_ops=list(float_ops)))
+  return debugger.get_nondebug_quantized_model()

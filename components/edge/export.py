@@ -1,0 +1,113 @@
+"""The edge export of one blessed SavedModel: convert, evaluate per slice, gate, time.
+
+`export_edge_models` returns the EdgeReport and the files for the registry version's tflite/
+folder: the float16 model, the int8 model when it passes the gate, and the labels.
+"""
+import dataclasses
+import os
+import time
+from typing import Dict, Sequence, Tuple
+
+from absl import logging
+import numpy as np
+import tensorflow as tf
+
+from components import evaluation_results
+from components.edge import converter
+from components.edge import interpreter
+from components.edge import pixels
+from components.edge import scoring
+from components.edge.report import (EdgeModel, EdgeReport, FLOAT16, INT8, LABELS_FILE,
+                                    MODEL_FILES, model_path)
+
+CHECK_IMAGES = 8  # eval images on which the rebuilt network must answer as the SavedModel
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportSettings:
+  """`representative_examples`: training images calibrating the int8 activations (seeded by
+  `seed`); `max_drop`: the int8 gate (scoring.gate_failures); `latency_runs`: timed batch-1
+  invocations per model (0: not timed); `threads`: the interpreter's threads, evaluating and
+  timing (one: on 2 shared cores, two threads measured 3-8x slower)."""
+  recipe: str
+  max_drop: float = 0.01
+  representative_examples: int = 200
+  seed: int = 0
+  latency_runs: int = 30
+  threads: int = 1
+
+
+def _slice_features(specs) -> Tuple[str, ...]:
+  return tuple(sorted({key for spec in specs
+                       for key in (*spec.feature_keys, *spec.feature_values)}))
+
+
+SAVED_MODEL_ENTRIES = ('saved_model.pb', 'fingerprint.pb', 'variables', 'assets')
+
+
+def _saved_model_bytes(saved_model_dir: str) -> int:
+  """The bytes of the SavedModel in `saved_model_dir` (not of other files beside it)."""
+  total = 0
+  for entry in SAVED_MODEL_ENTRIES:
+    path = os.path.join(saved_model_dir, entry)
+    if tf.io.gfile.isdir(path):
+      total += sum(tf.io.gfile.stat(os.path.join(directory, name)).length
+                   for directory, _, names in tf.io.gfile.walk(path) for name in names)
+    elif tf.io.gfile.exists(path):
+      total += tf.io.gfile.stat(path).length
+  return total
+
+
+def export_edge_models(saved_model_dir: str, network: converter.Network, *,
+                       train_files: Sequence[str], eval_files: Sequence[str],
+                       evaluated: evaluation_results.Evaluation, settings: ExportSettings,
+                       code_version: str = '') -> Tuple[EdgeReport, Dict[str, bytes]]:
+  """Converts the SavedModel at `saved_model_dir` (exported from `network`) to TFLite float16
+  and int8, evaluates both on `eval_files` (the eval split `evaluated` is the Evaluator's
+  output of) with the Evaluator's slices, gates the int8 model, times both; returns the
+  report (recording `settings` and `code_version`, the step's code key) and {file name:
+  bytes} of the tflite/ folder."""
+  started = time.perf_counter()
+  classifier = converter.PixelClassifier(saved_model_dir, network)
+  specs = scoring.slicing_specs(evaluated)
+  examples = pixels.read_labelled(eval_files, _slice_features(specs))
+  size = network.image_size
+  eval_pixels = pixels.model_inputs(examples.encoded, size, settings.recipe)
+  classifier.check_against_saved_model(examples.encoded[:CHECK_IMAGES], settings.recipe)
+  calibration = pixels.model_inputs(
+      pixels.sample_encoded(train_files, settings.representative_examples, settings.seed),
+      size, settings.recipe)
+  keys = scoring.slice_keys(examples.features, specs)
+  min_slice_size = evaluation_results.min_slice_size(evaluated)
+  converted = {FLOAT16: converter.to_float16(classifier),
+               INT8: converter.to_int8(classifier, calibration)}
+  logging.info('Converted in %.1f s', time.perf_counter() - started)
+  models, top1 = {}, {}
+  for kind, model in converted.items():  # float16 first: int8's agreement is with it
+    tflite = interpreter.TfliteClassifier(model, threads=settings.threads)
+    top1[kind] = np.argmax(tflite.probabilities(eval_pixels), -1)
+    slices = scoring.slice_accuracy(top1[kind], examples.labels, keys, evaluated)
+    reasons = scoring.gate_failures(slices, max_drop=settings.max_drop,
+                                    min_slice_size=min_slice_size) if kind == INT8 else ()
+    latency = interpreter.tflite_latency(
+        model, eval_pixels[:1], threads=settings.threads,
+        runs=settings.latency_runs) if settings.latency_runs else None
+    models[kind] = EdgeModel(kind=kind, path=model_path(kind), written=not reasons,
+                             size_bytes=len(model), slices=slices,
+                             agreement=(float(np.mean(top1[kind] == top1[FLOAT16]))
+                                        if kind != FLOAT16 else None), latency=latency,
+                             reasons=reasons)
+  float_latency = interpreter.saved_model_latency(
+      classifier.serve_images, examples.encoded[0],
+      runs=settings.latency_runs) if settings.latency_runs else None
+  report = EdgeReport(
+      models=models, input_shape=(1, size, size, 3), recipe=settings.recipe,
+      representative_examples=len(calibration), eval_examples=len(examples.labels),
+      max_drop=settings.max_drop, min_slice_size=min_slice_size,
+      saved_model_bytes=_saved_model_bytes(saved_model_dir), float_latency=float_latency,
+      float_ops=tuple(converter.FLOAT_OPS), settings=dataclasses.asdict(settings),
+      code_version=code_version)
+  files = {MODEL_FILES[kind]: converted[kind] for kind, m in models.items() if m.written}
+  files[LABELS_FILE] = ''.join(f'{name}\n' for name in network.class_names).encode('utf-8')
+  logging.info('Edge export took %.1f s', time.perf_counter() - started)
+  return report, files

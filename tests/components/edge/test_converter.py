@@ -1,0 +1,68 @@
+"""components/edge/converter.py: the served model rebuilt on pixels, and its TFLite float16
+and int8 conversions of a narrow trained network."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from components.edge import converter
+from components.edge import interpreter
+import edge_data
+
+
+def test_the_normalisation_is_read_from_the_serving_graph(workspace, classifier):
+  np.testing.assert_array_equal(classifier.mean, workspace.mean.astype(np.float32))
+  np.testing.assert_array_equal(classifier.std, workspace.std.astype(np.float32))
+
+
+def test_the_rebuilt_network_answers_as_the_saved_model(workspace, classifier):
+  difference = classifier.check_against_saved_model(workspace.eval_encoded[:8], edge_data.RECIPE)
+  assert difference < 1e-5  # the export computes in float32 here
+  with pytest.raises(ValueError, match="recipe 'imagenet'"):  # centre crops of 40x24 images
+    classifier.check_against_saved_model(workspace.eval_encoded[:8], 'imagenet')
+
+
+def test_a_model_without_its_network_record_is_refused(tmp_path):
+  with pytest.raises(ValueError, match='records no network.json'):
+    converter.read_network(str(tmp_path))
+
+
+def test_the_float16_model_takes_uint8_pixels_and_keeps_the_float_answers(
+    classifier, float16_model, eval_pixels):
+  model = interpreter.TfliteClassifier(float16_model)
+  assert model.input_shape == (1, edge_data.IMAGE_SIZE, edge_data.IMAGE_SIZE, 3)
+  assert model.input_dtype == np.uint8
+  expected = classifier.probabilities(eval_pixels)
+  served = model.probabilities(eval_pixels)
+  np.testing.assert_allclose(served, expected, atol=0.02)  # float16 weights
+  np.testing.assert_array_equal(np.argmax(served, -1), np.argmax(expected, -1))
+  details = tf.lite.Interpreter(model_content=float16_model).get_tensor_details()
+  assert any(d['dtype'] == np.float16 for d in details)  # the weights
+
+
+def test_the_int8_model_takes_raw_uint8_pixels_and_agrees_with_float(
+    workspace, classifier, int8_model, eval_pixels):
+  model = interpreter.TfliteClassifier(int8_model)
+  assert model.input_dtype == np.uint8
+  assert model.input_shape == (1, edge_data.IMAGE_SIZE, edge_data.IMAGE_SIZE, 3)
+  details = tf.lite.Interpreter(model_content=int8_model).get_tensor_details()
+  assert details[0]['quantization'] == (0.0, 0)  # the pixels as they are, not rescaled
+  kinds = [d['dtype'] for d in details]
+  assert kinds.count(np.int8) > 0.7 * len(kinds)  # the rest: int32 biases and shapes
+  assert kinds.count(np.float32) <= 10  # the cast pixels, the classifier head
+  expected = np.argmax(classifier.probabilities(eval_pixels), -1)
+  assert np.mean(expected == workspace.eval_labels) > 0.9  # the float model is good
+  served = model.probabilities(eval_pixels)
+  agreement = np.mean(np.argmax(served, -1) == expected)
+  assert agreement >= 0.9
+  top_two = np.sort(served, axis=-1)[:, -2:]
+  assert np.all(top_two[:, 1] > top_two[:, 0])  # the float head: no ties at 1/256 steps
+
+
+def test_batched_evaluation_equals_one_image_at_a_time(int8_model, eval_pixels):
+  model = interpreter.TfliteClassifier(int8_model)
+  batched = model.probabilities(eval_pixels[:10], batch=4)
+  single = np.concatenate([model.probabilities(eval_pixels[i:i + 1], batch=1)
+                           for i in range(10)])
+  np.testing.assert_allclose(batched, single, atol=1e-6)
+  with pytest.raises(ValueError, match=r'the model takes uint8 \[n, 32, 32, 3\]'):
+    model.probabilities(eval_pixels[:2].astype(np.float32))
