@@ -89,6 +89,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
   except (OSError, ValueError, RuntimeError) as error:
     print(f'error: {error}', file=sys.stderr)
     return 2
+  if len(class_names) != model.classes:
+    print(f'error: {labels} names {len(class_names)} classes, the model has {model.classes}',
+          file=sys.stderr)
+    return 2
   if args.top_k < 1:
     print(f'error: --top_k {args.top_k}: must be at least 1', file=sys.stderr)
     return 2

@@ -33,6 +33,10 @@ class TfliteClassifier:
   def input_dtype(self) -> np.dtype:
     return self._input['dtype']
 
+  @property
+  def classes(self) -> int:
+    return int(self._output['shape'][-1])
+
   def _resize(self, batch: int) -> None:
     if batch != self._batch:
       self._interpreter.resize_tensor_input(self._input['index'], [batch, *self.input_shape[1:]])
@@ -57,7 +61,7 @@ class TfliteClassifier:
                        f'{np.dtype(self.input_dtype).name} [n, {", ".join(map(str, self.input_shape[1:]))}]')
     return np.concatenate([self._invoke(pixels[i:i + batch])
                            for i in range(0, len(pixels), batch)]) if len(pixels) else (
-                               np.zeros((0, self._output['shape'][-1]), np.float32))
+                               np.zeros((0, self.classes), np.float32))
 
   def timed_call(self, image: np.ndarray) -> Callable[[], object]:
     """A call running the model once on `image` (uint8 [1, size, size, 3]), for timing."""

@@ -37,7 +37,8 @@ class SliceAccuracy:
 
 @dataclasses.dataclass(frozen=True)
 class Latency:
-  """ms per image at batch 1 over `runs` timed invocations (after one untimed)."""
+  """ms per image at batch 1 over `runs` timed invocations (after one untimed); `threads`:
+  the interpreter's, 0 for TensorFlow's own pools (all cores)."""
   median_ms: float
   p90_ms: float
   threads: int

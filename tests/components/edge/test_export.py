@@ -94,5 +94,8 @@ def test_the_cli_classifies_image_files_with_the_int8_model(exported, workspace,
   assert f'{corrupt}: error: undecodable_image' in err
   assert cli.main(['classify', '--model', str(tmp_path / 'none.tflite'), images[0]]) == 2
   assert 'error: ' in capsys.readouterr().err
+  (tmp_path / 'labels.txt').write_text('red\ngreen\n')
+  assert cli.main(['classify', '--model', str(tmp_path / 'model_int8.tflite'), images[0]]) == 2
+  assert 'labels.txt names 2 classes, the model has 3' in capsys.readouterr().err
   os.remove(tmp_path / 'labels.txt')
   assert cli.main(['classify', '--model', str(tmp_path / 'model_int8.tflite'), images[0]]) == 2
