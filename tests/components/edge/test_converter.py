@@ -3,10 +3,13 @@ and int8 conversions of a narrow trained network."""
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_keras as keras
 
 from components.edge import converter
 from components.edge import interpreter
+from components.trainer import serving
 import edge_data
+import ran_model
 
 
 def test_the_normalisation_is_read_from_the_serving_graph(workspace, classifier):
@@ -19,6 +22,31 @@ def test_the_rebuilt_network_answers_as_the_saved_model(workspace, classifier):
   assert difference < 1e-5  # the export computes in float32 here
   with pytest.raises(ValueError, match="recipe 'imagenet'"):  # centre crops of 40x24 images
     classifier.check_against_saved_model(workspace.eval_encoded[:8], 'imagenet')
+
+
+def test_a_saved_model_computing_in_bfloat16_is_checked_in_bfloat16(workspace, classifier,
+                                                                    tmp_path):
+  keras.mixed_precision.set_global_policy('mixed_bfloat16')
+  try:
+    model = ran_model.build_model(edge_data.MODEL_NAME, classes=len(edge_data.CLASS_NAMES),
+                                  input_shape=(edge_data.IMAGE_SIZE, edge_data.IMAGE_SIZE, 3),
+                                  width_multiplier=edge_data.WIDTH)
+  finally:
+    keras.mixed_precision.set_global_policy('float32')
+  for target, value in zip(model.variables, classifier.model.variables):
+    target.assign(value)
+  saved_model_dir = str(tmp_path / 'bfloat16')
+  serving.export_serving_model(model, saved_model_dir, image_size=edge_data.IMAGE_SIZE,
+                               mean=workspace.mean, std=workspace.std,
+                               class_names=edge_data.CLASS_NAMES, recipe=edge_data.RECIPE)
+  served_in_bfloat16 = converter.PixelClassifier(saved_model_dir, classifier.network)
+  assert converter.compute_policy(classifier.serve_images) == 'float32'
+  assert converter.compute_policy(served_in_bfloat16.serve_images) == 'mixed_bfloat16'
+  encoded = workspace.eval_encoded[:8]
+  assert served_in_bfloat16.check_against_saved_model(encoded, edge_data.RECIPE) < 1e-6
+  assert keras.mixed_precision.global_policy().name == 'float32'
+  with pytest.raises(ValueError, match="recipe 'imagenet', 32 px, mixed_bfloat16"):
+    served_in_bfloat16.check_against_saved_model(encoded, 'imagenet')
 
 
 def test_a_model_without_its_network_record_is_refused(tmp_path):
