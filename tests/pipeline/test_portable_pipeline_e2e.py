@@ -57,7 +57,7 @@ def runs(tmp_path_factory):
         configs.DEV, output_dir=str(root / beam_runner), data_root=data_root,
         beam_runner=beam_runner, beam_pipeline_args=beam_args, width_multiplier=0.25,
         batch_size=8, train_steps=4, warmup_steps=1, accuracy_floor=0.0,
-        regression_tolerance=1.0, warm_start=False)
+        regression_tolerance=1.0, warm_start=False, edge_export=False)
     with pytest.MonkeyPatch.context() as patch:
       patch.setenv('PATH', os.pathsep.join([os.path.dirname(sys.executable),
                                             os.environ.get('PATH', '')]))

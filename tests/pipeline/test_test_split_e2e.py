@@ -34,7 +34,7 @@ def runs(tmp_path_factory):
   config = dataclasses.replace(
       configs.GTSRB, model_name=configs.DEV.model_name, width_multiplier=0.25, batch_size=8,
       train_steps=4, warmup_steps=1, checkpoint_every=100, accuracy_floor=0.0,
-      regression_tolerance=1.0, warm_start=False,
+      regression_tolerance=1.0, warm_start=False, edge_export=False,
       ingest_options='{"crop_to_roi": true, "eval_fraction": 0.5}')
   results = []
   for name, data_root in (('labelled', labelled), ('unlabelled', unlabelled)):
