@@ -74,13 +74,24 @@ def read_labelled(files: Sequence[str], slice_features: Sequence[str]) -> Labell
 
 def sample_encoded(files: Sequence[str], count: int, seed: int) -> List[bytes]:
   """`count` encoded images drawn from `files` (all of them when there are fewer): the
-  files in a seeded order, their records interleaved and shuffled in a buffer of 10 x
-  `count`, so that a large split is not read whole. The same files and seed give the same
-  images."""
-  order = np.random.default_rng(seed).permutation(len(files))
-  spec = {features.IMAGE_ENCODED: tf.io.FixedLenFeature([], tf.string)}
-  dataset = tf.data.Dataset.from_tensor_slices([files[i] for i in order]).interleave(
+  files in a seeded order, their records interleaved, and a seeded uniform sample of the
+  first 10 x `count` of those (reservoir sampling), so that a large split is not read whole.
+  The same files and seed give the same images in any process: numpy draws them, not a
+  tf.data shuffle, whose seed TensorFlow combines with the global seed (the Trainer sets it
+  in a local run's process, and the sample differed from a fresh process's)."""
+  rng = np.random.default_rng(seed)
+  order = rng.permutation(len(files))
+  records = tf.data.Dataset.from_tensor_slices([files[i] for i in order]).interleave(
       lambda path: tf.data.TFRecordDataset(path, compression_type='GZIP'),
-      cycle_length=4, deterministic=True).shuffle(10 * count, seed=seed).take(count)
+      cycle_length=4, deterministic=True).take(10 * count)
+  sample = []
+  for seen, record in enumerate(records.as_numpy_iterator()):
+    if seen < count:
+      sample.append(record)
+    else:
+      kept = rng.integers(seen + 1)
+      if kept < count:
+        sample[kept] = record
+  spec = {features.IMAGE_ENCODED: tf.io.FixedLenFeature([], tf.string)}
   return [tf.io.parse_single_example(record, spec)[features.IMAGE_ENCODED].numpy()
-          for record in dataset]
+          for record in sample]
