@@ -16,7 +16,6 @@ random images). Usage: python bench/edge_latency.py [--dev_model DIR] [--models 
 Writes `--output_csv` (default bench/results/edge_latency.csv).
 """
 import argparse
-import csv
 import json
 import os
 import tempfile
@@ -111,12 +110,7 @@ def main() -> None:
              ('median_ms', 'median ms', '{:.2f}'), ('p90_ms', 'p90 ms', '{:.2f}'),
              ('speedup', 'x SavedModel', '{:.1f}x')]
   report.print_table(columns, rows, left_aligned=4)
-  os.makedirs(os.path.dirname(args.output_csv), exist_ok=True)
-  with open(args.output_csv, 'w', newline='') as f:
-    writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-  print(f'wrote {args.output_csv}')
+  report.write_csv(args.output_csv, rows)
 
 
 if __name__ == '__main__':

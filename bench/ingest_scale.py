@@ -42,6 +42,7 @@ os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 PROJECT_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, PROJECT_ROOT)
+from bench import report  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 DATASETS = ('imagenet', 'manifest')
 CLASSES = 1000
@@ -212,11 +213,7 @@ def main():
       print(f'  as {large["dataset"]}: {per_core:.0f} images/s per core = '
             f'{IMAGENET_TRAIN_IMAGES / per_core / 3600:.2f} core-hours')
     print(f'load average at the end {os.getloadavg()[0]:.2f}')
-    os.makedirs(os.path.dirname(args.output_csv), exist_ok=True)
-    with open(args.output_csv, 'w', newline='') as f:
-      writer = csv.DictWriter(f, fieldnames=list(rows[-1]))
-      writer.writeheader()
-      writer.writerows(rows)
+    report.write_csv(args.output_csv, rows)
   finally:
     shutil.rmtree(work, ignore_errors=True)
 

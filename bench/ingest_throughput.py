@@ -17,7 +17,6 @@ Usage: python bench/ingest_throughput.py [--images 2000] [--size 500x375] [--rep
 Writes `--output_csv` (default bench/results/ingest_throughput.csv).
 """
 import argparse
-import csv
 import os
 import shutil
 import tempfile
@@ -27,6 +26,7 @@ os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
 
+from bench import report  # pylint: disable=g-import-not-at-top
 from components import example_gen  # pylint: disable=g-import-not-at-top
 from components.example_gen import job  # pylint: disable=g-import-not-at-top
 from components.example_gen.formats import imagenet_fixture  # pylint: disable=g-import-not-at-top
@@ -115,11 +115,7 @@ def main():
         met = 'met' if row['ratio_vs_plain_loop'] >= TARGET_RATIO else 'NOT met'
         print(f'target {row["mode"]} >= {TARGET_RATIO}x: '
               f'{row["ratio_vs_plain_loop"]:.2f}x ({met})')
-    os.makedirs(os.path.dirname(args.output_csv), exist_ok=True)
-    with open(args.output_csv, 'w', newline='') as f:
-      writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-      writer.writeheader()
-      writer.writerows(rows)
+    report.write_csv(args.output_csv, rows)
   finally:
     shutil.rmtree(work, ignore_errors=True)
 

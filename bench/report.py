@@ -1,4 +1,6 @@
-"""Printing benchmark results: one aligned table from rows of fields."""
+"""Benchmark results: one aligned table from rows of fields, and the rows as CSV."""
+import csv
+import os
 from typing import Any, Mapping, Sequence, Tuple
 
 
@@ -13,3 +15,13 @@ def print_table(columns: Sequence[Tuple[str, str, str]], runs: Sequence[Mapping[
   for row in table:
     print('  '.join(cell.ljust(w) if i < left_aligned else cell.rjust(w)
                     for i, (cell, w) in enumerate(zip(row, widths))))
+
+
+def write_csv(path: str, rows: Sequence[Mapping[str, Any]]) -> None:
+  """`rows` (the same fields each, in the last row's order) as CSV at `path`."""
+  os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+  with open(path, 'w', newline='') as f:
+    writer = csv.DictWriter(f, fieldnames=list(rows[-1]))
+    writer.writeheader()
+    writer.writerows(rows)
+  print(f'wrote {path}')

@@ -9,11 +9,13 @@ serve_images signature does on the same images before anything is converted.
 import dataclasses
 import json
 import os
-from typing import Callable, Iterable, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
 import tf_keras as keras
+from tensorflow.lite.python import convert  # pylint: disable=no-name-in-module
+from tensorflow.lite.tools import flatbuffer_utils
 from tensorflow.python.framework import tensor_util  # pylint: disable=no-name-in-module
 
 from components import model_files
@@ -24,7 +26,8 @@ import ran_model
 AGREEMENT_TOLERANCE = 1e-3  # largest |probability difference| against the SavedModel
 # The Keras policies a serving graph computes in, by the type its layers cast their inputs to.
 MIXED_POLICIES = {tf.bfloat16: 'mixed_bfloat16', tf.float16: 'mixed_float16'}
-CALIBRATION_BATCH = 50  # representative images per calibration call
+RANGE_BATCH = 10  # calibration images per measured activation range (batch_mean_ranges)
+BATCH_MEAN, MIN_MAX = 'batch_mean', 'min_max'  # to_int8's activation ranges
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,17 +202,6 @@ def to_float16(classifier: PixelClassifier) -> bytes:
   return converter.convert()
 
 
-def representative(images: np.ndarray) -> Callable[[], Iterable]:
-  """TFLite's representative dataset of uint8 [n, size, size, 3] images, CALIBRATION_BATCH
-  at a time: the calibrator keeps each tensor's min and max, so batching changes no range,
-  and with 50 images a call the dev model converted and calibrated on 200 in 22 s, against
-  31 s one at a time."""
-  def samples():
-    for start in range(0, len(images), CALIBRATION_BATCH):
-      yield [images[start:start + CALIBRATION_BATCH]]
-  return samples
-
-
 # Ops the int8 model keeps in float: the classifier head. A quantized SOFTMAX has fixed steps
 # of 1/256, so close top-2 classes tie and the argmax takes the lower id (34 of the 1,456 dev
 # eval images); the float head costs one small matmul. Keeping the sigmoid masks (LOGISTIC),
@@ -217,21 +209,75 @@ def representative(images: np.ndarray) -> Callable[[], Iterable]:
 FLOAT_OPS = ('FULLY_CONNECTED', 'SOFTMAX')
 
 
-def to_int8(classifier: PixelClassifier, calibration: np.ndarray, *,
-            float_ops: Sequence[str] = FLOAT_OPS) -> bytes:
-  """int8 weights and activations, integer kernels for every op but `float_ops` (TFLite op
-  names) and the cast of the uint8 pixels (taken as they are, no rescaling) to the first
-  quantized tensor; float32 probabilities out. Activation ranges from `calibration`, uint8
-  [n, size, size, 3]."""
+def calibrated_model(classifier: PixelClassifier, images: np.ndarray) -> bytes:
+  """TFLite's calibrate-only conversion for int8: the float model, every tensor to quantize
+  carrying the min and max it took on `images` (uint8 [n, size, size, 3])."""
   converter = _converter(classifier.uint8_function(), classifier)
   converter.optimizations = [tf.lite.Optimize.DEFAULT]
-  converter.representative_dataset = representative(calibration)
   converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8,
                                          tf.lite.OpsSet.TFLITE_BUILTINS]
   converter.inference_output_type = tf.float32
-  # TFLite's selective quantization: the debugger calibrates, then quantizes all but these.
-  debugger = tf.lite.experimental.QuantizationDebugger(
-      converter=converter, debug_dataset=representative(calibration[:1]),
-      debug_options=tf.lite.experimental.QuantizationDebugOptions(
-          denylisted_ops=list(float_ops)))
-  return debugger.get_nondebug_quantized_model()
+  converter.representative_dataset = lambda: iter([[images]])
+  converter.experimental_mlir_quantizer = True
+  converter._experimental_calibrate_only = True  # pylint: disable=protected-access
+  return converter.convert()
+
+
+def batch_mean_ranges(calibrated: bytes, images: np.ndarray, batch: int = RANGE_BATCH) -> bytes:
+  """`calibrated` (a TFLite model from a calibrate-only conversion, whose tensors to quantize
+  carry a min and max) with each such range replaced by the mean, over the batches of
+  `batch` of `images` (uint8 [n, size, size, 3]; all of them when fewer), of the batch's
+  min and max of the tensor, widened to hold 0. TFLite's calibrator keeps the extremes of
+  every image it sees, so one outlying image sets a range for all and the more images, the
+  coarser the steps; averaged batch extremes (as moving-average observers do) clip the rare
+  outlier instead."""
+  model = flatbuffer_utils.convert_bytearray_to_object(bytearray(calibrated))
+  ranged = {index for index, tensor in enumerate(model.subgraphs[0].tensors)
+            if tensor.quantization is not None and tensor.quantization.min is not None
+            and len(tensor.quantization.min) == 1}
+  interpreter = tf.lite.Interpreter(model_content=calibrated,
+                                    experimental_preserve_all_tensors=True)
+  pixels_index = interpreter.get_input_details()[0]['index']
+  batch = min(batch, len(images))
+  extremes = {index: [] for index in ranged}
+  for start in range(0, len(images) - batch + 1, batch):
+    interpreter.resize_tensor_input(pixels_index, [batch, *images.shape[1:]])
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(pixels_index, images[start:start + batch])
+    interpreter.invoke()
+    for index in ranged:
+      values = interpreter.get_tensor(index)
+      extremes[index].append((float(values.min()), float(values.max())))
+  for index in ranged:
+    low, high = np.mean(extremes[index], axis=0)
+    quantization = model.subgraphs[0].tensors[index].quantization
+    quantization.min = np.array([min(low, 0.0)], np.float32)
+    quantization.max = np.array([max(high, 0.0)], np.float32)
+  return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def to_int8(classifier: PixelClassifier, calibration: np.ndarray, *,
+            float_ops: Sequence[str] = FLOAT_OPS, ranges: str = BATCH_MEAN) -> bytes:
+  """int8 weights and activations, integer kernels for every op but `float_ops` (TFLite op
+  names) and the cast of the uint8 pixels (taken as they are, no rescaling) to the first
+  quantized tensor; float32 probabilities out. Activation ranges from `calibration`, uint8
+  [n, size, size, 3]: batch_mean_ranges, or MIN_MAX (TFLite's own, every image's extremes;
+  the baseline of bench/int8_calibration.py)."""
+  # What TFLite's QuantizationDebugger does for selective quantization: a calibrate-only
+  # conversion, then the quantizer with `float_ops` denied. For BATCH_MEAN the conversion
+  # sees one batch: it marks the tensors to quantize, batch_mean_ranges sets their ranges.
+  if ranges == MIN_MAX:
+    calibrated = calibrated_model(classifier, calibration)
+  elif ranges == BATCH_MEAN:
+    calibrated = batch_mean_ranges(calibrated_model(classifier, calibration[:RANGE_BATCH]),
+                                   calibration)
+  else:
+    raise ValueError(f'unknown activation ranges {ranges!r}: {BATCH_MEAN} or {MIN_MAX}')
+  return quantize(calibrated, float_ops=float_ops)
+
+
+def quantize(calibrated: bytes, *, float_ops: Sequence[str] = FLOAT_OPS) -> bytes:
+  """The int8 model of `calibrated` (calibrated_model), per-channel weights, every op but
+  `float_ops` quantized at its tensors' ranges."""
+  return convert.mlir_quantize(calibrated, disable_per_channel=False, fully_quantize=False,
+                               denylisted_ops=list(float_ops))

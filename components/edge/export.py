@@ -26,13 +26,15 @@ CHECK_IMAGES = 8  # eval images on which the rebuilt network must answer as the 
 @dataclasses.dataclass(frozen=True)
 class ExportSettings:
   """`representative_examples`: training images calibrating the int8 activations (seeded by
-  `seed`); `max_drop`: the int8 gate (scoring.gate_failures); `latency_runs`: timed batch-1
-  invocations per model (0: not timed); `threads`: the interpreter's threads, evaluating and
-  timing (one: on 2 shared cores, two threads measured 3-8x slower)."""
+  `seed`) into activation ranges by `ranges` (converter.to_int8); `max_drop`: the int8 gate
+  (scoring.gate_failures); `latency_runs`: timed batch-1 invocations per model (0: not
+  timed); `threads`: the interpreter's threads, evaluating and timing (one: on 2 shared
+  cores, two threads measured 3-8x slower)."""
   recipe: str
   max_drop: float = 0.01
   representative_examples: int = 200
   seed: int = 0
+  ranges: str = converter.BATCH_MEAN
   latency_runs: int = 30
   threads: int = 1
 
@@ -80,7 +82,7 @@ def export_edge_models(saved_model_dir: str, network: converter.Network, *,
   keys = scoring.slice_keys(examples.features, specs)
   min_slice_size = evaluation_results.min_slice_size(evaluated)
   converted = {FLOAT16: converter.to_float16(classifier),
-               INT8: converter.to_int8(classifier, calibration)}
+               INT8: converter.to_int8(classifier, calibration, ranges=settings.ranges)}
   logging.info('Converted in %.1f s', time.perf_counter() - started)
   models, top1 = {}, {}
   for kind, model in converted.items():  # float16 first: int8's agreement is with it

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras as keras
+from tensorflow.lite.tools import flatbuffer_utils
 
 from components.edge import converter
 from components.edge import interpreter
@@ -47,6 +48,28 @@ def test_a_saved_model_computing_in_bfloat16_is_checked_in_bfloat16(workspace, c
   assert keras.mixed_precision.global_policy().name == 'float32'
   with pytest.raises(ValueError, match="recipe 'imagenet', 32 px, mixed_bfloat16"):
     served_in_bfloat16.check_against_saved_model(encoded, 'imagenet')
+
+
+def _ranges(model: bytes):
+  tensors = flatbuffer_utils.convert_bytearray_to_object(bytearray(model)).subgraphs[0].tensors
+  return {index: (float(t.quantization.min[0]), float(t.quantization.max[0]))
+          for index, t in enumerate(tensors)
+          if t.quantization is not None and t.quantization.min is not None}
+
+
+def test_activation_ranges_are_the_mean_of_the_batches_extremes(classifier):
+  images = np.zeros((2 * converter.RANGE_BATCH, edge_data.IMAGE_SIZE, edge_data.IMAGE_SIZE, 3),
+                    np.uint8)
+  images[:converter.RANGE_BATCH, 0, 0, 0] = 100  # the first batch's brightest pixel
+  images[converter.RANGE_BATCH:, 0, 0, 0] = 200  # the second's
+  calibrated = converter.calibrated_model(classifier, images)
+  extremes = _ranges(calibrated)
+  pixel_ranges = [index for index, extreme in extremes.items() if extreme == (0.0, 200.0)]
+  assert pixel_ranges  # the uint8 pixels cast to float: TFLite keeps the largest, 200
+  averaged = _ranges(converter.batch_mean_ranges(calibrated, images))
+  assert set(averaged) == set(extremes)
+  assert all(averaged[index] == (0.0, 150.0) for index in pixel_ranges)
+  assert all(low <= 0.0 <= high for low, high in averaged.values())
 
 
 def test_a_model_without_its_network_record_is_refused(tmp_path):
