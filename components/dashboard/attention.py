@@ -131,7 +131,7 @@ def _heading(result: evaluation_results.SliceResult) -> str:
 
 def attention_section(evaluated: evaluation_results.Evaluation, *, model_dir: str,
                       examples_uri: str, seed: int = 0, per_slice: int = 4,
-                      candidates: int = 128, display_size: int = 120,
+                      candidates: int = 64, display_size: int = 120,
                       max_bytes: int = 3 * 2**20) -> Optional[Section]:
   """The section, or None when the evaluation has no scenario slice.
 

@@ -36,6 +36,8 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
   Images decode as ingestion decodes them, and bad inputs are refused before anything is
   decoded, as components/signatures.py states: `example_images` for SERVE_EXAMPLES, then
   image_codec_graph.within_pixel_limit (`max_pixels`, by the header) for every signature.
+  The signatures are traced without AutoGraph (their code has no Python control flow on
+  tensors; converting it took a third of the export's time).
   The export is a plain tf.Module holding the model's variables once (every signature calls
   the same layers) and the signatures, not a Keras SavedModel: Keras would trace every layer
   (hundreds here) for revival, which made saving and TFMA's loading several times slower,
@@ -62,11 +64,13 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
     pixels = preprocessing.normalize(input_pixels(encoded), mean, std)
     return classification(model(pixels, training=False))
 
-  @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='examples')])
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='examples')],
+               autograph=False)
   def serve_tf_examples(serialized):
     return predict(example_images(serialized))
 
-  @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='images')])
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='images')],
+               autograph=False)
   def serve_images(encoded):
     return predict(encoded)
 
@@ -75,7 +79,8 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
   if attention_maps.attention_mask_layers(model):
     attention_model = attention_maps.AttentionMapModel(model)
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='images')])
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='images')],
+                 autograph=False)
     def serve_attention_maps(encoded):
       pixels = input_pixels(encoded)
       outputs, maps = attention_model(

@@ -39,7 +39,7 @@ def test_flags_override_fields_with_their_types():
 
 
 def test_warm_start_flags():
-  assert (configs.DEV.warm_start, configs.DEV.warm_start_steps) == (True, 100)
+  assert (configs.DEV.warm_start, configs.DEV.warm_start_steps) == (True, 50)
   config = flags.config_from_flags(runner.parse_args([
       '--warm_start', 'false', '--warm_start_steps', '30']))
   assert (config.warm_start, config.warm_start_steps) == (False, 30)

@@ -52,13 +52,13 @@ def test_a_value_no_step_can_use_fails_with_the_value(field, value):
 
 
 def test_warm_start_settings_survive_json():
-  profile = dataclasses.replace(configs.DEV, warm_start=False, warm_start_steps=50)
+  profile = dataclasses.replace(configs.DEV, warm_start=False, warm_start_steps=70)
   config = TrainerConfig.from_fields(profile, code_version='abc')
   read = TrainerConfig.from_custom_config(json.loads(json.dumps(config.to_custom_config())))
-  assert read == config and (read.warm_start, read.warm_start_steps) == (False, 50)
+  assert read == config and (read.warm_start, read.warm_start_steps) == (False, 70)
   default = TrainerConfig.from_fields(configs.DEV, code_version='abc')
   assert TrainerConfig.from_custom_config(json.loads(json.dumps(
-      default.to_custom_config()))).warm_start_steps == configs.DEV.warm_start_steps == 100
+      default.to_custom_config()))).warm_start_steps == configs.DEV.warm_start_steps == 50
   paper = TrainerConfig.from_fields(configs.CIFAR10, code_version='abc')  # trains from scratch
   assert (paper.warm_start, paper.warm_start_steps) == (False, None)
 

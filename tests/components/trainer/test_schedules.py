@@ -17,12 +17,14 @@ def test_step_schedule_warms_up_then_drops_tenfold_at_each_fraction():
                              [0.01, 0.05, 0.1, 0.1, 0.01, 0.01, 0.001, 0.001], rtol=1e-5)
 
 
-def test_paper_fractions_put_the_drops_at_the_papers_iterations():
-  cifar = schedules.make_schedule('step', peak=0.1, warmup_steps=0, total_steps=160_000,
+def test_the_paper_profiles_put_the_drops_at_the_papers_iterations():
+  cifar = schedules.make_schedule(configs.CIFAR10.lr_schedule, peak=0.1, warmup_steps=0,
+                                  total_steps=160_000,
                                   decay_fractions=configs.CIFAR10.lr_decay_fractions)
   np.testing.assert_allclose(_rates(cifar, (63_999, 64_000, 95_999, 96_000)),
                              [0.1, 0.01, 0.01, 0.001], rtol=1e-5)
-  imagenet = schedules.make_schedule('step', peak=0.1, warmup_steps=0, total_steps=530_000,
+  imagenet = schedules.make_schedule(configs.IMAGENET.lr_schedule, peak=0.1, warmup_steps=0,
+                                     total_steps=530_000,
                                      decay_fractions=configs.IMAGENET.lr_decay_fractions)
   np.testing.assert_allclose(_rates(imagenet, (199_999, 200_000, 400_000, 499_999, 500_000)),
                              [0.1, 0.01, 0.001, 0.001, 0.0001], rtol=1e-4)

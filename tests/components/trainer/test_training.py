@@ -91,6 +91,17 @@ def test_compile_applies_the_recipe():
   assert schedule.get_config() == {'peak': 0.1, 'warmup_steps': 0, 'total_steps': 10}
 
 
+@pytest.mark.parametrize('policy', ['float32', 'mixed_float16'])
+def test_the_training_step_is_traced_once(policy):
+  """A step that created the optimizer's or the metrics' variables would be traced twice."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  model = _compiled(policy)
+  data = tf.data.Dataset.from_tensors((tf.ones([2, 4]), tf.one_hot([0, 2], 3))).repeat()
+  model.fit(data, steps_per_epoch=3, epochs=2, verbose=0)
+  assert int(model.optimizer.iterations) == 6
+  assert model.train_function.experimental_get_tracing_count() == 1
+
+
 def test_balanced_class_weights_equalise_each_class_total():
   weights = training.balanced_class_weights(np.array([2.0, 1.0, 3.0, 0.0]))
   assert weights == pytest.approx({0: 0.75, 1: 1.5, 2: 0.5, 3: 0.0})
