@@ -7,6 +7,9 @@ same seeded sample of `--representative_examples` training images. Printed per r
 accuracy on the eval split against the float model's (the Evaluator's), agreement of the
 int8 top-1 with the float16 model's, and the scenario slices failing the gate (more than
 `--edge_max_drop` below the float model on a slice of at least min_slice_size examples).
+Beside them, the same gate applied to the float16 model (float32 arithmetic: how far the
+Evaluator's SavedModel, computing in bfloat16 on CPUs that have it, is from float32 on
+each slice) and to int8 against float16 instead of the SavedModel.
 Writes `--output_csv` (default bench/results/int8_calibration.csv).
 
 Usage, on the artifacts of a local run that pushed its model (`make run`: outputs/...):
@@ -16,6 +19,7 @@ Usage, on the artifacts of a local run that pushed its model (`make run`: output
       --evaluation outputs/pipeline/ran-dev/Evaluator/evaluation/<id> [--seeds 0 1 2]
 """
 import argparse
+import dataclasses
 import os
 
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')  # one Keras (Keras 2) before TF loads
@@ -27,7 +31,14 @@ from components import evaluation_results  # pylint: disable=g-import-not-at-top
 from components.edge import converter  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components.edge import export  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components.edge import pixels  # pylint: disable=g-import-not-at-top,wrong-import-position
+from components.edge import scoring  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components.edge.report import FLOAT16, INT8  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+
+def _against(slices, reference):
+  """`slices` with each slice's float accuracy replaced by `reference`'s accuracy there."""
+  return {name: dataclasses.replace(result, float_accuracy=reference[name].accuracy)
+          for name, result in slices.items()}
 
 
 def main() -> None:
@@ -56,16 +67,25 @@ def main() -> None:
           train_files=pixels.split_files(args.examples, 'train'),
           eval_files=pixels.split_files(args.examples, 'eval'), evaluated=evaluated,
           settings=settings)
-      int8, overall = edge.models[INT8], edge.models[INT8].slices['overall']
+      int8, float16 = edge.models[INT8], edge.models[FLOAT16]
+      overall = int8.slices['overall']
       rows.append({'seed': seed, 'ranges': ranges, 'int8': overall.accuracy,
                    'float': overall.float_accuracy,
-                   'float16': edge.models[FLOAT16].slices['overall'].accuracy,
+                   'float16': float16.slices['overall'].accuracy,
                    'agreement': int8.agreement, 'failing': len(int8.reasons),
-                   'written': int8.written})
+                   'written': int8.written,
+                   'float16_failing': len(scoring.gate_failures(
+                       float16.slices, max_drop=args.edge_max_drop,
+                       min_slice_size=edge.min_slice_size)),
+                   'failing_vs_float16': len(scoring.gate_failures(
+                       _against(int8.slices, float16.slices), max_drop=args.edge_max_drop,
+                       min_slice_size=edge.min_slice_size))})
   report.print_table([('seed', 'seed', '{}'), ('ranges', 'ranges', '{}'),
                       ('float', 'float', '{:.4f}'), ('float16', 'float16', '{:.4f}'),
                       ('int8', 'int8', '{:.4f}'), ('agreement', 'int8 = float16', '{:.4f}'),
-                      ('failing', 'failing slices', '{}'), ('written', 'written', '{}')], rows,
+                      ('failing', 'failing slices', '{}'), ('written', 'written', '{}'),
+                      ('float16_failing', 'float16 failing', '{}'),
+                      ('failing_vs_float16', 'int8 failing vs float16', '{}')], rows,
                      left_aligned=2)
   report.write_csv(args.output_csv, rows)
   for ranges in (converter.MIN_MAX, converter.BATCH_MEAN):

@@ -105,8 +105,8 @@ class PipelineConfig:
       'scales linearly with the global batch.')
   lr_reference_batch: int = _field(64, 'The global batch learning_rate is given for.')
   lr_schedule: str = _field(
-      'cosine', 'cosine, or step (the paper\'s: drops 10x at lr_decay_fractions). The dev '
-      'sample\'s 300 cosine steps beat 400 step-schedule steps (README).')
+      'cosine', 'cosine, or step (the paper\'s: drops 10x at lr_decay_fractions). On the dev '
+      'sample 300 cosine steps train as well as 400 step-schedule steps (README).')
   warmup_steps: int = _field(50, 'Linear learning-rate warm-up, steps.')
   lr_decay_fractions: Tuple[float, ...] = _field(
       (0.4, 0.6), 'Fractions of train_steps where the rate drops 10x (paper: 64k, 96k of 160k).')
