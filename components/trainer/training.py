@@ -227,9 +227,9 @@ def build_network(config: TrainerConfig, class_names: Sequence[str],
 def training_plan(config: TrainerConfig, decision: warm_start.Decision, train_steps: int,
                   peak_lr: float) -> Plan:
   """From scratch: `train_steps` at `peak_lr` after `warmup_steps` of warm-up. Warm-started,
-  the run fine-tunes trained weights: `warm_start_steps` (when set), no warm-up, and the peak
-  rate x FINE_TUNING_LR_SCALE, where the step schedule's first drop left the parent (a full
-  rate would undo much of what the parent learnt); the schedule's drops follow."""
+  the run fine-tunes trained weights: `warm_start_steps` (when set), no warm-up, from the peak
+  rate x FINE_TUNING_LR_SCALE (a full rate would undo much of what the parent learnt; under
+  the step schedule it is where the first drop left the parent), on the run's schedule."""
   if not decision.warm_started_from:
     return Plan(train_steps, peak_lr, config.warmup_steps)
   steps = train_steps if config.warm_start_steps is None else config.warm_start_steps
