@@ -7,13 +7,32 @@ labels and scenario features pass through untouched: nothing is materialised
 TFRecords would double the storage at ImageNet scale for no gain. The statistics live in the
 transform graph; the Trainer reads them with `training_statistics`. The settings arrive as a
 TransformConfig in `custom_config` (components/step_config.py).
+
+Analyzer cache: tf.Transform keeps each analysed dataset's accumulators (TFX's
+`updated_analyzer_cache`, per split URI), so a run over spans 1..N that is given the cache of
+the run over spans 1..N-1 reads only span N. TFX feeds it through the `analyzer_cache` input,
+but an input that changes with every run (the latest cache) would change the Transform's
+execution cache key, and so re-run the Transform and retrain on an unchanged rerun. `Transform`
+here takes it from a folder under the pipeline root instead (`analyzer_cache_store`), where
+each run records the cache it wrote. The statistics are the same, to float rounding, with
+or without it.
 """
 import dataclasses
-from typing import Any, Dict, NamedTuple
+import json
+import os
+from typing import Any, Dict, List, NamedTuple, Optional
 
+from absl import logging
 import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
+from tfx import types
+from tfx import v1 as tfx
+from tfx.components.transform import executor as transform_executor
+from tfx.dsl.components.base import executor_spec
+from tfx.types import standard_artifacts
+from tfx.types import standard_component_specs
+from tfx.utils import json_utils
 
 from components import features
 from components import preprocessing
@@ -34,6 +53,7 @@ class TransformConfig(step_config.StepConfig):
   recipe: str        # preprocessing.RECIPES: its evaluation view is what the statistics see
   num_classes: int   # labels 0..num_classes - 1
   code_version: str  # the step's cache key
+  analyzer_cache_store: Optional[str]  # a folder; None: no cache between runs
 
   def __post_init__(self):
     preprocessing.recipe_spec(self.recipe)  # ValueError naming an unknown recipe
@@ -78,3 +98,53 @@ def training_statistics(tft_output: tft.TFTransformOutput,
   return TrainingStatistics(*(outputs[key].numpy()[0]
                               for key in (CHANNEL_MEAN, CHANNEL_STD, CLASS_COUNTS)))
 
+
+_LATEST_CACHE_FILE = 'latest.json'  # in the analyzer cache store: {"uri": a TransformCache's}
+
+
+def latest_analyzer_cache(store: str) -> Optional[str]:
+  """The URI of the analyzer cache the last Transform run recorded in `store`; None when none
+  was recorded, or its folder is gone."""
+  path = os.path.join(store, _LATEST_CACHE_FILE)
+  if not tf.io.gfile.exists(path):
+    return None
+  with tf.io.gfile.GFile(path) as f:
+    uri = json.load(f)['uri']
+  return uri if tf.io.gfile.isdir(uri) else None
+
+
+def record_analyzer_cache(store: str, uri: str) -> None:
+  """Records `uri` as `store`'s latest analyzer cache (written whole, then renamed)."""
+  tf.io.gfile.makedirs(store)
+  path = os.path.join(store, _LATEST_CACHE_FILE)
+  with tf.io.gfile.GFile(path + '.tmp', 'w') as f:
+    json.dump({'uri': uri}, f)
+  tf.io.gfile.rename(path + '.tmp', path, overwrite=True)
+
+
+class Executor(transform_executor.Executor):
+  """TFX's Transform executor, given the analyzer cache its TransformConfig's
+  `analyzer_cache_store` records when the DAG gives none; records the cache it writes."""
+
+  def Do(self, input_dict: Dict[str, List[types.Artifact]],
+         output_dict: Dict[str, List[types.Artifact]],
+         exec_properties: Dict[str, Any]) -> None:
+    config = TransformConfig.from_custom_config(json_utils.loads(
+        exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY]))
+    store = config.analyzer_cache_store
+    if store and not input_dict.get(standard_component_specs.ANALYZER_CACHE_KEY):
+      previous = latest_analyzer_cache(store)
+      if previous:
+        logging.info('Transform: the analyzer cache of %s', previous)
+        cache = standard_artifacts.TransformCache()
+        cache.uri = previous
+        input_dict = {**input_dict, standard_component_specs.ANALYZER_CACHE_KEY: [cache]}
+    super().Do(input_dict, output_dict, exec_properties)
+    updated = output_dict.get(standard_component_specs.UPDATED_ANALYZER_CACHE_KEY)
+    if store and updated:
+      record_analyzer_cache(store, updated[0].uri)
+
+
+class Transform(tfx.components.Transform):
+  """TFX's Transform with this module's Executor."""
+  EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)

@@ -24,6 +24,8 @@ from pipeline.configs import PipelineConfig
 
 # Where the DataGate keeps each span's statistics without span resolvers, under the root.
 STATISTICS_STORE = ('DataGate', 'span_statistics')
+# Where the Transform records its latest analyzer cache (components/transform.py), under the root.
+ANALYZER_CACHE_STORE = ('Transform', 'analyzer_cache_store')
 IMPORT_SPLIT_PATTERNS = {'job': example_gen.JOB_SPLIT_PATTERNS,
                          'tf_tpu': example_gen.TPU_SPLIT_PATTERNS}
 
@@ -211,12 +213,14 @@ def create_pipeline(
   ).with_id('latest_blessed_model')
   with tfx.dsl.Cond(data_gate.outputs['result'].future()[0].custom_property(
       data_gate_step.PASSED) == 1):
-    transform = tfx.components.Transform(
+    transform = transform_step.Transform(
         examples=train_examples, schema=schema_gen.outputs['schema'],
         preprocessing_fn=transform_step.PREPROCESSING_FN, materialize=False,
         disable_statistics=True,  # StatisticsGen's are read; Transform's own never were
-        custom_config=_step_config(transform_step.TransformConfig, config,
-                                   num_classes=num_classes, code_version=versions['Transform']))
+        custom_config=_step_config(
+            transform_step.TransformConfig, config, num_classes=num_classes,
+            code_version=versions['Transform'], analyzer_cache_store=os.path.join(
+                config.resolved_pipeline_root, *ANALYZER_CACHE_STORE)))
     trainer_class = tfx.components.Trainer
     trainer_custom_config = _step_config(trainer_step.TrainerConfig, config,
                                          code_version=versions['Trainer'])

@@ -54,7 +54,7 @@ def analyze(images: Sequence[np.ndarray], labels: Sequence[int], output_dir: str
           for pixels, label in zip(images, labels)]
   custom_config = transform.TransformConfig(
       image_size=image_size, recipe='signs', num_classes=num_classes,
-      code_version='test').to_custom_config()
+      code_version='test', analyzer_cache_store=None).to_custom_config()
   with tft_beam.Context(temp_dir=os.path.join(output_dir, 'tmp')):
     transform_fn = ((data, metadata) | tft_beam.AnalyzeDataset(
         lambda inputs: transform.preprocessing_fn(inputs, custom_config)))
