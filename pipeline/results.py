@@ -110,15 +110,18 @@ def _latency(latency: Optional[edge_report.Latency]) -> str:
 
 
 def edge_section(report: edge_report.EdgeReport) -> List[str]:
-  """The 'Edge' lines of a run: per TFLite model its size, accuracy against the float model,
-  latency at batch 1 and whether it was written (why not, when not)."""
+  """The 'Edge' lines of a run: per TFLite model its size, accuracy against the float model
+(the float32 network), latency at batch 1 and whether it was written (why not, when not);
+the SavedModel as served beside them."""
   overall = next(iter(report.models.values())).overall
   shape = 'x'.join(map(str, report.input_shape))
   lines = ['', f'Edge: TFLite, uint8 [{shape}] in; accuracy on {report.eval_examples} eval '
-           f'images; latency at batch 1, median / p90',
+           f'images against the float32 network; latency at batch 1, median / p90',
            f'  {"model":<16}  {"bytes":>11}  {"accuracy":>8}  {"vs float":>8}  {"latency":>17}',
-           f'  {"float SavedModel":<16}  {report.saved_model_bytes:>11,d}  '
-           f'{overall.float_accuracy:>8.4f}  {"":>8}  {_latency(report.float_latency):>17}']
+           f'  {"float32 network":<16}  {"":>11}  {overall.float_accuracy:>8.4f}',
+           f'  {"SavedModel":<16}  {report.saved_model_bytes:>11,d}  '
+           f'{overall.served_accuracy:>8.4f}  {overall.served_delta:>+8.4f}  '
+           f'{_latency(report.float_latency):>17}  ({report.served_policy}, as served)']
   for model in report.models.values():
     lines.append(f'  {"TFLite " + model.kind:<16}  {model.size_bytes:>11,d}  '
                  f'{model.overall.accuracy:>8.4f}  {model.overall.delta:>+8.4f}  '

@@ -1,6 +1,7 @@
-"""The dashboard's Edge section: the pushed model's TFLite conversions beside the float
-SavedModel (size, latency at batch 1, top-1 agreement, whether written and why not) and their
-accuracy overall and per slice, side by side, from the EdgeExport's report."""
+"""The dashboard's Edge section: the pushed model's TFLite conversions beside the float32
+network (the int8 gate's reference) and the SavedModel as served (size, latency at batch 1,
+top-1 agreement, whether written and why not), and their accuracy overall and per slice,
+side by side, from the EdgeExport's report."""
 from typing import List, Optional
 
 from components.dashboard import tables
@@ -22,10 +23,17 @@ def _latency(latency: Optional[Latency]) -> str:
 
 def _models(report: EdgeReport) -> str:
   overall = next(iter(report.models.values())).overall
-  rows = ['<tr data-model="float">' + tables.text_cell('float SavedModel (serve_images)')
-          + tables.number_cell(size(report.saved_model_bytes), report.saved_model_bytes)
+  rows = ['<tr data-model="float">' + tables.text_cell('float32 network (the reference)')
+          + tables.text_cell(MISSING)
           + tables.number_cell(percent(overall.float_accuracy), overall.float_accuracy)
-          + tables.text_cell(MISSING) + tables.text_cell(MISSING)
+          + tables.text_cell(MISSING) * 3
+          + tables.text_cell('the SavedModel\'s weights, in float32') + '</tr>',
+          '<tr data-model="served">'
+          + tables.text_cell(f'SavedModel (serve_images, {report.served_policy})')
+          + tables.number_cell(size(report.saved_model_bytes), report.saved_model_bytes)
+          + tables.number_cell(percent(overall.served_accuracy), overall.served_accuracy)
+          + tables.number_cell(points(overall.served_delta), overall.served_delta)
+          + tables.text_cell(MISSING)
           + tables.number_cell(_latency(report.float_latency), report.float_latency
                                and report.float_latency.median_ms)
           + tables.text_cell('in the registry version') + '</tr>']
@@ -43,7 +51,7 @@ def _models(report: EdgeReport) -> str:
         + tables.number_cell(_latency(model.latency), model.latency and model.latency.median_ms)
         + tables.text_cell(status) + '</tr>')
   headers = [('model', 'text'), ('size', 'number'), ('accuracy', 'number'),
-             ('vs float', 'number'), ('top-1 agrees with float16', 'number'),
+             ('vs float32', 'number'), ('top-1 agrees with float32', 'number'),
              ('latency median / p90', 'number'), ('registry', 'text')]
   return tables.sortable_table(MODELS_TABLE_ID, headers, rows)
 
@@ -56,7 +64,8 @@ def _slices(report: EdgeReport) -> str:
     failed = gated and INT8 in report.models and scoring.too_far_below(
         report.models[INT8].slices[name], report.max_drop)
     cells = (tables.text_cell(name) + tables.number_cell(count(first.examples), first.examples)
-             + tables.number_cell(percent(first.float_accuracy), first.float_accuracy))
+             + tables.number_cell(percent(first.float_accuracy), first.float_accuracy)
+             + tables.number_cell(percent(first.served_accuracy), first.served_accuracy))
     for model in models:
       result = model.slices[name]
       cells += (tables.number_cell(percent(result.accuracy), result.accuracy)
@@ -64,9 +73,10 @@ def _slices(report: EdgeReport) -> str:
     cells += tables.text_cell('yes' if gated else 'no')
     rows.append(f'<tr data-slice="{escape(name)}"'
                 + (' class="status-fail">' if failed else '>') + cells + '</tr>')
-  headers = [('slice', 'text'), ('examples', 'number'), ('float', 'number')]
+  headers = [('slice', 'text'), ('examples', 'number'), ('float32', 'number'),
+             ('SavedModel', 'number')]
   for model in models:
-    headers += [(model.kind, 'number'), (f'{model.kind} vs float', 'number')]
+    headers += [(model.kind, 'number'), (f'{model.kind} vs float32', 'number')]
   headers.append(('int8 gated', 'text'))
   return tables.sortable_table(SLICES_TABLE_ID, headers, rows)
 
@@ -82,10 +92,13 @@ def edge_section(report: Optional[EdgeReport]) -> Section:
              f'float32 probabilities out; int8 calibrated on '
              f'{report.representative_examples} training images, with '
              f'{escape(", ".join(report.float_ops) or "no op")} in float. Accuracy on the '
-             f'{count(report.eval_examples)} eval images, with the Evaluator\'s slices; the '
-             f'int8 model is written only when it is at most '
-             f'{points(report.max_drop, sign=False)} below the float model overall and on '
-             f'every scenario slice of at least {report.min_slice_size} examples. Latency: '
+             f'{count(report.eval_examples)} eval images, with the Evaluator\'s slices, '
+             'against the float model: the trained network in float32 arithmetic on the same '
+             'pixels. The SavedModel computes in '
+             f'{escape(report.served_policy)} (its accuracy is the Evaluator\'s). The int8 '
+             f'model is written only when it is at most {points(report.max_drop, sign=False)} '
+             'below the float32 network overall and on every scenario slice of at least '
+             f'{report.min_slice_size} examples. Latency: '
              'batch 1, ms per image, on the machine the pipeline ran on (the SavedModel\'s '
              'decodes the encoded image too).</p>')
   return Section(TITLE, caption + _models(report) + '<h3>Accuracy per slice</h3>'

@@ -110,13 +110,11 @@ def _earlier_export(card: ModelCard, added_files: Dict[str, int], settings: Expo
   """The report in `card` when its export used `settings` and `code_version` and its files
   are in the version (`added_files`), else None. A rerun of the pipeline on the same model
   (a new evaluation against itself as the baseline pushes it again) then converts nothing."""
-  if not card.edge:
-    return None
+  if (not card.edge or card.edge.get('settings') != dataclasses.asdict(settings)
+      or card.edge.get('code_version') != code_version):
+    return None  # (a report of other code may not parse)
   report = EdgeReport.from_dict(card.edge)
-  if (report.settings != dataclasses.asdict(settings) or report.code_version != code_version
-      or not set(report.written_files) <= set(added_files)):
-    return None
-  return report
+  return report if set(report.written_files) <= set(added_files) else None
 
 
 class EdgeExport(base_component.BaseComponent):

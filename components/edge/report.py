@@ -24,15 +24,26 @@ def model_path(kind: str) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class SliceAccuracy:
-  """Top-1 accuracy of one slice ('overall', 'scenario/level=5', ...) of the eval split."""
+  """Top-1 accuracy of one slice ('overall', 'scenario/level=5', ...) of the eval split.
+
+  `float_accuracy`: the float model's, the reference of the int8 gate: the trained network in
+  float32 arithmetic, on the same pixels (converter.PixelClassifier). `served_accuracy`: the
+  SavedModel's as the Evaluator ran it, which computes in the Trainer's precision policy (on a
+  CPU with bfloat16 instructions, bfloat16: its rounding alone changes a few answers)."""
   examples: int
   accuracy: float
-  float_accuracy: float  # the float SavedModel's on the same slice (the Evaluator's)
+  float_accuracy: float
+  served_accuracy: float
 
   @property
   def delta(self) -> float:
     """accuracy - float_accuracy: negative when the TFLite model is worse."""
     return self.accuracy - self.float_accuracy
+
+  @property
+  def served_delta(self) -> float:
+    """served_accuracy - float_accuracy: what the served precision changes."""
+    return self.served_accuracy - self.float_accuracy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,14 +63,13 @@ class EdgeModel:
   `slices`: slice name -> SliceAccuracy, 'overall' first. `written`: whether its file is in
   the registry version (`path`, relative to it); an int8 model failing the gate is not.
   `reasons`: why not written (the gate's failures), empty when written. `agreement`: the share
-  of eval images whose top-1 class equals the float16 model's (the float16 model keeps the
-  float model's top-1: 1,456 of 1,456 dev eval images); None for the float16 model."""
+  of eval images whose top-1 class equals the float model's (float32, as the gate's)."""
   kind: str            # FLOAT16 or INT8
   path: str
   written: bool
   size_bytes: int
   slices: Dict[str, SliceAccuracy]
-  agreement: Optional[float]
+  agreement: float
   latency: Optional[Latency]
   reasons: Tuple[str, ...] = ()
 
@@ -76,8 +86,9 @@ class EdgeReport:
   serving preprocessing (`recipe`), before mean/std. `max_drop`: the int8 gate's largest drop
   of accuracy below the float model allowed, overall and on every scenario slice of at least
   `min_slice_size` examples. `float_latency`: the SavedModel's serve_images signature at
-  batch 1 (decoding an encoded image included). `float_ops`: the TFLite ops the int8 model
-  keeps in float (converter.FLOAT_OPS). `settings`: the ExportSettings it was made with and
+  batch 1 (decoding an encoded image included). `served_policy`: the Keras precision policy
+  the SavedModel computes in (converter.compute_policy; SliceAccuracy's served_accuracy).
+  `float_ops`: the TFLite ops the int8 model keeps in float (converter.FLOAT_OPS). `settings`: the ExportSettings it was made with and
   `code_version` the step's code key: a later run of the same model with both equal reuses
   it."""
   models: Dict[str, EdgeModel]
@@ -89,6 +100,7 @@ class EdgeReport:
   min_slice_size: int
   saved_model_bytes: int
   float_latency: Optional[Latency]
+  served_policy: str
   float_ops: Tuple[str, ...] = ()
   settings: Dict[str, Any] = dataclasses.field(default_factory=dict)
   code_version: str = ''

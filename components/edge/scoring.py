@@ -39,26 +39,28 @@ def slice_keys(example_features: Sequence[Mapping[str, bytes]],
           for values in example_features]
 
 
-def slice_accuracy(predicted: np.ndarray, labels: np.ndarray,
+def slice_accuracy(predicted: np.ndarray, float_predicted: np.ndarray, labels: np.ndarray,
                    keys: Sequence[Tuple[SliceKey, ...]],
                    evaluated: evaluation_results.Evaluation) -> Dict[str, SliceAccuracy]:
-  """Top-1 accuracy per slice of class ids `predicted` (int [n]) against `labels` (int [n]),
-  `keys` the slices of each example; beside each, the Evaluator's accuracy of the float model
-  on that slice. 'overall' first, then the Evaluator's order.
+  """Top-1 accuracy per slice of class ids `predicted` and, beside it, of the float model's
+  `float_predicted` (int [n] each) against `labels` (int [n]), `keys` the slices of each
+  example, and the Evaluator's accuracy of the served model on that slice. 'overall' first,
+  then the Evaluator's order.
 
   ValueError when a slice's examples differ in number from the Evaluator's (not the same
   examples)."""
-  correct: Dict[SliceKey, List[bool]] = {}
-  for hit, example_keys in zip(predicted == labels, keys):
+  correct: Dict[SliceKey, List[Tuple[bool, bool]]] = {}
+  for hits, example_keys in zip(zip(predicted == labels, float_predicted == labels), keys):
     for key in example_keys:
-      correct.setdefault(key, []).append(bool(hit))
+      correct.setdefault(key, []).append(hits)
   accuracy = {}
   for result in evaluated.slices:
-    hits = correct.get(result.key, [])
+    hits = np.array(correct.get(result.key, []), bool).reshape(-1, 2)
     if len(hits) != result.examples:
       raise ValueError(f'slice {result.name}: {len(hits)} examples here, {result.examples} in '
                        f'the evaluation at {evaluated.uri}: not the examples it evaluated')
-    accuracy[result.name] = SliceAccuracy(len(hits), float(np.mean(hits)), result.accuracy)
+    accuracy[result.name] = SliceAccuracy(len(hits), *map(float, hits.mean(axis=0)),
+                                          result.accuracy)
   return accuracy
 
 

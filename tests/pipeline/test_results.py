@@ -68,13 +68,14 @@ def test_without_a_test_evaluation_the_table_is_the_eval_splits(evaluations, tes
 def test_the_summary_gives_the_edge_models_beside_the_float_one(evaluations):
   run = dataclasses.replace(_run(evaluations[0]), edge=edge_reports.sample_report())
   lines = run.summary(wall_seconds=1).splitlines()
-  start = lines.index('Edge: TFLite, uint8 [1x32x32x3] in; accuracy on 200 eval images; '
-                      'latency at batch 1, median / p90')
+  start = lines.index('Edge: TFLite, uint8 [1x32x32x3] in; accuracy on 200 eval images '
+                      'against the float32 network; latency at batch 1, median / p90')
   assert lines[start + 1].split() == ['model', 'bytes', 'accuracy', 'vs', 'float', 'latency']
-  assert lines[start + 2].split() == ['float', 'SavedModel', '7,000,000', '0.9000', '12.50',
-                                      '/', '15.00', 'ms']
-  assert lines[start + 3].split() == ['TFLite', 'float16', '2,214,592', '0.9000', '+0.0000',
+  assert lines[start + 2].split() == ['float32', 'network', '0.9000']
+  assert lines[start + 3].split() == ['SavedModel', '7,000,000', '0.9050', '+0.0050', '12.50',
+                                      '/', '15.00', 'ms', '(mixed_bfloat16,', 'as', 'served)']
+  assert lines[start + 4].split() == ['TFLite', 'float16', '2,214,592', '0.9000', '+0.0000',
                                       '4.25', '/', '4.75', 'ms', 'tflite/model_float16.tflite']
-  assert lines[start + 4].split()[:5] == ['TFLite', 'int8', '1,321,672', '0.8950', '-0.0050']
-  assert lines[start + 4].endswith('NOT written')
-  assert lines[start + 5].startswith('    - scenario/weather=rain: accuracy 0.8167 is 0.0333')
+  assert lines[start + 5].split()[:5] == ['TFLite', 'int8', '1,321,672', '0.8950', '-0.0050']
+  assert lines[start + 5].endswith('NOT written')
+  assert lines[start + 6].startswith('    - scenario/weather=rain: accuracy 0.8167 is 0.0333')
