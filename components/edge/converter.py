@@ -7,6 +7,7 @@ mean and std constants of its serving graph), and checks that it answers as the 
 serve_images signature does on the same images before anything is converted.
 """
 import dataclasses
+import functools
 import json
 import os
 from typing import Sequence, Tuple
@@ -140,6 +141,7 @@ class PixelClassifier:
     return self.model(preprocessing.normalize(unit_pixels, self.mean, self.std),
                       training=False)
 
+  @functools.lru_cache(maxsize=None)  # traced once (about 1 s): converted twice, evaluated
   def uint8_function(self):
     """The concrete function the TFLite models are converted from: uint8 [n, size, size, 3]
     pixels (0..255) -> float32 probabilities [n, classes]. TFLite gives its input the shape
