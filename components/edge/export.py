@@ -5,9 +5,9 @@ folder: the float16 model, the int8 model when it passes the gate, and the label
 
 The gate's float model is the trained network in float32 arithmetic on the same pixels, not
 the Evaluator's figures: the SavedModel computes in the Trainer's precision policy, bfloat16 on
-a CPU with bfloat16 instructions, whose rounding alone changes a few answers (the float16
-model, float32 arithmetic, failed a 1-point gate on two slices against it:
-bench/int8_calibration.py). The report keeps the Evaluator's accuracy beside it.
+a CPU with bfloat16 instructions, whose rounding alone changes a few answers (against one dev
+model's served figures, the float16 model, float32 arithmetic, failed the 1-point gate on two
+slices; bench/int8_calibration.py). The report keeps the Evaluator's accuracy beside it.
 """
 import dataclasses
 import os
@@ -74,9 +74,8 @@ def export_edge_models(saved_model_dir: str, network: converter.Network, *,
   """Converts the SavedModel at `saved_model_dir` (exported from `network`) to TFLite float16
   and int8, evaluates both on `eval_files` (the eval split `evaluated` is the Evaluator's
   output of) with the Evaluator's slices, against the float32 network on the same pixels,
-  gates the int8 model, times both; returns the
-  report (recording `settings` and `code_version`, the step's code key) and {file name:
-  bytes} of the tflite/ folder."""
+  gates the int8 model, times both; returns the report (recording `settings` and
+  `code_version`, the step's code key) and {file name: bytes} of the tflite/ folder."""
   started = time.perf_counter()
   classifier = converter.PixelClassifier(saved_model_dir, network)
   specs = scoring.slicing_specs(evaluated)
