@@ -111,8 +111,8 @@ def _latency(latency: Optional[edge_report.Latency]) -> str:
 
 def edge_section(report: edge_report.EdgeReport) -> List[str]:
   """The 'Edge' lines of a run: per TFLite model its size, accuracy against the float model
-(the float32 network), latency at batch 1 and whether it was written (why not, when not);
-the SavedModel as served beside them."""
+  (the float32 network), latency at batch 1 and whether it was written (why not, when not);
+  the SavedModel as served beside them."""
   overall = next(iter(report.models.values())).overall
   shape = 'x'.join(map(str, report.input_shape))
   lines = ['', f'Edge: TFLite, uint8 [{shape}] in; accuracy on {report.eval_examples} eval '
