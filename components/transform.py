@@ -34,6 +34,7 @@ from tfx.types import standard_artifacts
 from tfx.types import standard_component_specs
 from tfx.utils import json_utils
 
+from components import atomic_file
 from components import features
 from components import preprocessing
 from components import step_config
@@ -116,10 +117,7 @@ def latest_analyzer_cache(store: str) -> Optional[str]:
 def record_analyzer_cache(store: str, uri: str) -> None:
   """Records `uri` as `store`'s latest analyzer cache (written whole, then renamed)."""
   tf.io.gfile.makedirs(store)
-  path = os.path.join(store, _LATEST_CACHE_FILE)
-  with tf.io.gfile.GFile(path + '.tmp', 'w') as f:
-    json.dump({'uri': uri}, f)
-  tf.io.gfile.rename(path + '.tmp', path, overwrite=True)
+  atomic_file.write(os.path.join(store, _LATEST_CACHE_FILE), json.dumps({'uri': uri}))
 
 
 class Executor(transform_executor.Executor):

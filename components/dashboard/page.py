@@ -6,6 +6,7 @@ from typing import List, Optional, Sequence, Tuple
 
 import tensorflow as tf
 
+from components import atomic_file
 from components import evaluation
 from components import evaluation_results
 from components.dashboard import charts
@@ -213,8 +214,5 @@ def write_dashboard(path: str, evaluation_result: Optional[evaluation_results.Ev
   folder = os.path.dirname(path)
   if folder:
     tf.io.gfile.makedirs(folder)
-  partial = path + '.partial'
-  with tf.io.gfile.GFile(partial, 'w') as f:
-    f.write(page)
-  tf.io.gfile.rename(partial, path, overwrite=True)
+  atomic_file.write(path, page)
   return path

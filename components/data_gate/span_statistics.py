@@ -11,6 +11,8 @@ from typing import Optional, Tuple
 from tensorflow_metadata.proto.v0 import statistics_pb2
 from tfx.dsl.io import fileio
 
+from components import atomic_file
+
 _FILE = re.compile(r'^span-(\d+)\.pb$')
 
 
@@ -23,10 +25,7 @@ def save(store: str, span: int,
   """Writes `span`'s statistics (replacing a previous check's), via a temporary file so that
   a reader never sees half a file."""
   fileio.makedirs(store)
-  temporary = _path(store, span) + '.tmp'
-  with fileio.open(temporary, 'wb') as f:
-    f.write(statistics.SerializeToString())
-  fileio.rename(temporary, _path(store, span), overwrite=True)
+  atomic_file.write(_path(store, span), statistics.SerializeToString())
 
 
 def previous(store: str, span: int

@@ -73,12 +73,12 @@ def _channel_constant(nodes, input_name: str):
   return value if value.shape == (3,) and value.dtype == np.float32 else None
 
 
-def normalization(serve_images) -> Tuple[np.ndarray, np.ndarray]:
-  """(mean, std), float32 [3] each, of preprocessing.normalize in the serving graph of
-  `serve_images`: the one RealDiv of a Sub by a [3] constant by a [3] constant. ValueError
-  when there is not exactly one."""
+def normalization(graph_def: tf.compat.v1.GraphDef) -> Tuple[np.ndarray, np.ndarray]:
+  """(mean, std), float32 [3] each, of preprocessing.normalize in a serving graph: the one
+  RealDiv of a Sub by a [3] constant by a [3] constant. ValueError when there is not exactly
+  one."""
   found = []
-  for nodes in _constants(serve_images.graph.as_graph_def()):
+  for nodes in _constants(graph_def):
     for node in nodes.values():
       if node.op != 'RealDiv':
         continue
@@ -95,11 +95,10 @@ def normalization(serve_images) -> Tuple[np.ndarray, np.ndarray]:
   return found[0]
 
 
-def compute_policy(serve_images) -> str:
-  """The Keras precision policy the serving graph of `serve_images` computes in: the mixed
-  policy whose compute type some Cast produces ('mixed_bfloat16', 'mixed_float16'), else
-  'float32'."""
-  cast_to = {node.attr['DstT'].type for nodes in _constants(serve_images.graph.as_graph_def())
+def compute_policy(graph_def: tf.compat.v1.GraphDef) -> str:
+  """The Keras precision policy a serving graph computes in: the mixed policy whose compute
+  type some Cast produces ('mixed_bfloat16', 'mixed_float16'), else 'float32'."""
+  cast_to = {node.attr['DstT'].type for nodes in _constants(graph_def)
              for node in nodes.values() if node.op == 'Cast'}
   for dtype, policy in MIXED_POLICIES.items():
     if dtype.as_datatype_enum in cast_to:
@@ -125,13 +124,16 @@ class PixelClassifier:
 
   `float_probabilities(pixels)`: float32 [n, size, size, 3] in [0, 1] -> probabilities float32
   [n, classes]; `uint8_function`: a tf.function of uint8 [n, size, size, 3] (0..255) ->
-  probabilities, what the TFLite models are converted from."""
+  probabilities, what the TFLite models are converted from; `policy`: the precision policy
+  the SavedModel computes in (compute_policy)."""
 
   def __init__(self, saved_model_dir: str, network: Network):
     self.network = network
     served = tf.saved_model.load(saved_model_dir)
     self.serve_images = served.signatures[signatures.SERVE_IMAGES]
-    self.mean, self.std = normalization(self.serve_images)
+    graph_def = self.serve_images.graph.as_graph_def()
+    self.mean, self.std = normalization(graph_def)
+    self.policy = compute_policy(graph_def)
     self.model = _build(network, 'float32')
     stored = list(served.model_variables)
     if [v.shape for v in stored] != [v.shape for v in self.model.variables]:
@@ -172,7 +174,7 @@ class PixelClassifier:
     precision; ValueError when over its AGREEMENT_TOLERANCE (a wrong recipe, image size,
     normalisation or network). In its own precision: bfloat16 rounding moves a barely trained
     network's saturated probabilities by up to 0.08 against float32 (measured)."""
-    policy = compute_policy(self.serve_images)
+    policy = self.policy
     model = self.model
     if policy != 'float32':
       model = _build(self.network, policy)

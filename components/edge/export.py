@@ -114,7 +114,7 @@ def export_edge_models(saved_model_dir: str, network: converter.Network, *,
       representative_examples=len(calibration), eval_examples=len(examples.labels),
       max_drop=settings.max_drop, min_slice_size=min_slice_size,
       saved_model_bytes=_saved_model_bytes(saved_model_dir), float_latency=float_latency,
-      served_policy=converter.compute_policy(classifier.serve_images),
+      served_policy=classifier.policy,
       float_ops=tuple(converter.FLOAT_OPS), settings=dataclasses.asdict(settings),
       code_version=code_version)
   files = {MODEL_FILES[kind]: converted[kind] for kind, m in models.items() if m.written}

@@ -87,7 +87,7 @@ class EdgeReport:
   of accuracy below the float model allowed, overall and on every scenario slice of at least
   `min_slice_size` examples. `float_latency`: the SavedModel's serve_images signature at
   batch 1 (decoding an encoded image included). `served_policy`: the Keras precision policy
-  the SavedModel computes in (converter.compute_policy; SliceAccuracy's served_accuracy).
+  the SavedModel computes in (PixelClassifier.policy; SliceAccuracy's served_accuracy).
   `float_ops`: the TFLite ops the int8 model keeps in float (converter.FLOAT_OPS).
   `settings`: the ExportSettings it was made with and `code_version` the step's code key: a
   later run of the same model with both equal reuses it."""

@@ -27,6 +27,7 @@ from typing import Dict, Iterator, List, Optional, Tuple
 
 import tensorflow as tf
 
+from components import atomic_file
 from components.registry import names
 from components.registry.model_card import CARD_FILE, ModelCard
 
@@ -203,9 +204,7 @@ class FilesystemRegistry:
       if tf.io.gfile.exists(target):
         tf.io.gfile.rmtree(target)
       tf.io.gfile.rename(staging, target)
-    card_path = os.path.join(version.uri, CARD_FILE)
-    _write(card_path + '.partial', card.to_json())
-    tf.io.gfile.rename(card_path + '.partial', card_path, overwrite=True)
+    atomic_file.write(os.path.join(version.uri, CARD_FILE), card.to_json())
     return sorted(f'{folder}/{name}' for name in files)
 
   def added_files(self, model_name: str, number: int) -> Dict[str, int]:

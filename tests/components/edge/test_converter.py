@@ -41,8 +41,8 @@ def test_a_saved_model_computing_in_bfloat16_is_checked_in_bfloat16(workspace, c
                                mean=workspace.mean, std=workspace.std,
                                class_names=edge_data.CLASS_NAMES, recipe=edge_data.RECIPE)
   served_in_bfloat16 = converter.PixelClassifier(saved_model_dir, classifier.network)
-  assert converter.compute_policy(classifier.serve_images) == 'float32'
-  assert converter.compute_policy(served_in_bfloat16.serve_images) == 'mixed_bfloat16'
+  assert classifier.policy == 'float32'
+  assert served_in_bfloat16.policy == 'mixed_bfloat16'
   encoded = workspace.eval_encoded[:8]
   assert served_in_bfloat16.check_against_saved_model(encoded, edge_data.RECIPE) < 1e-6
   assert keras.mixed_precision.global_policy().name == 'float32'
