@@ -16,7 +16,8 @@ RUN python -m pip install --no-cache-dir --no-deps pillow==12.3.0
 # its data_schemas/ there, and module paths such as components.trainer.run_fn import from it.
 WORKDIR /ran-tfx
 ENV PYTHONPATH=/ran-tfx \
-    TF_USE_LEGACY_KERAS=1
+    TF_USE_LEGACY_KERAS=1 \
+    TF_ENABLE_ONEDNN_OPTS=1
 COPY pyproject.toml requirements.lock runner.py ./
 COPY data_schemas/ data_schemas/
 COPY ran_model/ ran_model/

@@ -7,6 +7,8 @@ STAMP := $(VENV)/.installed
 # The container image every Kubeflow / Vertex step runs: PipelineConfig.container_image's default.
 IMAGE ?= ran-tfx:latest
 export TF_USE_LEGACY_KERAS := 1
+# oneDNN kernels on every x86 CPU, not only those TensorFlow picks (runner.py says why).
+export TF_ENABLE_ONEDNN_OPTS ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 export PYTHONHASHSEED ?= 0
 

@@ -1,16 +1,19 @@
 """The dev profile's training budget: accuracy by step count and learning-rate schedule.
 
-Trains the dev profile's network (attention_56_cifar, 32 px, batch 64, bfloat16 where the CPU
-has it) on an ingested sample with the Trainer's own input pipeline and compiled recipe
-(components/trainer), once per `--runs` entry `STEPS:SCHEDULE` (`step`: the paper's drops at
-the profile's fractions; `cosine`), each from the same seed, and evaluates it on the eval split
-through the serving preprocessing: accuracy overall, on the challenge-free slice and at
-severity level 5. Fit time is printed too; it varies with this shared machine's load.
+Trains the dev profile's network (attention_56_cifar at half width, 32 px, batch 64, bfloat16
+where the CPU has it) on an ingested sample with the Trainer's own input pipeline and compiled
+recipe (components/trainer), once per `--runs` entry `STEPS:SCHEDULE[:FIELD=VALUE...]`
+(`step`: the paper's drops at the profile's fractions; `cosine`; FIELD: a TrainerConfig field
+to change, e.g. width_multiplier=1.0 or batch_size=32, the learning rate scaling with the
+batch), each from the same seed, and evaluates it on the eval split through the serving
+preprocessing: accuracy overall, on the challenge-free slice and at severity level 5. Fit time
+is printed too; it varies with this shared machine's load.
 Writes `--output_csv` (default bench/results/dev_schedule.csv).
 
 Usage, on the artifacts of a first local run (`make run`: outputs/pipeline/ran-dev/...):
   python bench/dev_schedule.py --examples .../ExampleGen/examples/<id> \
-      --transform_graph .../Transform/transform_graph/<id> [--runs 400:step 300:cosine]
+      --transform_graph .../Transform/transform_graph/<id> \
+      [--runs 400:step 300:cosine 300:cosine:width_multiplier=1.0]
 """
 import argparse
 import dataclasses
@@ -59,9 +62,20 @@ def _accuracies(model, config, stats, examples) -> dict:
   return result
 
 
-def _train(steps: int, schedule: str, train_files, stats, classes: int, examples) -> dict:
+def _changes(texts) -> dict:
+  """{field: value} of `FIELD=VALUE` texts, each value of its TrainerConfig field's type."""
+  profile = TrainerConfig.from_fields(configs.DEV, code_version='bench')
+  changes = {}
+  for text in texts:
+    field, value = text.split('=')
+    changes[field] = type(getattr(profile, field))(value)
+  return changes
+
+
+def _train(steps: int, schedule: str, changes: dict, train_files, stats, classes: int,
+           examples) -> dict:
   config = dataclasses.replace(TrainerConfig.from_fields(configs.DEV, code_version='bench'),
-                               lr_schedule=schedule)
+                               lr_schedule=schedule, **changes)
   previous = keras.mixed_precision.global_policy()
   keras.mixed_precision.set_global_policy(training.precision_policy(config.mixed_precision))
   try:
@@ -70,7 +84,8 @@ def _train(steps: int, schedule: str, train_files, stats, classes: int, examples
         train_files, training=True, batch_size=config.batch_size, image_size=config.image_size,
         mean=stats.mean, std=stats.std, recipe=config.recipe, seed=config.seed, classes=classes)
     model = ran_model.build_model(config.model_name, classes=classes,
-                                  input_shape=(config.image_size, config.image_size, 3))
+                                  input_shape=(config.image_size, config.image_size, 3),
+                                  width_multiplier=config.width_multiplier)
     peak_lr = distribution.scaled_learning_rate(config.learning_rate, config.batch_size,
                                                 config.lr_reference_batch)
     training.compile_model(model, config, training.Plan(steps, peak_lr, config.warmup_steps))
@@ -78,7 +93,8 @@ def _train(steps: int, schedule: str, train_files, stats, classes: int, examples
     started = time.perf_counter()
     model.fit(data, epochs=epochs, steps_per_epoch=steps // epochs, verbose=2)
     fit_s = time.perf_counter() - started
-    return {'steps': steps, 'schedule': schedule, 'fit_s': fit_s,
+    return {'steps': steps, 'schedule': schedule,
+            'changes': ' '.join(f'{k}={v}' for k, v in changes.items()), 'fit_s': fit_s,
             **_accuracies(model, config, stats, examples)}
   finally:
     keras.mixed_precision.set_global_policy(previous)
@@ -102,12 +118,14 @@ def main() -> None:
                                   tuple(feature for _, feature, _ in SLICES))
   rows = []
   for run in args.runs:
-    steps, schedule = run.split(':')
-    rows.append(_train(int(steps), schedule, train_files, stats, classes, examples))
+    steps, schedule, *changes = run.split(':')
+    rows.append(_train(int(steps), schedule, _changes(changes), train_files, stats, classes,
+                       examples))
     report.print_table([('steps', 'steps', '{}'), ('schedule', 'schedule', '{}'),
+                        ('changes', 'changes', '{}'),
                         ('fit_s', 'fit s', '{:.0f}'), ('overall', 'overall', '{:.4f}'),
                         ('none', 'challenge-free', '{:.4f}'), ('level5', 'level 5', '{:.4f}')],
-                       rows, left_aligned=2)
+                       rows, left_aligned=3)
   report.write_csv(args.output_csv, rows)
 
 

@@ -9,8 +9,8 @@ its default XNNPACK delegate at 1 and 2 threads. Median and 90th percentile ms p
 TFLite median.
 
 The dev model is the pipeline's Model artifact given by `--dev_model` (its network.json and
-Format-Serving/, e.g. outputs/pipeline/ran-dev/Trainer/model/<id>), else attention_56_cifar at
-32 px with random weights; attention_56 and attention_92 at 224 px (1000 classes) always have
+Format-Serving/, e.g. outputs/pipeline/ran-dev/Trainer/model/<id>), else the dev profile's
+network (attention_56_cifar at its width, 32 px) with random weights; attention_56 and attention_92 at 224 px (1000 classes) always have
 random weights (latency does not depend on the values; int8 calibration uses `--calibration`
 random images). Usage: python bench/edge_latency.py [--dev_model DIR] [--models ...]
 Writes `--output_csv` (default bench/results/edge_latency.csv).
@@ -30,25 +30,28 @@ from components import model_files  # pylint: disable=g-import-not-at-top,wrong-
 from components.edge import converter  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components.edge import interpreter  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components.trainer import serving  # pylint: disable=g-import-not-at-top,wrong-import-position
+from pipeline import configs  # pylint: disable=g-import-not-at-top,wrong-import-position
 import ran_model  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-DEV = ('dev', 'attention_56_cifar', 32, 14)  # label, network, size, classes (CURE-TSR's 14)
-BIG = {'attention_56': ('attention_56', 'attention_56', 224, 1000),
-       'attention_92': ('attention_92', 'attention_92', 224, 1000)}
+# label, network, size, classes (CURE-TSR's 14), width multiplier
+DEV = ('dev', configs.DEV.model_name, configs.DEV.image_size, 14, configs.DEV.width_multiplier)
+BIG = {'attention_56': ('attention_56', 'attention_56', 224, 1000, 1.0),
+       'attention_92': ('attention_92', 'attention_92', 224, 1000, 1.0)}
 THREADS = (1, 2)
 
 
-def _random_model_dir(root: str, name: str, size: int, classes: int) -> str:
-  """A Model artifact's layout (network.json, Format-Serving/) of `name` with random
-  weights, exported as the Trainer exports; returns its folder."""
+def _random_model_dir(root: str, name: str, size: int, classes: int, width: float) -> str:
+  """A Model artifact's layout (network.json, Format-Serving/) of `name` at `width` with
+  random weights, exported as the Trainer exports; returns its folder."""
   model_uri = os.path.join(root, name)
-  model = ran_model.build_model(name, input_shape=(size, size, 3), classes=classes)
+  model = ran_model.build_model(name, input_shape=(size, size, 3), classes=classes,
+                                width_multiplier=width)
   serving.export_serving_model(
       model, os.path.join(model_uri, 'Format-Serving'), image_size=size, mean=[0.5] * 3,
       std=[0.25] * 3, class_names=[f'class_{c}' for c in range(classes)],
       recipe='signs' if size < 64 else 'imagenet')
   with open(os.path.join(model_uri, model_files.NETWORK_FILE), 'w') as f:
-    json.dump({'model_name': name, 'width_multiplier': 1.0, 'image_size': size,
+    json.dump({'model_name': name, 'width_multiplier': width, 'image_size': size,
                'class_names': [f'class_{c}' for c in range(classes)]}, f)
   return model_uri
 
@@ -99,9 +102,10 @@ def main() -> None:
   rows = []
   with tempfile.TemporaryDirectory() as root:
     for key in args.models:
-      label, name, size, classes = DEV if key == 'dev' else BIG[key]
+      label, name, size, classes, width = DEV if key == 'dev' else BIG[key]
       trained = key == 'dev' and args.dev_model is not None
-      model_uri = args.dev_model if trained else _random_model_dir(root, name, size, classes)
+      model_uri = (args.dev_model if trained else
+                   _random_model_dir(root, name, size, classes, width))
       rows += measure(label, model_uri, runs=args.runs, calibration=args.calibration,
                       trained=trained)
       print(f'measured {label}', flush=True)

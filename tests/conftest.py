@@ -1,8 +1,10 @@
-"""Shared test set-up: one Keras (Keras 2) before TensorFlow loads, and the evaluation fixtures
-(tests/evaluation_data.py) used by the evaluation, registry-pusher and dashboard tests."""
+"""Shared test set-up: one Keras (Keras 2) and oneDNN kernels (as runner.py) before TensorFlow
+loads, and the evaluation fixtures (tests/evaluation_data.py) used by the evaluation,
+registry-pusher and dashboard tests."""
 import os
 
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
+os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 
 import pytest  # pylint: disable=g-import-not-at-top,wrong-import-position
 

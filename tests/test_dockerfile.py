@@ -58,6 +58,7 @@ def test_the_project_sits_where_compiled_pipelines_look_for_it():
   env = dict(pair.split('=', 1) for args in _arguments('ENV') for pair in shlex.split(args))
   assert env['PYTHONPATH'].split(':')[0] == kubeflow.IMAGE_PROJECT_ROOT
   assert env['TF_USE_LEGACY_KERAS'] == '1'
+  assert env['TF_ENABLE_ONEDNN_OPTS'] == '1'  # as runner.py sets it
 
 
 def test_every_copied_path_exists_and_is_in_the_build_context():
