@@ -11,7 +11,7 @@ import warnings
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')  # one Keras (Keras 2) before TF loads
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 # TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX512-VNNI, AVX512-BF16
-# or AMX; on an AMD EPYC (AVX2) its default kernels trained the dev model 1.2-3x slower.
+# or AMX; on an AMD EPYC (AVX2) its default kernels trained the dev model 1.1-3x slower.
 os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
 # Google's client libraries warn at import that Python 3.10 will lose support; TFX 1.16
 # needs 3.10, so the warning says nothing the user can act on.
