@@ -1,7 +1,7 @@
 """The dev profile's training budget: accuracy by step count and learning-rate schedule.
 
-Trains the dev profile's network (attention_56_cifar at half width, 32 px, batch 64, bfloat16
-where the CPU has it) on an ingested sample with the Trainer's own input pipeline and compiled
+Trains the dev profile's network (attention_56_cifar, 32 px, batch 64, bfloat16 where the
+CPU has it) on an ingested sample with the Trainer's own input pipeline and compiled
 recipe (components/trainer), once per `--runs` entry `STEPS:SCHEDULE[:FIELD=VALUE...]`
 (`step`: the paper's drops at the profile's fractions; `cosine`; FIELD: a TrainerConfig field
 to change, e.g. width_multiplier=1.0 or batch_size=32, the learning rate scaling with the
@@ -62,9 +62,8 @@ def _accuracies(model, config, stats, examples) -> dict:
   return result
 
 
-def _changes(texts) -> dict:
-  """{field: value} of `FIELD=VALUE` texts, each value of its TrainerConfig field's type."""
-  profile = TrainerConfig.from_fields(configs.DEV, code_version='bench')
+def _changes(profile: TrainerConfig, texts) -> dict:
+  """{field: value} of `FIELD=VALUE` texts, each value of its field's type in `profile`."""
   changes = {}
   for text in texts:
     field, value = text.split('=')
@@ -72,10 +71,8 @@ def _changes(texts) -> dict:
   return changes
 
 
-def _train(steps: int, schedule: str, changes: dict, train_files, stats, classes: int,
+def _train(steps: int, config: TrainerConfig, changes: dict, train_files, stats, classes: int,
            examples) -> dict:
-  config = dataclasses.replace(TrainerConfig.from_fields(configs.DEV, code_version='bench'),
-                               lr_schedule=schedule, **changes)
   previous = keras.mixed_precision.global_policy()
   keras.mixed_precision.set_global_policy(training.precision_policy(config.mixed_precision))
   try:
@@ -93,7 +90,7 @@ def _train(steps: int, schedule: str, changes: dict, train_files, stats, classes
     started = time.perf_counter()
     model.fit(data, epochs=epochs, steps_per_epoch=steps // epochs, verbose=2)
     fit_s = time.perf_counter() - started
-    return {'steps': steps, 'schedule': schedule,
+    return {'steps': steps, 'schedule': config.lr_schedule,
             'changes': ' '.join(f'{k}={v}' for k, v in changes.items()), 'fit_s': fit_s,
             **_accuracies(model, config, stats, examples)}
   finally:
@@ -116,11 +113,13 @@ def main() -> None:
   classes = len(stats.class_counts)
   examples = pixels.read_labelled(pixels.split_files(args.examples, 'eval'),
                                   tuple(feature for _, feature, _ in SLICES))
+  profile = TrainerConfig.from_fields(configs.DEV, code_version='bench')
   rows = []
   for run in args.runs:
-    steps, schedule, *changes = run.split(':')
-    rows.append(_train(int(steps), schedule, _changes(changes), train_files, stats, classes,
-                       examples))
+    steps, schedule, *texts = run.split(':')
+    changes = _changes(profile, texts)
+    config = dataclasses.replace(profile, lr_schedule=schedule, **changes)
+    rows.append(_train(int(steps), config, changes, train_files, stats, classes, examples))
     report.print_table([('steps', 'steps', '{}'), ('schedule', 'schedule', '{}'),
                         ('changes', 'changes', '{}'),
                         ('fit_s', 'fit s', '{:.0f}'), ('overall', 'overall', '{:.4f}'),

@@ -10,9 +10,9 @@ TFLite median.
 
 The dev model is the pipeline's Model artifact given by `--dev_model` (its network.json and
 Format-Serving/, e.g. outputs/pipeline/ran-dev/Trainer/model/<id>), else the dev profile's
-network (attention_56_cifar at its width, 32 px) with random weights; attention_56 and attention_92 at 224 px (1000 classes) always have
-random weights (latency does not depend on the values; int8 calibration uses `--calibration`
-random images). Usage: python bench/edge_latency.py [--dev_model DIR] [--models ...]
+network (attention_56_cifar at its width, 32 px) with random weights; attention_56 and
+attention_92 at 224 px (1000 classes) always have random weights (latency does not depend on
+the values; int8 calibration uses `--calibration` random images). Usage: python bench/edge_latency.py [--dev_model DIR] [--models ...]
 Writes `--output_csv` (default bench/results/edge_latency.csv).
 """
 import argparse

@@ -1,4 +1,6 @@
 """atomic_file.write: text and bytes land whole, replace what was there, leave no partial."""
+import pytest
+
 from components import atomic_file
 
 
@@ -14,10 +16,6 @@ def test_text_and_bytes_replace_the_file_and_leave_no_partial(tmp_path):
 def test_a_failed_write_leaves_the_old_file(tmp_path):
   path = tmp_path / 'latest.json'
   atomic_file.write(str(path), 'old')
-  try:
+  with pytest.raises(TypeError):
     atomic_file.write(str(path), 12345)  # neither text nor bytes: the write itself fails
-  except TypeError:
-    pass
-  else:
-    raise AssertionError('writing an int did not fail')
   assert path.read_text() == 'old'
