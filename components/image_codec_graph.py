@@ -66,8 +66,12 @@ def exif_orientation(encoded: tf.Tensor) -> tf.Tensor:
   def uint(values):
     """int32 [..., n] bytes in the TIFF's byte order -> int64 [...]."""
     values = tf.cast(values, tf.int64)
-    weights = tf.constant([256**i for i in range(values.shape[-1])], tf.int64)
-    return tf.reduce_sum(values * tf.where(little_endian, weights, weights[::-1]), axis=-1)
+    powers = [256**i for i in range(values.shape[-1])]
+    # Two constants, not a reversed slice: grappler's layout optimizer and remapper fail on
+    # a negative-stride slice here and then leave the whole served graph unoptimised.
+    weights = tf.where(little_endian, tf.constant(powers, tf.int64),
+                       tf.constant(powers[::-1], tf.int64))
+    return tf.reduce_sum(values * weights, axis=-1)
 
   ifd0 = uint(header[4:8])
   count = tf.cast(uint(_bytes_at(tiff, ifd0, 2)), tf.int32)
