@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 import tf_keras as keras
+from tensorflow.core.protobuf import saved_model_pb2
 
 from components import features
 from components import image_codec
@@ -120,6 +121,16 @@ def test_attention_maps_signature(images, tmp_path, attention_network, image_siz
   saved = [name for name, _ in tf.train.list_variables(
       os.path.join(export_dir, 'variables', 'variables'))]
   assert len(saved) == len(attention_network.variables) + 1  # + the object graph
+
+  # The network is traced once for the three signatures: the saved graph holds each of its
+  # convolutions once (a trace per signature held three copies).
+  proto = saved_model_pb2.SavedModel.FromString(
+      open(os.path.join(export_dir, 'saved_model.pb'), 'rb').read())
+  graph = proto.meta_graphs[0].graph_def
+  saved_convs = sum(node.op == 'Conv2D' for function in graph.library.function
+                    for node in function.node_def)
+  assert saved_convs == sum(isinstance(layer, keras.layers.Conv2D)
+                            for layer in attention_network.layers)
 
 
 def test_a_model_without_attention_modules_gets_no_attention_maps_signature(tmp_path):
