@@ -40,7 +40,7 @@ BIG = {'attention_56': ('attention_56', 'attention_56', 224, 1000, 1.0),
 THREADS = (1, 2)
 
 
-def _random_model_dir(root: str, name: str, size: int, classes: int, width: float) -> str:
+def random_model_dir(root: str, name: str, size: int, classes: int, width: float) -> str:
   """A Model artifact's layout (network.json, Format-Serving/) of `name` at `width` with
   random weights, exported as the Trainer exports; returns its folder."""
   model_uri = os.path.join(root, name)
@@ -105,7 +105,7 @@ def main() -> None:
       label, name, size, classes, width = DEV if key == 'dev' else BIG[key]
       trained = key == 'dev' and args.dev_model is not None
       model_uri = (args.dev_model if trained else
-                   _random_model_dir(root, name, size, classes, width))
+                   random_model_dir(root, name, size, classes, width))
       rows += measure(label, model_uri, runs=args.runs, calibration=args.calibration,
                       trained=trained)
       print(f'measured {label}', flush=True)
