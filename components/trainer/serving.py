@@ -50,7 +50,8 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
   @tf.function(autograph=False)
   def network(pixels):
     """The network on normalised pixels: (outputs, {module address: map}), traced once for
-    every signature (a trace per signature tripled the export's and every load's time)."""
+    every signature (a trace per signature saved three copies of the network, and made the
+    export and every load slower)."""
     if attention_model is None:
       return model(pixels, training=False), {}
     return attention_model(pixels, training=False)
