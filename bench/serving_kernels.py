@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')  # one Keras (Keras 2) before TF loads
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
@@ -41,25 +40,23 @@ SETTINGS = {  # label: (TF_ENABLE_ONEDNN_OPTS, grappler's remapper)
 }
 
 
-def measure(saved_model_dir: str, *, remapper: bool, runs: int, batch: int) -> dict:
-  """In this process (kernels as TF_ENABLE_ONEDNN_OPTS says): batch-1 latency and the
-  throughput at `batch` of `serve_images` on random PNGs of the model's size."""
+def measure(model_uri: str, *, remapper: bool, runs: int, batch: int) -> dict:
+  """In this process (kernels as TF_ENABLE_ONEDNN_OPTS says), for the Model artifact at
+  `model_uri`: batch-1 latency and the throughput at `batch` (from the median of `runs` // 10
+  timed calls) of `serve_images` on random PNGs of the model's size."""
   tf.config.optimizer.set_experimental_options({'remapping': remapper})
-  served = tf.saved_model.load(saved_model_dir)
+  served = tf.saved_model.load(os.path.join(model_uri, 'Format-Serving'))
   serve_images = served.signatures[signatures.SERVE_IMAGES]
-  size = converter.read_network(os.path.dirname(saved_model_dir)).image_size
+  size = converter.read_network(model_uri).image_size
   rng = np.random.default_rng(0)
   encoded = [tf.io.encode_png(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).numpy()
              for _ in range(batch)]
   latency = interpreter.saved_model_latency(serve_images, encoded[0], runs=runs)
   images = tf.constant(encoded)
-  serve_images(images=images)
-  start = time.perf_counter()
-  for _ in range(max(1, runs // 10)):
-    serve_images(images=images)
-  seconds = (time.perf_counter() - start) / max(1, runs // 10)
+  batched = interpreter.time_call(lambda: serve_images(images=images),
+                                  runs=max(1, runs // 10), threads=latency.threads)
   return dict(median_ms=latency.median_ms, p90_ms=latency.p90_ms,
-              images_per_s=batch / seconds)
+              images_per_s=batch / (batched.median_ms / 1e3))
 
 
 def _measure_in_process(label: str, model_uri: str, args) -> dict:
@@ -85,8 +82,7 @@ def main() -> None:
   parser.add_argument('--no_remapper', action='store_true', help=argparse.SUPPRESS)
   args = parser.parse_args()
   if args.measure:
-    print(json.dumps(measure(os.path.join(args.measure, 'Format-Serving'),
-                             remapper=not args.no_remapper, runs=args.runs,
+    print(json.dumps(measure(args.measure, remapper=not args.no_remapper, runs=args.runs,
                              batch=args.batch)))
     return
   with tempfile.TemporaryDirectory() as root:

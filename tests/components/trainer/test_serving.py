@@ -124,8 +124,8 @@ def test_attention_maps_signature(images, tmp_path, attention_network, image_siz
 
   # The network is traced once for the three signatures: the saved graph holds each of its
   # convolutions once (a trace per signature held three copies).
-  proto = saved_model_pb2.SavedModel.FromString(
-      open(os.path.join(export_dir, 'saved_model.pb'), 'rb').read())
+  with open(os.path.join(export_dir, 'saved_model.pb'), 'rb') as f:
+    proto = saved_model_pb2.SavedModel.FromString(f.read())
   graph = proto.meta_graphs[0].graph_def
   saved_convs = sum(node.op == 'Conv2D' for function in graph.library.function
                     for node in function.node_def)
