@@ -20,7 +20,9 @@ def test_the_normalisation_is_read_from_the_serving_graph(workspace, classifier)
 
 def test_the_rebuilt_network_answers_as_the_saved_model(workspace, classifier):
   difference = classifier.check_against_saved_model(workspace.eval_encoded[:8], edge_data.RECIPE)
-  assert difference < 1e-5  # the export computes in float32 here
+  # Both compute in float32; grappler folds the served graph's batch norms into its
+  # convolutions, which rounds differently (1.3e-5 measured on a CI machine).
+  assert difference < 1e-4
   with pytest.raises(ValueError, match="recipe 'imagenet'"):  # centre crops of 40x24 images
     classifier.check_against_saved_model(workspace.eval_encoded[:8], 'imagenet')
 
