@@ -129,6 +129,10 @@ class PipelineConfig:
   checkpoint_every: int = _field(
       100, 'Steps between checkpoints in the model run directory; a restarted Trainer resumes '
       'from the last one.')
+  bn_recalibration_batches: int = _field(
+      30, 'After training, batches of training data run forward in training mode, the weights '
+      'fixed, to set every BatchNorm\'s moving mean and variance to the mean of its batch '
+      'statistics at the final weights (components/trainer/batch_norm.py); 0 skips it.')
   warm_start: bool = _field(
       True, 'Start training from the latest blessed model\'s weights when its network '
       '(model_name, width_multiplier, image_size) and its classes match this run\'s; '
@@ -300,6 +304,7 @@ _DEFAULTS = {field.name: field.default for field in dataclasses.fields(PipelineC
 # The least value of each count (a smaller one is a user's mistake, caught at the start).
 _LEAST_VALUES = {'train_steps': 1, 'batch_size': 1, 'eval_steps': 0, 'image_size': 1,
                  'lr_reference_batch': 1, 'warmup_steps': 0, 'checkpoint_every': 1,
+                 'bn_recalibration_batches': 0,
                  'min_slice_size': 1, 'sample_train_per_class': 1, 'sample_test_per_class': 1,
                  'sample_span': 1, 'vertex_worker_count': 0, 'dataflow_max_workers': 0,
                  'train_spans': 1, 'drift_threshold': 0.0}

@@ -37,6 +37,7 @@ class TrainerConfig(step_config.StepConfig):
   mixed_precision: str                    # PRECISIONS
   xla: bool
   checkpoint_every: int                   # steps
+  bn_recalibration_batches: int           # after training (batch_norm.recalibrate)
   warm_start: bool                        # start from the base model's weights if they fit
   warm_start_steps: Optional[int]         # steps of a warm-started run; None: train_steps
   seed: int

@@ -17,6 +17,9 @@ writes the serving model.
 Warm start (warm_start.py): given a base model whose network and classes equal this run's,
 and `warm_start` on, training starts from its weights and runs `warm_start_steps` steps
 (default: train_steps); the Model artifact records what it started from.
+
+After training, every BatchNorm's moving mean and variance are recomputed at the final weights
+from `bn_recalibration_batches` training batches (batch_norm.py), then the model is exported.
 """
 import dataclasses
 import os
@@ -33,6 +36,7 @@ import ran_model
 from components import example_files
 from components import schemas
 from components import transform
+from components.trainer import batch_norm
 from components.trainer import distribution
 from components.trainer import input_pipeline
 from components.trainer import resume
@@ -270,6 +274,11 @@ def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
   epochs = logging_epochs(steps)
   model.fit(train, epochs=epochs, steps_per_epoch=steps // epochs,
             class_weight=class_weight, callbacks=callbacks, verbose=2, **validation)
+  started = time.perf_counter()
+  batch_norm.recalibrate(model, train, strategy, config.bn_recalibration_batches)
+  if config.bn_recalibration_batches:
+    print(f'Recalibrated the batch norms on {config.bn_recalibration_batches} batches in '
+          f'{time.perf_counter() - started:.1f} s', flush=True)
   export_dir = distribution.write_dir(fn_args.serving_model_dir, strategy)
   serving.export_serving_model(model, export_dir, image_size=config.image_size,
                                mean=stats.mean, std=stats.std, class_names=class_names,

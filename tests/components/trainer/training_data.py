@@ -55,14 +55,15 @@ def trainer_fn_args_file(tmp_path, *, image_size: int, train_steps: int, checkpo
 
 def trainer_config(*, image_size: int, checkpoint_every: int, strategy: str) -> TrainerConfig:
   """The tests' Trainer settings: a narrow attention_56_cifar, batch 4 per replica, float32,
-  deterministic input, seed 0."""
+  deterministic input, batch norms recalibrated on 2 batches, seed 0."""
   return TrainerConfig(
       model_name='attention_56_cifar', width_multiplier=0.125, image_size=image_size,
       strategy=strategy, batch_size=4, learning_rate=0.01, lr_reference_batch=4,
       lr_schedule='step', warmup_steps=0, lr_decay_fractions=(0.5,), weight_decay=1e-4,
       label_smoothing=0.1, class_weighting='none', recipe='signs',
       deterministic_input=True, mixed_precision='float32', xla=False,
-      checkpoint_every=checkpoint_every, warm_start=True, warm_start_steps=None, seed=0,
+      checkpoint_every=checkpoint_every, bn_recalibration_batches=2, warm_start=True,
+      warm_start_steps=None, seed=0,
       code_version='test')
 
 
