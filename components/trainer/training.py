@@ -274,9 +274,9 @@ def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
   epochs = logging_epochs(steps)
   model.fit(train, epochs=epochs, steps_per_epoch=steps // epochs,
             class_weight=class_weight, callbacks=callbacks, verbose=2, **validation)
-  started = time.perf_counter()
-  batch_norm.recalibrate(model, train, strategy, config.bn_recalibration_batches)
   if config.bn_recalibration_batches:
+    started = time.perf_counter()
+    batch_norm.recalibrate(model, train, strategy, config.bn_recalibration_batches)
     print(f'Recalibrated the batch norms on {config.bn_recalibration_batches} batches in '
           f'{time.perf_counter() - started:.1f} s', flush=True)
   export_dir = distribution.write_dir(fn_args.serving_model_dir, strategy)
