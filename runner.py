@@ -13,9 +13,12 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
 # TensorFlow turns its oneDNN kernels on by itself only on CPUs with AVX512-VNNI, AVX512-BF16
 # or AMX; on an AMD EPYC (AVX2) its default kernels trained the dev model 1.1-3x slower.
 os.environ.setdefault('TF_ENABLE_ONEDNN_OPTS', '1')
-# Google's client libraries warn at import that Python 3.10 will lose support; TFX 1.16
-# needs 3.10, so the warning says nothing the user can act on.
+# Google's client libraries warn at import that Python 3.10 and google-cloud-storage 2 will lose
+# support; TFX 1.16 needs 3.10 and the pinned Beam needs storage < 3, so the warnings say
+# nothing the user can act on (and would print before a flag's one-line error).
 warnings.filterwarnings('ignore', message='.*non-supported Python version', category=FutureWarning)
+warnings.filterwarnings('ignore', message='Support for google-cloud-storage < 3.0.0',
+                        category=FutureWarning)
 
 import argparse  # pylint: disable=g-import-not-at-top,wrong-import-position
 import re

@@ -4,18 +4,23 @@ Metrics, by the names TFMA writes them under (sub keys in brackets):
   example_count; sparse_categorical_accuracy (top-1); sparse_top_k_categorical_accuracy (top-k,
   when there are more than k classes); precision and recall of the top-1 class [classId:<c>];
   macro_recall (recall averaged over the classes present in the slice); gated_accuracy (the
-  gate on slices, see GatedAccuracy); expected_calibration_error (top-1 confidence, equal-width
-  bins). Plots: multi_class_confusion_matrix_plot and calibration_plot [k:1] (the top-1
+  floor gate on slices, see GatedAccuracy); expected_calibration_error (top-1 confidence,
+  equal-width bins). Against a baseline, on the same examples (candidate only, as TFMA's diff
+  metrics): examples_lost and examples_gained (right before, wrong now; and the reverse),
+  accuracy_loss_p_value (McNemar's exact test) and significant_accuracy_change (the regression
+  gate on slices, see SignificantAccuracyChange). Plots: multi_class_confusion_matrix_plot and calibration_plot [k:1] (the top-1
   confidence histogram: per bin its example count, sum of confidences and number correct).
 
 TFMA 0.47.1 computes the confusion matrix, the calibration histogram, the keras accuracies and
 the example count. The per-class metrics, macro recall, the calibration error and the slice gate
-are derived here: its own per-class route (binarize by class id with `top_k=1`) scores a class
+are derived here, and so is the paired comparison with the baseline: its own per-class route (binarize by class id with `top_k=1`) scores a class
 the model never predicts with recall 1.0, and it has no calibration error.
 """
 import json
+import math
 from typing import Mapping, Optional, Sequence
 
+import apache_beam as beam
 import numpy as np
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.metrics import calibration_histogram
@@ -35,6 +40,10 @@ RECALL = 'recall'
 MACRO_RECALL = 'macro_recall'
 GATED_ACCURACY = 'gated_accuracy'
 CALIBRATION_ERROR = 'expected_calibration_error'
+EXAMPLES_LOST = 'examples_lost'
+EXAMPLES_GAINED = 'examples_gained'
+LOSS_P_VALUE = 'accuracy_loss_p_value'
+SIGNIFICANT_CHANGE = 'significant_accuracy_change'
 
 
 def _key(name: str, model_name: str, output_name: str, example_weighted: bool,
@@ -70,8 +79,12 @@ class _Metric(tfma.metrics.Metric):
   module's code (pipeline/code_versions.py), only so that the Evaluator's cache key, which
   covers the eval config but not code named by a module path, changes with this code."""
 
-  def __init__(self, create_computations_fn, *, code_version: str = '', **kwargs):
-    super().__init__(metric_util.merge_per_key_computations(create_computations_fn), **kwargs)
+  def __init__(self, create_computations_fn, *, code_version: str = '', per_model: bool = True,
+               **kwargs):
+    """`per_model`: `create_computations_fn` computes one model's metric and is called for each
+    model and output; else it gets `model_names` and `output_names` itself."""
+    super().__init__(metric_util.merge_per_key_computations(create_computations_fn)
+                     if per_model else create_computations_fn, **kwargs)
     self.code_version = code_version
 
   def get_config(self):
@@ -117,7 +130,7 @@ def _class_metrics(num_classes: int, name: str, eval_config=None, model_name: st
 
 class GatedAccuracy(_Metric):
   """Top-1 accuracy on a slice of at least `min_examples` examples; 1.0 on a smaller one, so that
-  no floor or regression threshold on it can fail (candidate and baseline see the same slice).
+  no floor on it can fail.
 
   TFMA's own `Options.min_slice_size` does not serve: it replaces a small slice's metrics with an
   error, and its validator then fails every threshold there as 'Metric not found'.
@@ -140,6 +153,99 @@ def _gated_accuracy(min_examples: int, name: str, eval_config=None, model_name: 
   return _from_top_one_confusion(
       [key], compute, eval_config=eval_config, model_name=model_name,
       output_name=output_name, example_weighted=example_weighted)
+
+
+def loss_p_value(lost: int, gained: int) -> float:
+  """McNemar's exact one-sided test on paired predictions: the probability that a model no
+  worse than the baseline loses at least `lost` of the `lost + gained` examples on which the two
+  disagree (Binomial(lost + gained, 1/2)). 1.0 when they never disagree."""
+  disagreements = lost + gained
+  return sum(math.comb(disagreements, k) for k in range(lost, disagreements + 1)) / (
+      2 ** disagreements)
+
+
+class SignificantAccuracyChange(_Metric):
+  """The candidate's top-1 accuracy change against the baseline on a slice, counted only when
+  it is a loss that chance does not explain: McNemar's exact test (loss_p_value) on the
+  examples one model gets right and the other wrong gives p below `significance`, on a slice
+  of at least `min_examples` examples; 0.0 otherwise. A change threshold of -tolerance on it
+  blocks a loss over the tolerance only when it is significant: on a 70-example slice, 1 to 4
+  examples lost and none gained never block (p >= 0.0625), 5 do (p = 0.031, 7 points).
+
+  Beside it, on every slice: examples_lost, examples_gained and accuracy_loss_p_value. Like
+  TFMA's flip rates these are diff metrics of the candidate, computed per example from both
+  models' predictions; with no baseline there are none.
+  """
+
+  def __init__(self, significance: float, min_examples: int, name: str = SIGNIFICANT_CHANGE,
+               **kwargs):
+    super().__init__(_significant_change, significance=significance, min_examples=min_examples,
+                     name=name, per_model=False, **kwargs)
+
+
+class _PairedCountsCombiner(beam.CombineFn):
+  """[examples lost, examples gained, examples] of `model_name` against `baseline_name`, top-1
+  against the label."""
+
+  def __init__(self, key, *, eval_config, model_name: str, baseline_name: str,
+               output_name: str):
+    self._key = key
+    self._eval_config = eval_config
+    self._models = (model_name, baseline_name)
+    self._output_name = output_name
+
+  def create_accumulator(self):
+    return np.zeros(3, np.int64)
+
+  def add_input(self, accumulator, element):
+    correct = []
+    for model_name in self._models:
+      label, prediction, _ = next(metric_util.to_label_prediction_example_weight(
+          element, eval_config=self._eval_config, model_name=model_name,
+          output_name=self._output_name, flatten=False))
+      correct.append(int(np.argmax(prediction)) == int(np.asarray(label).reshape(-1)[0]))
+    model_right, baseline_right = correct
+    accumulator += (baseline_right and not model_right, model_right and not baseline_right, 1)
+    return accumulator
+
+  def merge_accumulators(self, accumulators):
+    return sum(accumulators, self.create_accumulator())
+
+  def extract_output(self, accumulator):
+    return {self._key: accumulator}
+
+
+def _significant_change(significance: float, min_examples: int, name: str, eval_config,
+                        model_names, output_names=('',)):
+  baseline = tfma.utils.get_baseline_model_spec(eval_config) if eval_config else None
+  if baseline is None:
+    return []
+  computations = []
+  for model_name in model_names:
+    if model_name == baseline.name:
+      continue
+    for output_name in output_names or ('',):
+      def key(metric, private=False):
+        return tfma.metrics.MetricKey(
+            name=f'_{name}_paired_counts' if private else metric, model_name=model_name,
+            output_name=output_name, is_diff=not private)
+      counts_key = key(None, private=True)
+      keys = [key(name), key(LOSS_P_VALUE), key(EXAMPLES_LOST), key(EXAMPLES_GAINED)]
+
+      def result(metrics, counts_key=counts_key, keys=keys):
+        lost, gained, examples = (int(n) for n in metrics[counts_key])
+        p_value = loss_p_value(lost, gained)
+        change = (gained - lost) / examples if examples else 0.0
+        gated = examples >= min_examples and p_value < significance
+        return dict(zip(keys, (change if gated else 0.0, p_value, lost, gained)))
+
+      computations += [
+          tfma.metrics.MetricComputation(
+              keys=[counts_key], preprocessors=None, combiner=_PairedCountsCombiner(
+                  counts_key, eval_config=eval_config, model_name=model_name,
+                  baseline_name=baseline.name, output_name=output_name)),
+          tfma.metrics.DerivedMetricComputation(keys=keys, result=result)]
+  return computations
 
 
 class ExpectedCalibrationError(_Metric):
@@ -205,7 +311,8 @@ def _no_regression(slicing_spec: tfma.SlicingSpec,
 def eval_config(*, num_classes: int, slice_features: Sequence[str],
                 slice_crosses: Sequence[Sequence[str]] = (), class_slices: bool = True,
                 accuracy_floor: float, slice_floors: Optional[Mapping[str, float]] = None,
-                regression_tolerance: float, min_slice_size: int = 1, top_k: int = 5,
+                regression_tolerance: float, regression_significance: float = 0.05,
+                min_slice_size: int = 1, top_k: int = 5,
                 calibration_bins: int = 10, gates: bool = True,
                 code_version: str = '') -> tfma.EvalConfig:
   """The Evaluator's config for the serving model (`serving_default`: serialized tf.Examples ->
@@ -215,9 +322,11 @@ def eval_config(*, num_classes: int, slice_features: Sequence[str],
   and each class (features.LABEL) when `class_slices`.
   Blessing needs: overall accuracy >= `accuracy_floor`; gated_accuracy >= `slice_floors[f]` on
   every slice of feature f (a key of `slice_features`, or features.LABEL); and, once a blessed
-  baseline exists, no drop of more than `regression_tolerance` below its accuracy overall and
-  its gated_accuracy on every slice of `slice_features`. Slices under `min_slice_size`
-  examples are reported, never gated (GatedAccuracy); the overall slice is always gated.
+  baseline exists, no drop of more than `regression_tolerance` below its accuracy overall, and
+  on every slice of `slice_features` no such drop that McNemar's test finds significant at
+  `regression_significance` (SignificantAccuracyChange; 1.0: every drop over the tolerance
+  counts). Slices under `min_slice_size` examples are reported, never gated; the overall slice
+  is always gated.
   `gates=False`: the same slices and metrics with no threshold at all, for a split that is
   reported, not gated (the published test split); TFMA's validation then says
   `missing_thresholds` and blesses nothing, so that split's blessing is never read.
@@ -238,14 +347,17 @@ def eval_config(*, num_classes: int, slice_features: Sequence[str],
       k=top_k, name=TOP_K_ACCURACY)),) if num_classes > top_k else ()
   accuracy_gates = (_floor(overall, accuracy_floor),
                     _no_regression(overall, regression_tolerance)) if gates else ()
-  slice_gates = (*(_floor(by_feature[key], floor) for key, floor in slice_floors.items()),
-                 *(_no_regression(by_feature[key], regression_tolerance)
-                   for key in slice_features)) if gates else ()
+  floor_gates = tuple(_floor(by_feature[key], floor)
+                      for key, floor in slice_floors.items()) if gates else ()
+  regression_gates = tuple(_no_regression(by_feature[key], regression_tolerance)
+                           for key in slice_features) if gates else ()
   metrics = [
       _metric_config(tfma.metrics.ExampleCount(name=EXAMPLE_COUNT)),
       _metric_config(keras.metrics.SparseCategoricalAccuracy(name=ACCURACY), *accuracy_gates),
       *top_k_accuracy,
-      _metric_config(GatedAccuracy(min_slice_size, code_version=code_version), *slice_gates),
+      _metric_config(GatedAccuracy(min_slice_size, code_version=code_version), *floor_gates),
+      _metric_config(SignificantAccuracyChange(regression_significance, min_slice_size,
+                                               code_version=code_version), *regression_gates),
       _metric_config(ClassMetrics(num_classes, code_version=code_version)),
       _metric_config(ExpectedCalibrationError(calibration_bins, code_version=code_version)),
       _metric_config(tfma.metrics.MultiClassConfusionMatrixPlot()),

@@ -61,8 +61,12 @@ class Failure:
   value: float       # the metric, or its change against the baseline when `is_diff`
   bound: float       # the floor, or the least change allowed (-tolerance) when `is_diff`
   is_diff: bool
+  evidence: str = ''  # for the significant-change gate: the paired counts and the p-value
 
   def __str__(self) -> str:
+    if self.metric == evaluation.SIGNIFICANT_CHANGE:
+      return (f'{self.slice_name}: accuracy changed by {self.value:+.4f} against the baseline, '
+              f'less than the {self.bound:+.4f} allowed, and not by chance ({self.evidence})')
     if self.is_diff:
       return (f'{self.slice_name}: {self.metric} changed by {self.value:+.4f} against the '
               f'baseline, less than the {self.bound:+.4f} allowed')
@@ -123,17 +127,29 @@ def _values(by_output) -> Tuple[Dict[str, float], Dict[str, float]]:
   return metrics, deltas
 
 
-def _failures(validation) -> Tuple[Failure, ...]:
+def _evidence(result: SliceResult, significance: float) -> str:
+  """'5 examples lost, 0 gained; McNemar p = 0.0312 < 0.05' from a slice's paired counts."""
+  delta = result.delta
+  return (f'{delta[evaluation.EXAMPLES_LOST]:.0f} examples lost, '
+          f'{delta[evaluation.EXAMPLES_GAINED]:.0f} gained; McNemar p = '
+          f'{delta[evaluation.LOSS_P_VALUE]:.4f} < {significance:g}')
+
+
+def _failures(validation, slices, eval_config: dict) -> Tuple[Failure, ...]:
+  by_key = {result.key: result for result in slices}
+  settings = _metric_settings(eval_config, 'SignificantAccuracyChange') or {}
   failures = []
   for per_slice in validation.metric_validations_per_slice:
-    where = slice_name(tfma.slicer.deserialize_slice_key(per_slice.slice_key))
+    key = tfma.slicer.deserialize_slice_key(per_slice.slice_key)
     for failure in per_slice.failures:
       threshold = failure.metric_threshold
-      is_diff = failure.metric_key.is_diff
+      name, is_diff = failure.metric_key.name, failure.metric_key.is_diff
       bound = (threshold.change_threshold.absolute.value if is_diff
                else threshold.value_threshold.lower_bound.value)
-      failures.append(Failure(where, failure.metric_key.name,
-                              failure.metric_value.double_value.value, bound, is_diff))
+      evidence = (_evidence(by_key[key], settings['significance'])
+                  if name == evaluation.SIGNIFICANT_CHANGE else '')
+      failures.append(Failure(slice_name(key), name, failure.metric_value.double_value.value,
+                              bound, is_diff, evidence))
   return tuple(failures)
 
 
@@ -204,7 +220,7 @@ def load_evaluation(uri: str) -> Evaluation:
   validation = tfma.load_validation_result(uri)
   overall_plots = dict(result.plots).get((), {}).get('', {})  # the one output, ''
   return Evaluation(
-      uri=uri, slices=tuple(slices), failures=_failures(validation),
+      uri=uri, slices=tuple(slices), failures=_failures(validation, slices, eval_config),
       missing_slices=tuple(_spec_name(json_format.MessageToDict(spec))
                            for spec in validation.missing_slices),
       blessed=validation.validation_ok, has_baseline=has_baseline,
@@ -251,6 +267,13 @@ def min_slice_size(evaluation_result: Evaluation) -> int:
   """Examples a slice needs to be gated (GatedAccuracy's `min_examples`); 1 without one."""
   settings = _metric_settings(evaluation_result.eval_config, 'GatedAccuracy')
   return settings['min_examples'] if settings else 1
+
+
+def regression_significance(evaluation_result: Evaluation) -> Optional[float]:
+  """The p-value under which a slice's drop counts (SignificantAccuracyChange), None without
+  that gate."""
+  settings = _metric_settings(evaluation_result.eval_config, 'SignificantAccuracyChange')
+  return settings['significance'] if settings else None
 
 
 def top_k(evaluation_result: Evaluation) -> Optional[int]:

@@ -152,8 +152,13 @@ class PipelineConfig:
       'slice_features, or image/class/label); as a flag, a JSON object: '
       '\'{"scenario/level": 0.8}\'.')
   regression_tolerance: float = _field(
-      0.01, 'Blessing needs accuracy no lower than the baseline\'s minus this, overall and on '
-      'every slice of slice_features.')
+      0.01, 'Blessing needs accuracy at most this below the baseline\'s overall, and on every '
+      'slice of slice_features no larger drop that is significant (regression_significance).')
+  regression_significance: float = _field(
+      0.05, 'A slice\'s drop over regression_tolerance blocks blessing only when McNemar\'s exact '
+      'test on the examples the two models answer differently gives p below this (the drop is '
+      'not chance); 1.0: every drop over the tolerance blocks. The overall slice is always held '
+      'to the tolerance alone.')
   min_slice_size: int = _field(
       30, 'Slices with fewer examples are reported but not gated (the overall slice always is).')
   edge_export: bool = _field(
@@ -225,6 +230,9 @@ class PipelineConfig:
     if not 0.0 <= self.max_quarantined_fraction <= 1.0:
       raise ConfigError(f'--max_quarantined_fraction {self.max_quarantined_fraction}: must '
                         'lie in [0, 1]')
+    if not 0.0 < self.regression_significance <= 1.0:
+      raise ConfigError(f'--regression_significance {self.regression_significance}: must lie in '
+                        '(0, 1]')
     if not 0.0 <= self.edge_max_drop <= 1.0:
       raise ConfigError(f'--edge_max_drop {self.edge_max_drop}: must lie in [0, 1]')
     if self.warm_start_steps is not None and self.warm_start_steps < 1:

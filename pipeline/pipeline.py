@@ -87,6 +87,7 @@ def _eval_config(config: PipelineConfig, schema, num_classes: int, code_version:
         slice_crosses=config.slice_crosses, class_slices=config.class_slices,
         accuracy_floor=config.accuracy_floor, slice_floors=dict(config.slice_floors),
         regression_tolerance=config.regression_tolerance,
+        regression_significance=config.regression_significance,
         min_slice_size=config.min_slice_size, gates=gates, code_version=code_version)
   except ValueError as error:
     raise ConfigError(str(error)) from None

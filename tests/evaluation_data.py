@@ -31,7 +31,7 @@ MODEL_FEATURE = {'candidate': 'test/candidate_probabilities',
 CONFIG = dict(num_classes=CLASSES, slice_features=(WEATHER, LEVEL),
               slice_crosses=((WEATHER, LEVEL),), accuracy_floor=0.7,
               slice_floors={LEVEL: 0.5, WEATHER: 0.4, features.LABEL: 0.6},
-              regression_tolerance=0.3, min_slice_size=2)
+              regression_tolerance=0.3, regression_significance=0.3, min_slice_size=2)
 CALIBRATION_BINS = 10
 # The published test split's examples: the first four (accuracy 3/4: sun 3/3, rain 0/1).
 TEST_SPLIT_EXAMPLES = EXAMPLES[:4]

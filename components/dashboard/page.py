@@ -73,7 +73,13 @@ def _gates(evaluation_result: evaluation_results.Evaluation, min_slice_size: int
       scope = f'on {where}' if '=' in where else f'every slice of {where}'
     if 'floor' in bounds:
       lines.append(f'{metric} at least {percent(bounds["floor"])} {scope}')
-    if 'max_drop' in bounds:
+    if 'max_drop' in bounds and metric == evaluation.SIGNIFICANT_CHANGE:
+      significance = evaluation_results.regression_significance(evaluation_result)
+      lines.append(f'accuracy no more than {points(bounds["max_drop"], sign=False)} below the '
+                   f'baseline {scope}, unless McNemar\'s test on the examples the two models '
+                   f'answer differently gives p of {significance:g} or more (the drop may be '
+                   'chance)')
+    elif 'max_drop' in bounds:
       lines.append(f'{metric} no more than {points(bounds["max_drop"], sign=False)} below the '
                    f'baseline {scope}')
   lines.append(f'slices of fewer than {min_slice_size} examples are shown but too small to '
@@ -88,8 +94,8 @@ _LEGEND = ('<p class="legend"><span><i class="swatch pass"></i>passes</span>'
            '<span><i class="swatch not-gated"></i>no threshold</span>'
            '<span><i class="swatch line floor"></i>floor</span>'
            '<span><i class="swatch line baseline"></i>baseline</span>'
-           '<span><i class="swatch line allowed"></i>lowest allowed against the baseline'
-           '</span></p>')
+           '<span><i class="swatch line allowed"></i>baseline minus the tolerance (on a '
+           'slice, a drop below it fails only when significant)</span></p>')
 
 
 def _bar(row: slices.SliceRow, has_baseline: bool,
@@ -103,7 +109,7 @@ def _bar(row: slices.SliceRow, has_baseline: bool,
   tooltip = [f'{row.name}: accuracy {percent(accuracy)} of {row.result.examples} examples']
   tooltip += [f'baseline {percent(baseline)}'] if baseline is not None else []
   tooltip += [f'floor {percent(row.floor)}'] if row.floor is not None else []
-  tooltip += [f'lowest allowed {percent(lowest)}'] if lowest is not None else []
+  tooltip += [f'baseline minus the tolerance {percent(lowest)}'] if lowest is not None else []
   return charts.Bar(label=slices.value_label(row.result.key, class_names), value=accuracy,
                     status=row.status, tooltip='; '.join(tooltip + [row.status]),
                     floor=row.floor, baseline=baseline, lowest_allowed=lowest)

@@ -19,7 +19,8 @@ class SliceRow:
   result: evaluation_results.SliceResult
   gate_metric: str           # ACCURACY on the overall slice, GATED_ACCURACY on the others
   floor: Optional[float]     # the gate metric's floor, if any
-  max_drop: Optional[float]  # the largest drop allowed against the baseline, if any
+  max_drop: Optional[float]  # the largest drop allowed against the baseline (on a slice: the
+                             # largest significant one), if any
   status: str                # PASS, FAIL, TOO_SMALL or NOT_GATED
   reasons: Tuple[str, ...]   # the failed thresholds on this slice
 
@@ -49,6 +50,9 @@ def slice_rows(evaluation_result: evaluation_results.Evaluation) -> Tuple[SliceR
     overall = not result.key
     gate_metric = evaluation.ACCURACY if overall else evaluation.GATED_ACCURACY
     bounds = evaluation_results.bounds_for(thresholds, result, gate_metric)
+    if not overall:
+      bounds.update(evaluation_results.bounds_for(thresholds, result,
+                                                  evaluation.SIGNIFICANT_CHANGE))
     if result.name in reasons:
       status = FAIL
     elif not overall and result.examples < min_examples:

@@ -81,6 +81,20 @@ def _slice_cell(result: evaluation_results.SliceResult,
   return f'<td class="slice-name" data-value="{escape(result.name)}">{name}</td>'
 
 
+def _paired_cells(row: slices.SliceRow) -> str:
+  """Examples the candidate lost and gained against the baseline (sorted by their difference),
+  and McNemar's p-value of the loss."""
+  lost, gained = row.delta(evaluation.EXAMPLES_LOST), row.delta(evaluation.EXAMPLES_GAINED)
+  p_value = row.delta(evaluation.LOSS_P_VALUE)
+  if lost is None:
+    return number_cell(MISSING, None) + number_cell(MISSING, None)
+  return (number_cell(f'{lost:.0f} / {gained:.0f}', lost - gained,
+                      'examples right before and wrong now / wrong before and right now')
+          + number_cell(decimal(p_value), p_value,
+                        'McNemar\'s exact test: the chance of losing this many of the examples '
+                        'the two models answer differently if the candidate were no worse'))
+
+
 def slice_table(evaluation_result: evaluation_results.Evaluation,
                 rows: Sequence[slices.SliceRow], *, top_k: Optional[int],
                 min_slice_size: int, class_names: Optional[Sequence[str]]) -> str:
@@ -90,7 +104,8 @@ def slice_table(evaluation_result: evaluation_results.Evaluation,
              ('gated', 'number')]
   headers += [(f'top-{top_k}', 'number')] if top_k else []
   headers += [('macro recall', 'number'), ('ECE', 'number')]
-  headers += [('baseline accuracy', 'number'), ('Δ accuracy', 'number')] if baseline else []
+  headers += [('baseline accuracy', 'number'), ('Δ accuracy', 'number'),
+              ('lost / gained', 'number'), ('p (loss)', 'number')] if baseline else []
   headers += [('floor', 'number'), ('max drop', 'number'), ('status', 'text')]
   html_rows = []
   for row in rows:
@@ -108,7 +123,8 @@ def slice_table(evaluation_result: evaluation_results.Evaluation,
     cells.append(number_cell(decimal(ece), ece))
     if baseline:
       before, delta = row.baseline(evaluation.ACCURACY), row.delta(evaluation.ACCURACY)
-      cells += [number_cell(percent(before), before), number_cell(points(delta), delta)]
+      cells += [number_cell(percent(before), before), number_cell(points(delta), delta),
+                _paired_cells(row)]
     cells += [number_cell(percent(row.floor), row.floor),
               number_cell(points(row.max_drop, sign=False), row.max_drop)]
     reasons = '; '.join(row.reasons)

@@ -54,10 +54,14 @@ def test_the_thresholds_the_dashboard_reads(against_baseline):
   assert evaluation_results.min_slice_size(against_baseline) == 2
   assert evaluation_results.top_k(against_baseline) == 5
   thresholds = evaluation_results.describe_thresholds(against_baseline)
+  assert evaluation_results.regression_significance(against_baseline) == 0.3
   bounds = {s.name: evaluation_results.bounds_for(thresholds, s, evaluation.GATED_ACCURACY)
             for s in against_baseline.slices}
-  assert bounds[LEVEL_5] == {'floor': 0.5, 'max_drop': pytest.approx(0.3)}
+  assert bounds[LEVEL_5] == {'floor': 0.5}
   assert bounds['image/class/label=1'] == {'floor': 0.6} and bounds[CROSS] == {}
+  assert evaluation_results.bounds_for(
+      thresholds, against_baseline.slice(LEVEL_5), evaluation.SIGNIFICANT_CHANGE) == {
+          'max_drop': pytest.approx(0.3)}
 
 
 @pytest.mark.parametrize('with_baseline, statuses', [
@@ -85,7 +89,9 @@ def test_slice_rows_show_formatted_values_baseline_and_bounds(baseline_page):
   assert level_5 == {
       'slice': LEVEL_5, 'examples': '3', 'accuracy': '33.3%', 'gated': '33.3%', 'top-5': '66.7%',
       'macro recall': '25.0%', 'ECE': '0.467', 'baseline accuracy': '100.0%',
-      'Δ accuracy': '-66.7 pp', 'floor': '50.0%', 'max drop': '30.0 pp', 'status': 'fail'}
+      'Δ accuracy': '-66.7 pp', 'lost / gained': '2 / 0', 'p (loss)': '0.250',
+      'floor': '50.0%', 'max drop': '30.0 pp', 'status': 'fail'}
+  assert float(table[LEVEL_5]['lost / gained'].attrs['data-value']) == 2
   assert float(table[LEVEL_5]['accuracy'].attrs['data-value']) == pytest.approx(1 / 3)
   assert float(table[LEVEL_5]['Δ accuracy'].attrs['data-value']) == pytest.approx(-2 / 3)
   small = table['image/class/label=2']
@@ -231,6 +237,10 @@ def test_the_thresholds_read_as_sentences_overall_first(alone_page, baseline_pag
   assert with_baseline[:2] == [
       floors[0], 'sparse_categorical_accuracy no more than 30.0 pp below the baseline overall']
   assert len(with_baseline) == len(floors) + 3 + 1
+  assert with_baseline[4] == (
+      'accuracy no more than 30.0 pp below the baseline every slice of scenario/level, unless '
+      'McNemar\'s test on the examples the two models answer differently gives p of 0.3 or more '
+      '(the drop may be chance)')
 
 
 def test_the_reliability_diagram_draws_each_non_empty_bin(alone, alone_page):

@@ -115,25 +115,71 @@ def test_without_a_baseline_only_the_floors_gate(evaluations):
 
 def test_regressions_against_the_baseline_fail_overall_and_per_scenario_slice(evaluations):
   failures = _failures(evaluations[1])
-  # Baseline better: overall by 3/8, rain by 1/2, level 5 by 2/3 (tolerance 0.3); fog by 1
-  # (too small to gate); the rain x level-5 cross and classes 1, 3 and 4 (only scenario
+  # Baseline better: overall by 3/8, rain by 1/2 and level 5 by 2/3 (tolerance 0.3), each slice
+  # 2 examples lost and none gained (McNemar p = 0.25, under the 0.3 of CONFIG); not failed: fog
+  # by 1 (too small to gate), the rain x level-5 cross and classes 1, 3 and 4 (only scenario
   # slices are regression-gated).
   assert failures == FLOOR_FAILURES | {
       ((), evaluation.ACCURACY, 'diff'),
-      (((WEATHER, 'rain'),), evaluation.GATED_ACCURACY, 'diff'),
-      (((LEVEL, '5'),), evaluation.GATED_ACCURACY, 'diff')}
+      (((WEATHER, 'rain'),), evaluation.SIGNIFICANT_CHANGE, 'diff'),
+      (((LEVEL, '5'),), evaluation.SIGNIFICANT_CHANGE, 'diff')}
+
+
+def _paired(evaluation_dir):
+  """{slice key: (lost, gained, p-value, significant change)} of the candidate's diff metrics."""
+  result = tfma.load_eval_result(evaluation_dir, model_name='candidate')
+  names = (evaluation.EXAMPLES_LOST, evaluation.EXAMPLES_GAINED, evaluation.LOSS_P_VALUE,
+           evaluation.SIGNIFICANT_CHANGE)
+  return {key: tuple(by_output[''][''][f'{name}_diff']['doubleValue'] for name in names)
+          for key, by_output in result.slicing_metrics}
+
+
+def test_paired_counts_against_the_baseline_and_mcnemar_p_values(evaluations):
+  paired = _paired(evaluations[1])
+  # The baseline gets examples 4, 6 (rain, level 5) and 8 (fog, level 1) right, the candidate
+  # none that the baseline misses.
+  assert paired[()] == (3, 0, 0.125, -0.375)
+  assert paired[((WEATHER, 'rain'),)] == (2, 0, 0.25, -0.5)
+  assert paired[((LEVEL, '5'),)] == pytest.approx((2, 0, 0.25, -2 / 3))
+  assert paired[((WEATHER, 'sun'),)] == (0, 0, 1.0, 0.0)
+  # Fog: one example lost (p = 0.5, over 0.3) and under min_slice_size: no significant change.
+  assert paired[((WEATHER, 'fog'),)] == (1, 0, 0.5, 0.0)
+  assert not any(name.startswith(evaluation.EXAMPLES_LOST) for name in
+                 tfma.load_eval_result(evaluations[0]).slicing_metrics[0][1]['']['']), (
+      'no paired metrics without a baseline')
+
+
+def test_a_slice_loss_that_may_be_chance_does_not_block(evaluation_workspace):
+  """At significance 0.2, the 2-of-2 losses on rain and level 5 (p = 0.25) pass; the overall
+  slice is held to the tolerance alone and still fails."""
+  config = evaluation.eval_config(**{**CONFIG, 'regression_significance': 0.2})
+  output = evaluation_data.evaluate(evaluation_workspace, 'significance_0.2', config,
+                                    has_baseline=True)
+  assert _failures(output) == FLOOR_FAILURES | {((), evaluation.ACCURACY, 'diff')}
+  assert _paired(output)[((WEATHER, 'rain'),)] == (2, 0, 0.25, 0.0)
+
+
+@pytest.mark.parametrize('lost, gained, p_value', [
+    (0, 0, 1.0), (0, 3, 1.0), (1, 0, 0.5), (4, 0, 1 / 16), (5, 0, 1 / 32), (5, 1, 7 / 64),
+    (2, 2, 11 / 16), (30, 10, 0.0011)])
+def test_loss_p_value_is_mcnemars_exact_one_sided_test(lost, gained, p_value):
+  assert evaluation.loss_p_value(lost, gained) == pytest.approx(p_value, abs=5e-5)
 
 
 def test_config_slices_and_gates():
   config = evaluation.eval_config(**CONFIG)
   assert [list(s.feature_keys) for s in config.slicing_specs] == [
       [], [WEATHER], [LEVEL], [features.LABEL], [WEATHER, LEVEL]]
-  gated = next(m for m in config.metrics_specs[0].metrics if m.class_name == 'GatedAccuracy')
-  gates = {(tuple(t.slicing_specs[0].feature_keys), t.threshold.WhichOneof('validate_absolute'),
-            t.threshold.WhichOneof('validate_relative')) for t in gated.per_slice_thresholds}
-  assert gates == {((LEVEL,), 'value_threshold', None), ((WEATHER,), 'value_threshold', None),
-                   ((features.LABEL,), 'value_threshold', None),
-                   ((LEVEL,), None, 'change_threshold'), ((WEATHER,), None, 'change_threshold')}
+  def gates(class_name):
+    metric = next(m for m in config.metrics_specs[0].metrics if m.class_name == class_name)
+    return {(tuple(t.slicing_specs[0].feature_keys), t.threshold.WhichOneof('validate_absolute'),
+             t.threshold.WhichOneof('validate_relative')) for t in metric.per_slice_thresholds}
+
+  assert gates('GatedAccuracy') == {((LEVEL,), 'value_threshold', None),
+                                    ((WEATHER,), 'value_threshold', None),
+                                    ((features.LABEL,), 'value_threshold', None)}
+  assert gates('SignificantAccuracyChange') == {((LEVEL,), None, 'change_threshold'),
+                                                ((WEATHER,), None, 'change_threshold')}
   without_classes = evaluation.eval_config(**{**CONFIG, 'class_slices': False,
                                               'slice_floors': {LEVEL: 0.5}})
   assert [list(s.feature_keys) for s in without_classes.slicing_specs] == [

@@ -49,10 +49,10 @@ def test_failures_read_as_reasons(alone, against_baseline):
   assert regressions == {
       'overall: sparse_categorical_accuracy changed by -0.3750 against the baseline, '
       'less than the -0.3000 allowed',
-      'scenario/level=5: gated_accuracy changed by -0.6667 against the baseline, '
-      'less than the -0.3000 allowed',
-      'scenario/weather=rain: gated_accuracy changed by -0.5000 against the baseline, '
-      'less than the -0.3000 allowed'}
+      'scenario/level=5: accuracy changed by -0.6667 against the baseline, less than the '
+      '-0.3000 allowed, and not by chance (2 examples lost, 0 gained; McNemar p = 0.2500 < 0.3)',
+      'scenario/weather=rain: accuracy changed by -0.5000 against the baseline, less than the '
+      '-0.3000 allowed, and not by chance (2 examples lost, 0 gained; McNemar p = 0.2500 < 0.3)'}
 
 
 def test_calibration_bins_and_confusion_matrix(alone):
@@ -72,8 +72,9 @@ def test_thresholds_by_slice(against_baseline):
   thresholds = evaluation_results.describe_thresholds(against_baseline)
   assert thresholds == {
       ('overall', ACCURACY): {'floor': 0.7, 'max_drop': 0.3},
-      (LEVEL, GATED): {'floor': 0.5, 'max_drop': 0.3},
-      (WEATHER, GATED): {'floor': 0.4, 'max_drop': 0.3},
+      (LEVEL, GATED): {'floor': 0.5}, (LEVEL, evaluation.SIGNIFICANT_CHANGE): {'max_drop': 0.3},
+      (WEATHER, GATED): {'floor': 0.4},
+      (WEATHER, evaluation.SIGNIFICANT_CHANGE): {'max_drop': 0.3},
       (features.LABEL, GATED): {'floor': 0.6}}
   floors = {s.name: evaluation_results.bounds_for(thresholds, s, GATED).get('floor')
             for s in against_baseline.slices}

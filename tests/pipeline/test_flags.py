@@ -158,6 +158,8 @@ def test_slice_floors_take_the_json_object_form_and_the_list_form():
     (['--train_steps', '0'], 'error: --train_steps 0: must be at least 1'),
     (['--batch_size', '-4'], 'error: --batch_size -4: must be at least 1'),
     (['--max_quarantined_fraction', '2'], 'error: --max_quarantined_fraction 2.0: must lie in'),
+    (['--regression_significance', '0'],
+     'error: --regression_significance 0.0: must lie in (0, 1]'),
     (['--model_name', 'attention_57'], "error: --model_name 'attention_57': choose from "
      "['attention_56', "),
     (['--train_steps', 'many'], "error: argument --train_steps: invalid int value: 'many'"),
