@@ -5,16 +5,18 @@ Metrics, by the names TFMA writes them under (sub keys in brackets):
   when there are more than k classes); precision and recall of the top-1 class [classId:<c>];
   macro_recall (recall averaged over the classes present in the slice); gated_accuracy (the
   floor gate on slices, see GatedAccuracy); expected_calibration_error (top-1 confidence,
-  equal-width bins). Against a baseline, on the same examples (candidate only, as TFMA's diff
-  metrics): examples_lost and examples_gained (right before, wrong now; and the reverse),
-  accuracy_loss_p_value (McNemar's exact test) and significant_accuracy_change (the regression
-  gate on slices, see SignificantAccuracyChange). Plots: multi_class_confusion_matrix_plot and calibration_plot [k:1] (the top-1
-  confidence histogram: per bin its example count, sum of confidences and number correct).
+  equal-width bins). Against a baseline, on the same examples (diff metrics of the candidate
+  alone, like TFMA's flip rates): examples_lost and examples_gained (right before and wrong
+  now, and the reverse), accuracy_loss_p_value (McNemar's exact test) and
+  significant_accuracy_change (the regression gate on slices, see SignificantAccuracyChange).
+  Plots: multi_class_confusion_matrix_plot and calibration_plot [k:1] (the top-1 confidence
+  histogram: per bin its example count, sum of confidences and number correct).
 
 TFMA 0.47.1 computes the confusion matrix, the calibration histogram, the keras accuracies and
-the example count. The per-class metrics, macro recall, the calibration error and the slice gate
-are derived here, and so is the paired comparison with the baseline: its own per-class route (binarize by class id with `top_k=1`) scores a class
-the model never predicts with recall 1.0, and it has no calibration error.
+the example count. The per-class metrics, macro recall, the calibration error, the slice gates
+and the paired comparison are derived here: TFMA's own per-class route (binarize by class id
+with `top_k=1`) scores a class the model never predicts with recall 1.0, and it has neither a
+calibration error nor a paired test.
 """
 import json
 import math
@@ -159,9 +161,18 @@ def loss_p_value(lost: int, gained: int) -> float:
   """McNemar's exact one-sided test on paired predictions: the probability that a model no
   worse than the baseline loses at least `lost` of the `lost + gained` examples on which the two
   disagree (Binomial(lost + gained, 1/2)). 1.0 when they never disagree."""
-  disagreements = lost + gained
+  lost, disagreements = int(lost), int(lost) + int(gained)  # Python ints: 2**n is exact
   return sum(math.comb(disagreements, k) for k in range(lost, disagreements + 1)) / (
       2 ** disagreements)
+
+
+def significant_change(lost: int, gained: int, examples: int, *, significance: float,
+                       min_examples: int) -> float:
+  """A slice's accuracy change against the baseline, (gained - lost) / examples, when it is a
+  loss with loss_p_value under `significance` on at least `min_examples` examples; else 0.0."""
+  if examples >= min_examples and loss_p_value(lost, gained) < significance:
+    return (gained - lost) / examples
+  return 0.0
 
 
 class SignificantAccuracyChange(_Metric):
@@ -185,7 +196,7 @@ class SignificantAccuracyChange(_Metric):
 
 class _PairedCountsCombiner(beam.CombineFn):
   """[examples lost, examples gained, examples] of `model_name` against `baseline_name`, top-1
-  against the label."""
+  against the label; counts of examples, not example weights."""
 
   def __init__(self, key, *, eval_config, model_name: str, baseline_name: str,
                output_name: str):
@@ -234,10 +245,9 @@ def _significant_change(significance: float, min_examples: int, name: str, eval_
 
       def result(metrics, counts_key=counts_key, keys=keys):
         lost, gained, examples = (int(n) for n in metrics[counts_key])
-        p_value = loss_p_value(lost, gained)
-        change = (gained - lost) / examples if examples else 0.0
-        gated = examples >= min_examples and p_value < significance
-        return dict(zip(keys, (change if gated else 0.0, p_value, lost, gained)))
+        change = significant_change(lost, gained, examples, significance=significance,
+                                    min_examples=min_examples)
+        return dict(zip(keys, (change, loss_p_value(lost, gained), lost, gained)))
 
       computations += [
           tfma.metrics.MetricComputation(

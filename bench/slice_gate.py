@@ -1,0 +1,107 @@
+"""How often the slice regression gate refuses a candidate that is no worse, and how often it
+catches one that is, at several significance levels, on the slices of a real evaluation.
+
+Reads an Evaluator output that compared a candidate with a baseline (`--evaluation`): per
+regression-gated slice (a scenario feature's value, at least min_slice_size examples) its
+examples and the number on which the two models disagree (examples lost + gained). Then, in
+`--trials` seeded simulations per significance level:
+  - an equal candidate: on each slice, each disagreement goes either way with probability 1/2;
+    the share of trials in which any slice blocks is the family-wise false-refusal rate;
+  - a worse one: one slice at a time also loses `--loss` of its examples (rounded up) on top;
+    the share of trials in which that slice blocks, averaged over the slices, is the detection
+    rate.
+A slice blocks as the Evaluator decides (components.evaluation.significant_change below the
+tolerance). Slices are simulated independently; they overlap (each example lies in one slice
+of every feature), which the simulation ignores. Writes `--output_csv` (default
+bench/results/slice_gate.csv).
+
+Usage, after the README's three-command loop into /tmp/b (the warm-started run's evaluation):
+  python bench/slice_gate.py --evaluation /tmp/b/pipeline/ran-dev/Evaluator/evaluation/<id>
+"""
+import argparse
+import math
+import os
+
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')  # one Keras (Keras 2) before TF loads
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+from bench import report  # pylint: disable=g-import-not-at-top,wrong-import-position
+from components import evaluation  # pylint: disable=g-import-not-at-top,wrong-import-position
+from components import evaluation_results  # pylint: disable=g-import-not-at-top,wrong-import-position
+from components import features  # pylint: disable=g-import-not-at-top,wrong-import-position
+
+COLUMNS = [('significance', 'significance', '{:g}'), ('slices', 'gated slices', '{}'),
+           ('false_refusals', 'equal candidate refused', '{:.1%}'),
+           ('detected', 'loss caught on its slice', '{:.1%}')]
+
+
+def _gated_slices(evaluated: evaluation_results.Evaluation):
+  """[(examples, disagreements)] of the single-feature scenario slices the gate judges."""
+  least = evaluation_results.min_slice_size(evaluated)
+  return [(result.examples, int(result.delta[evaluation.EXAMPLES_LOST]
+                                + result.delta[evaluation.EXAMPLES_GAINED]))
+          for result in evaluated.slices
+          if len(result.key) == 1 and result.key[0][0].startswith(features.SCENARIO_PREFIX)
+          and result.examples >= least]
+
+
+def _blocks(lost: int, gained: int, examples: int, *, significance: float, tolerance: float,
+            min_examples: int) -> bool:
+  return evaluation.significant_change(lost, gained, examples, significance=significance,
+                                       min_examples=min_examples) < -tolerance - 1e-12
+
+
+def simulate(slices, *, significance: float, tolerance: float, min_examples: int, loss: float,
+             trials: int, seed: int):
+  """(false-refusal rate, detection rate) as the module docstring defines them."""
+  rng = np.random.default_rng(seed)
+  blocks = lambda lost, gained, n: _blocks(lost, gained, n, significance=significance,
+                                           tolerance=tolerance, min_examples=min_examples)
+  refused = 0
+  for _ in range(trials):
+    lost = [rng.binomial(d, 0.5) for _, d in slices]
+    refused += any(blocks(l, d - l, n) for l, (n, d) in zip(lost, slices))
+  caught = []
+  for n, d in slices:
+    extra = math.ceil(loss * n)
+    lost = rng.binomial(d, 0.5, size=trials)
+    caught.append(np.mean([blocks(l + extra, d - l, n) for l in lost]))
+  return refused / trials, float(np.mean(caught))
+
+
+def main() -> None:
+  parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+  parser.add_argument('--evaluation', required=True,
+                      help='An Evaluator output directory with a baseline.')
+  parser.add_argument('--significance', type=float, nargs='+', default=[1.0, 0.05, 0.01])
+  parser.add_argument('--loss', type=float, default=0.1,
+                      help='The worse candidate\'s extra loss on one slice, as a share of it.')
+  parser.add_argument('--trials', type=int, default=20000)
+  parser.add_argument('--seed', type=int, default=0)
+  parser.add_argument('--output_csv', default=os.path.join('bench', 'results', 'slice_gate.csv'))
+  args = parser.parse_args()
+  evaluated = evaluation_results.load_evaluation(args.evaluation)
+  if not evaluated.has_baseline:
+    parser.error(f'{args.evaluation} has no baseline: nothing was compared')
+  thresholds = evaluation_results.describe_thresholds(evaluated)
+  tolerance = next(bounds['max_drop'] for (_, metric), bounds in thresholds.items()
+                   if metric == evaluation.SIGNIFICANT_CHANGE)
+  slices = _gated_slices(evaluated)
+  print(f'{len(slices)} gated slices of {evaluated.uri}; disagreements per slice: '
+        f'{[d for _, d in slices]}; tolerance {tolerance:g}; a worse candidate loses '
+        f'{args.loss:.0%} more on one slice')
+  rows = []
+  for significance in args.significance:
+    refused, caught = simulate(
+        slices, significance=significance, tolerance=tolerance,
+        min_examples=evaluation_results.min_slice_size(evaluated), loss=args.loss,
+        trials=args.trials, seed=args.seed)
+    rows.append({'significance': significance, 'slices': len(slices),
+                 'false_refusals': refused, 'detected': caught})
+  report.print_table(COLUMNS, rows)
+  report.write_csv(args.output_csv, rows)
+
+
+if __name__ == '__main__':
+  main()
