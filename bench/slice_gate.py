@@ -1,7 +1,7 @@
 """How often the slice regression gate refuses a candidate that is no worse, and how often it
 catches one that is, at several significance levels, on the slices of a real evaluation.
 
-Reads an Evaluator output that compared a candidate with a baseline (`--evaluation`): per
+Reads Evaluator outputs that compared a candidate with a baseline (`--evaluation`): per
 regression-gated slice (a scenario feature's value, at least min_slice_size examples) its
 examples and the number on which the two models disagree (examples lost + gained). Then, in
 `--trials` seeded simulations per significance level:
@@ -15,7 +15,8 @@ tolerance). Slices are simulated independently; they overlap (each example lies 
 of every feature), which the simulation ignores. Writes `--output_csv` (default
 bench/results/slice_gate.csv).
 
-Usage, after the README's three-command loop into /tmp/b (the warm-started run's evaluation):
+Usage, after the README's three-command loop into /tmp/b (the warm-started run's evaluation;
+several loops' evaluations give a row each per significance level):
   python bench/slice_gate.py --evaluation /tmp/b/pipeline/ran-dev/Evaluator/evaluation/<id>
 """
 import argparse
@@ -31,7 +32,8 @@ from components import evaluation  # pylint: disable=g-import-not-at-top,wrong-i
 from components import evaluation_results  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components import features  # pylint: disable=g-import-not-at-top,wrong-import-position
 
-COLUMNS = [('significance', 'significance', '{:g}'), ('slices', 'gated slices', '{}'),
+COLUMNS = [('evaluation', 'evaluation', '{}'), ('significance', 'significance', '{:g}'),
+           ('slices', 'gated slices', '{}'),
            ('false_refusals', 'equal candidate refused', '{:.1%}'),
            ('detected', 'loss caught on its slice', '{:.1%}')]
 
@@ -49,7 +51,7 @@ def _gated_slices(evaluated: evaluation_results.Evaluation):
 def _blocks(lost: int, gained: int, examples: int, *, significance: float, tolerance: float,
             min_examples: int) -> bool:
   return evaluation.significant_change(lost, gained, examples, significance=significance,
-                                       min_examples=min_examples) < -tolerance - 1e-12
+                                       min_examples=min_examples) < -tolerance
 
 
 def simulate(slices, *, significance: float, tolerance: float, min_examples: int, loss: float,
@@ -72,8 +74,8 @@ def simulate(slices, *, significance: float, tolerance: float, min_examples: int
 
 def main() -> None:
   parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-  parser.add_argument('--evaluation', required=True,
-                      help='An Evaluator output directory with a baseline.')
+  parser.add_argument('--evaluation', required=True, nargs='+',
+                      help='Evaluator output directories with a baseline.')
   parser.add_argument('--significance', type=float, nargs='+', default=[1.0, 0.05, 0.01])
   parser.add_argument('--loss', type=float, default=0.1,
                       help='The worse candidate\'s extra loss on one slice, as a share of it.')
@@ -81,24 +83,24 @@ def main() -> None:
   parser.add_argument('--seed', type=int, default=0)
   parser.add_argument('--output_csv', default=os.path.join('bench', 'results', 'slice_gate.csv'))
   args = parser.parse_args()
-  evaluated = evaluation_results.load_evaluation(args.evaluation)
-  if not evaluated.has_baseline:
-    parser.error(f'{args.evaluation} has no baseline: nothing was compared')
-  thresholds = evaluation_results.describe_thresholds(evaluated)
-  tolerance = next(bounds['max_drop'] for (_, metric), bounds in thresholds.items()
-                   if metric == evaluation.SIGNIFICANT_CHANGE)
-  slices = _gated_slices(evaluated)
-  print(f'{len(slices)} gated slices of {evaluated.uri}; disagreements per slice: '
-        f'{[d for _, d in slices]}; tolerance {tolerance:g}; a worse candidate loses '
-        f'{args.loss:.0%} more on one slice')
   rows = []
-  for significance in args.significance:
-    refused, caught = simulate(
-        slices, significance=significance, tolerance=tolerance,
-        min_examples=evaluation_results.min_slice_size(evaluated), loss=args.loss,
-        trials=args.trials, seed=args.seed)
-    rows.append({'significance': significance, 'slices': len(slices),
-                 'false_refusals': refused, 'detected': caught})
+  for uri in args.evaluation:
+    evaluated = evaluation_results.load_evaluation(uri)
+    if not evaluated.has_baseline:
+      parser.error(f'{uri} has no baseline: nothing was compared')
+    thresholds = evaluation_results.describe_thresholds(evaluated)
+    tolerance = next(bounds['max_drop'] for (_, metric), bounds in thresholds.items()
+                     if metric == evaluation.SIGNIFICANT_CHANGE)
+    slices = _gated_slices(evaluated)
+    print(f'{uri}: {len(slices)} gated slices, disagreements {[d for _, d in slices]}, '
+          f'tolerance {tolerance:g}; a worse candidate loses {args.loss:.0%} more on one slice')
+    for significance in args.significance:
+      refused, caught = simulate(
+          slices, significance=significance, tolerance=tolerance,
+          min_examples=evaluation_results.min_slice_size(evaluated), loss=args.loss,
+          trials=args.trials, seed=args.seed)
+      rows.append({'evaluation': uri, 'significance': significance, 'slices': len(slices),
+                   'false_refusals': refused, 'detected': caught})
   report.print_table(COLUMNS, rows)
   report.write_csv(args.output_csv, rows)
 

@@ -168,24 +168,25 @@ def loss_p_value(lost: int, gained: int) -> float:
 
 def significant_change(lost: int, gained: int, examples: int, *, significance: float,
                        min_examples: int) -> float:
-  """A slice's accuracy change against the baseline, (gained - lost) / examples, when it is a
-  loss with loss_p_value under `significance` on at least `min_examples` examples; else 0.0."""
-  if examples >= min_examples and loss_p_value(lost, gained) < significance:
-    return (gained - lost) / examples
-  return 0.0
+  """A slice's accuracy change against the baseline, (gained - lost) / examples, with a loss
+  that may be chance (loss_p_value at least `significance`) counted as 0.0; 0.0 on a slice of
+  fewer than `min_examples` examples."""
+  if examples < min_examples or (lost > gained and loss_p_value(lost, gained) >= significance):
+    return 0.0
+  return (gained - lost) / examples
 
 
 class SignificantAccuracyChange(_Metric):
-  """The candidate's top-1 accuracy change against the baseline on a slice, counted only when
-  it is a loss that chance does not explain: McNemar's exact test (loss_p_value) on the
-  examples one model gets right and the other wrong gives p below `significance`, on a slice
-  of at least `min_examples` examples; 0.0 otherwise. A change threshold of -tolerance on it
-  blocks a loss over the tolerance only when it is significant: on a 70-example slice, 1 to 4
-  examples lost and none gained never block (p >= 0.0625), 5 do (p = 0.031, 7 points).
+  """The candidate's top-1 accuracy change against the baseline on a slice, with a loss that
+  chance may explain counted as none (significant_change): McNemar's exact test
+  (loss_p_value) on the examples one model gets right and the other wrong must give p below
+  `significance`. A change threshold of -tolerance on it blocks a loss over the tolerance only
+  when it is significant: on a 70-example slice, 1 to 4 examples lost and none gained never
+  block (p >= 0.0625), 5 do (p = 0.031, 7 points). Slices under `min_examples`: 0.0.
 
   Beside it, on every slice: examples_lost, examples_gained and accuracy_loss_p_value. Like
   TFMA's flip rates these are diff metrics of the candidate, computed per example from both
-  models' predictions; with no baseline there are none.
+  models' predictions (unweighted); with no baseline there are none.
   """
 
   def __init__(self, significance: float, min_examples: int, name: str = SIGNIFICANT_CHANGE,
@@ -227,7 +228,7 @@ class _PairedCountsCombiner(beam.CombineFn):
 
 
 def _significant_change(significance: float, min_examples: int, name: str, eval_config,
-                        model_names, output_names=('',)):
+                        model_names, output_names):
   baseline = tfma.utils.get_baseline_model_spec(eval_config) if eval_config else None
   if baseline is None:
     return []
@@ -235,13 +236,12 @@ def _significant_change(significance: float, min_examples: int, name: str, eval_
   for model_name in model_names:
     if model_name == baseline.name:
       continue
-    for output_name in output_names or ('',):
-      def key(metric, private=False):
-        return tfma.metrics.MetricKey(
-            name=f'_{name}_paired_counts' if private else metric, model_name=model_name,
-            output_name=output_name, is_diff=not private)
-      counts_key = key(None, private=True)
-      keys = [key(name), key(LOSS_P_VALUE), key(EXAMPLES_LOST), key(EXAMPLES_GAINED)]
+    for output_name in output_names:
+      counts_key = tfma.metrics.MetricKey(name=f'_{name}_paired_counts', model_name=model_name,
+                                          output_name=output_name)
+      keys = [tfma.metrics.MetricKey(name=metric, model_name=model_name,
+                                     output_name=output_name, is_diff=True)
+              for metric in (name, LOSS_P_VALUE, EXAMPLES_LOST, EXAMPLES_GAINED)]
 
       def result(metrics, counts_key=counts_key, keys=keys):
         lost, gained, examples = (int(n) for n in metrics[counts_key])

@@ -66,7 +66,7 @@ class Failure:
   def __str__(self) -> str:
     if self.metric == evaluation.SIGNIFICANT_CHANGE:
       return (f'{self.slice_name}: accuracy changed by {self.value:+.4f} against the baseline, '
-              f'less than the {self.bound:+.4f} allowed, and not by chance ({self.evidence})')
+              f'less than the {self.bound:+.4f} allowed ({self.evidence})')
     if self.is_diff:
       return (f'{self.slice_name}: {self.metric} changed by {self.value:+.4f} against the '
               f'baseline, less than the {self.bound:+.4f} allowed')
@@ -128,16 +128,18 @@ def _values(by_output) -> Tuple[Dict[str, float], Dict[str, float]]:
 
 
 def _evidence(result: SliceResult, significance: float) -> str:
-  """'5 examples lost, 0 gained; McNemar p = 0.0312 < 0.05' from a slice's paired counts."""
+  """'5 examples lost, 0 gained; McNemar p = 0.0312 < 0.05: not chance' (or, for a change that
+  is not a significant loss, '...; McNemar p = 1.0000') from a slice's paired counts."""
   delta = result.delta
+  p_value = delta[evaluation.LOSS_P_VALUE]
   return (f'{delta[evaluation.EXAMPLES_LOST]:.0f} examples lost, '
-          f'{delta[evaluation.EXAMPLES_GAINED]:.0f} gained; McNemar p = '
-          f'{delta[evaluation.LOSS_P_VALUE]:.4f} < {significance:g}')
+          f'{delta[evaluation.EXAMPLES_GAINED]:.0f} gained; McNemar p = {p_value:.4f}'
+          + (f' < {significance:g}: not chance' if p_value < significance else ''))
 
 
 def _failures(validation, slices, eval_config: dict) -> Tuple[Failure, ...]:
   by_key = {result.key: result for result in slices}
-  settings = _metric_settings(eval_config, 'SignificantAccuracyChange') or {}
+  settings = _metric_settings(eval_config, 'SignificantAccuracyChange')
   failures = []
   for per_slice in validation.metric_validations_per_slice:
     key = tfma.slicer.deserialize_slice_key(per_slice.slice_key)

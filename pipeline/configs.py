@@ -156,9 +156,9 @@ class PipelineConfig:
       'slice of slice_features no larger drop that is significant (regression_significance).')
   regression_significance: float = _field(
       0.05, 'A slice\'s drop over regression_tolerance blocks blessing only when McNemar\'s exact '
-      'test on the examples the two models answer differently gives p below this (the drop is '
-      'not chance); 1.0: every drop over the tolerance blocks. The overall slice is always held '
-      'to the tolerance alone.')
+      'test on the examples one model gets right and the other wrong gives p below this (the '
+      'drop is not chance); 1.0: every drop over the tolerance blocks. The overall slice is '
+      'always held to the tolerance alone.')
   min_slice_size: int = _field(
       30, 'Slices with fewer examples are reported but not gated (the overall slice always is).')
   edge_export: bool = _field(

@@ -76,9 +76,9 @@ def _gates(evaluation_result: evaluation_results.Evaluation, min_slice_size: int
     if 'max_drop' in bounds and metric == evaluation.SIGNIFICANT_CHANGE:
       significance = evaluation_results.regression_significance(evaluation_result)
       lines.append(f'accuracy no more than {points(bounds["max_drop"], sign=False)} below the '
-                   f'baseline {scope}, unless McNemar\'s test on the examples the two models '
-                   f'answer differently gives p of {significance:g} or more (the drop may be '
-                   'chance)')
+                   f'baseline {scope}, unless McNemar\'s test on the examples one model gets '
+                   f'right and the other wrong gives p of {significance:g} or more (the drop may '
+                   'be chance)')
     elif 'max_drop' in bounds:
       lines.append(f'{metric} no more than {points(bounds["max_drop"], sign=False)} below the '
                    f'baseline {scope}')

@@ -92,7 +92,8 @@ def _paired_cells(row: slices.SliceRow) -> str:
                       'examples right before and wrong now / wrong before and right now')
           + number_cell(decimal(p_value), p_value,
                         'McNemar\'s exact test: the chance of losing this many of the examples '
-                        'the two models answer differently if the candidate were no worse'))
+                        'one model gets right and the other wrong if the candidate were no '
+                        'worse'))
 
 
 def slice_table(evaluation_result: evaluation_results.Evaluation,

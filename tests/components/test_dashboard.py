@@ -239,8 +239,8 @@ def test_the_thresholds_read_as_sentences_overall_first(alone_page, baseline_pag
   assert len(with_baseline) == len(floors) + 3 + 1
   assert with_baseline[4] == (
       'accuracy no more than 30.0 pp below the baseline every slice of scenario/level, unless '
-      'McNemar\'s test on the examples the two models answer differently gives p of 0.3 or more '
-      '(the drop may be chance)')
+      'McNemar\'s test on the examples one model gets right and the other wrong gives p of 0.3 or '
+      'more (the drop may be chance)')
 
 
 def test_the_reliability_diagram_draws_each_non_empty_bin(alone, alone_page):

@@ -1,4 +1,6 @@
 """The evaluation config, run by TFMA as the Evaluator runs it, on models with known outputs."""
+import json
+
 import numpy as np
 import pytest
 import tensorflow_model_analysis as tfma
@@ -157,6 +159,47 @@ def test_a_slice_loss_that_may_be_chance_does_not_block(evaluation_workspace):
                                     has_baseline=True)
   assert _failures(output) == FLOOR_FAILURES | {((), evaluation.ACCURACY, 'diff')}
   assert _paired(output)[((WEATHER, 'rain'),)] == (2, 0, 0.25, 0.0)
+
+
+def test_paired_counts_leave_out_examples_both_models_get_wrong():
+  """Per example (label, candidate's and baseline's top-1): both right, only the candidate
+  right (gained), only the baseline right (lost), both wrong with different answers (neither)."""
+  config = tfma.utils.update_eval_config_with_defaults(
+      evaluation.eval_config(**CONFIG), has_baseline=True)
+  combiner = evaluation.SignificantAccuracyChange(0.05, 1).computations(
+      eval_config=config, model_names=['candidate', 'baseline'], output_names=[''])[0].combiner
+  accumulator = combiner.create_accumulator()
+  for label, candidate, baseline in ((0, 0, 0), (1, 1, 2), (2, 0, 2), (3, 4, 5)):
+    accumulator = combiner.add_input(accumulator, tfma.metrics.StandardMetricInputs(
+        labels=np.array([label]), predictions={
+            name: np.eye(CLASSES, dtype=np.float32)[top] for name, top in (
+                ('candidate', candidate), ('baseline', baseline))}))
+  merged = combiner.merge_accumulators([accumulator, combiner.create_accumulator()])
+  assert list(combiner.extract_output(merged).values())[0].tolist() == [1, 1, 4]
+
+
+@pytest.mark.parametrize('lost, gained, examples, change', [
+    (5, 0, 70, -5 / 70),    # p = 1/32: a loss that counts
+    (4, 0, 70, 0.0),        # p = 1/16: may be chance
+    (1, 5, 70, 4 / 70),     # a gain counts as it is
+    (5, 0, 29, 0.0),        # under min_examples (30)
+    (0, 0, 70, 0.0)])
+def test_a_loss_counts_only_when_significant(lost, gained, examples, change):
+  assert evaluation.significant_change(lost, gained, examples, significance=0.05,
+                                       min_examples=30) == pytest.approx(change)
+
+
+def test_at_significance_one_every_loss_counts_and_p_at_the_level_does_not():
+  assert evaluation.significant_change(1, 0, 70, significance=1.0, min_examples=30) == -1 / 70
+  assert evaluation.significant_change(4, 0, 70, significance=1 / 16, min_examples=30) == 0.0
+
+
+def test_the_gate_metric_round_trips_through_its_config():
+  metric = evaluation.SignificantAccuracyChange(0.05, 30, code_version='abc')
+  again = type(metric).from_config(json.loads(json.dumps(metric.get_config())))
+  assert again.get_config() == metric.get_config() == {
+      'significance': 0.05, 'min_examples': 30, 'name': evaluation.SIGNIFICANT_CHANGE,
+      'code_version': 'abc'}
 
 
 @pytest.mark.parametrize('lost, gained, p_value', [

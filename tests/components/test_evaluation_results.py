@@ -50,9 +50,9 @@ def test_failures_read_as_reasons(alone, against_baseline):
       'overall: sparse_categorical_accuracy changed by -0.3750 against the baseline, '
       'less than the -0.3000 allowed',
       'scenario/level=5: accuracy changed by -0.6667 against the baseline, less than the '
-      '-0.3000 allowed, and not by chance (2 examples lost, 0 gained; McNemar p = 0.2500 < 0.3)',
+      '-0.3000 allowed (2 examples lost, 0 gained; McNemar p = 0.2500 < 0.3: not chance)',
       'scenario/weather=rain: accuracy changed by -0.5000 against the baseline, less than the '
-      '-0.3000 allowed, and not by chance (2 examples lost, 0 gained; McNemar p = 0.2500 < 0.3)'}
+      '-0.3000 allowed (2 examples lost, 0 gained; McNemar p = 0.2500 < 0.3: not chance)'}
 
 
 def test_calibration_bins_and_confusion_matrix(alone):

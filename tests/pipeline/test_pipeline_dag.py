@@ -36,6 +36,18 @@ def test_a_manifest_dataset_gets_a_schema_from_its_manifest(tmp_path):
   assert '"scenario/weather"' in eval_config  # the default slices follow the schema
 
 
+def test_the_evaluator_takes_the_regression_gate_settings(tmp_path):
+  config = dataclasses.replace(configs.DEV, output_dir=str(tmp_path), regression_tolerance=0.02,
+                               regression_significance=0.2, min_slice_size=50)
+  eval_config = json.loads(_components(config)['Evaluator'].exec_properties['eval_config'])
+  [gate] = [metric for spec in eval_config['metrics_specs'] for metric in spec['metrics']
+            if metric['class_name'] == 'SignificantAccuracyChange']
+  settings = json.loads(gate['config'])
+  assert (settings['significance'], settings['min_examples']) == (0.2, 50)
+  assert {t['threshold']['change_threshold']['absolute'] for t in gate['per_slice_thresholds']
+          } == {-0.02}
+
+
 def test_examples_dir_imports_through_import_example_gen(tmp_path):
   config = dataclasses.replace(configs.DEV, examples_dir=str(tmp_path), import_format='tf_tpu',
                                label_offset=-1, output_dir=str(tmp_path / 'out'),
