@@ -1,6 +1,7 @@
 """The evaluation config, run by TFMA as the Evaluator runs it, on models with known outputs."""
 import json
 
+from apache_beam.internal import pickler
 import numpy as np
 import pytest
 import tensorflow_model_analysis as tfma
@@ -163,11 +164,13 @@ def test_a_slice_loss_that_may_be_chance_does_not_block(evaluation_workspace):
 
 def test_paired_counts_leave_out_examples_both_models_get_wrong():
   """Per example (label, candidate's and baseline's top-1): both right, only the candidate
-  right (gained), only the baseline right (lost), both wrong with different answers (neither)."""
+  right (gained), only the baseline right (lost), both wrong with different answers (neither).
+  The combiner is used as a Beam worker gets it, through Beam's pickler."""
   config = tfma.utils.update_eval_config_with_defaults(
       evaluation.eval_config(**CONFIG), has_baseline=True)
-  combiner = evaluation.SignificantAccuracyChange(0.05, 1).computations(
-      eval_config=config, model_names=['candidate', 'baseline'], output_names=[''])[0].combiner
+  computations = evaluation.SignificantAccuracyChange(0.05, 1).computations(
+      eval_config=config, model_names=['candidate', 'baseline'], output_names=[''])
+  combiner = pickler.loads(pickler.dumps(computations))[0].combiner
   accumulator = combiner.create_accumulator()
   for label, candidate, baseline in ((0, 0, 0), (1, 1, 2), (2, 0, 2), (3, 4, 5)):
     accumulator = combiner.add_input(accumulator, tfma.metrics.StandardMetricInputs(
