@@ -2,7 +2,7 @@
 catches one that is, at several significance levels, on the slices of a real evaluation.
 
 Reads Evaluator outputs that compared a candidate with a baseline (`--evaluation`): per
-regression-gated slice (a scenario feature's value, at least min_slice_size examples) its
+regression-gated slice (as its eval config gates them, at least min_slice_size examples) its
 examples and the number on which the two models disagree (examples lost + gained). Then, in
 `--trials` seeded simulations per significance level:
   - an equal candidate: on each slice, each disagreement goes either way with probability 1/2;
@@ -30,7 +30,6 @@ import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 from bench import report  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components import evaluation  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components import evaluation_results  # pylint: disable=g-import-not-at-top,wrong-import-position
-from components import features  # pylint: disable=g-import-not-at-top,wrong-import-position
 
 COLUMNS = [('evaluation', 'evaluation', '{}'), ('significance', 'significance', '{:g}'),
            ('slices', 'gated slices', '{}'),
@@ -39,36 +38,38 @@ COLUMNS = [('evaluation', 'evaluation', '{}'), ('significance', 'significance', 
 
 
 def _gated_slices(evaluated: evaluation_results.Evaluation):
-  """[(examples, disagreements)] of the single-feature scenario slices the gate judges."""
+  """[(examples, disagreements, tolerance)] of the slices the eval config's regression gate
+  judges (a max_drop on significant_accuracy_change), at least min_slice_size examples."""
+  thresholds = evaluation_results.describe_thresholds(evaluated)
   least = evaluation_results.min_slice_size(evaluated)
-  return [(result.examples, int(result.delta[evaluation.EXAMPLES_LOST]
-                                + result.delta[evaluation.EXAMPLES_GAINED]))
-          for result in evaluated.slices
-          if len(result.key) == 1 and result.key[0][0].startswith(features.SCENARIO_PREFIX)
-          and result.examples >= least]
+  slices = []
+  for result in evaluated.slices:
+    bounds = evaluation_results.bounds_for(thresholds, result, evaluation.SIGNIFICANT_CHANGE)
+    if 'max_drop' in bounds and result.examples >= least:
+      disagreements = result.delta[evaluation.EXAMPLES_LOST] + result.delta[
+          evaluation.EXAMPLES_GAINED]
+      slices.append((result.examples, int(disagreements), bounds['max_drop']))
+  return slices
 
 
-def _blocks(lost: int, gained: int, examples: int, *, significance: float, tolerance: float,
-            min_examples: int) -> bool:
-  return evaluation.significant_change(lost, gained, examples, significance=significance,
-                                       min_examples=min_examples) < -tolerance
-
-
-def simulate(slices, *, significance: float, tolerance: float, min_examples: int, loss: float,
-             trials: int, seed: int):
+def simulate(slices, *, significance: float, min_examples: int, loss: float, trials: int,
+             seed: int):
   """(false-refusal rate, detection rate) as the module docstring defines them."""
   rng = np.random.default_rng(seed)
-  blocks = lambda lost, gained, n: _blocks(lost, gained, n, significance=significance,
-                                           tolerance=tolerance, min_examples=min_examples)
+
+  def blocks(lost, gained, examples, tolerance):
+    return evaluation.significant_change(lost, gained, examples, significance=significance,
+                                         min_examples=min_examples) < -tolerance
+
   refused = 0
   for _ in range(trials):
-    lost = [rng.binomial(d, 0.5) for _, d in slices]
-    refused += any(blocks(l, d - l, n) for l, (n, d) in zip(lost, slices))
+    lost = [rng.binomial(d, 0.5) for _, d, _ in slices]
+    refused += any(blocks(l, d - l, n, tolerance) for l, (n, d, tolerance) in zip(lost, slices))
   caught = []
-  for n, d in slices:
+  for n, d, tolerance in slices:
     extra = math.ceil(loss * n)
-    lost = rng.binomial(d, 0.5, size=trials)
-    caught.append(np.mean([blocks(l + extra, d - l, n) for l in lost]))
+    caught.append(np.mean([blocks(lost + extra, d - lost, n, tolerance)
+                           for lost in rng.binomial(d, 0.5, size=trials)]))
   return refused / trials, float(np.mean(caught))
 
 
@@ -88,15 +89,13 @@ def main() -> None:
     evaluated = evaluation_results.load_evaluation(uri)
     if not evaluated.has_baseline:
       parser.error(f'{uri} has no baseline: nothing was compared')
-    thresholds = evaluation_results.describe_thresholds(evaluated)
-    tolerance = next(bounds['max_drop'] for (_, metric), bounds in thresholds.items()
-                     if metric == evaluation.SIGNIFICANT_CHANGE)
     slices = _gated_slices(evaluated)
-    print(f'{uri}: {len(slices)} gated slices, disagreements {[d for _, d in slices]}, '
-          f'tolerance {tolerance:g}; a worse candidate loses {args.loss:.0%} more on one slice')
+    print(f'{uri}: {len(slices)} gated slices, disagreements {[d for _, d, _ in slices]}, '
+          f'tolerances {sorted({t for _, _, t in slices})}; a worse candidate loses '
+          f'{args.loss:.0%} more on one slice')
     for significance in args.significance:
       refused, caught = simulate(
-          slices, significance=significance, tolerance=tolerance,
+          slices, significance=significance,
           min_examples=evaluation_results.min_slice_size(evaluated), loss=args.loss,
           trials=args.trials, seed=args.seed)
       rows.append({'evaluation': uri, 'significance': significance, 'slices': len(slices),

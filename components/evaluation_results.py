@@ -139,7 +139,7 @@ def _evidence(result: SliceResult, significance: float) -> str:
 
 def _failures(validation, slices, eval_config: dict) -> Tuple[Failure, ...]:
   by_key = {result.key: result for result in slices}
-  settings = _metric_settings(eval_config, 'SignificantAccuracyChange')
+  significance = _significance(eval_config)
   failures = []
   for per_slice in validation.metric_validations_per_slice:
     key = tfma.slicer.deserialize_slice_key(per_slice.slice_key)
@@ -148,7 +148,7 @@ def _failures(validation, slices, eval_config: dict) -> Tuple[Failure, ...]:
       name, is_diff = failure.metric_key.name, failure.metric_key.is_diff
       bound = (threshold.change_threshold.absolute.value if is_diff
                else threshold.value_threshold.lower_bound.value)
-      evidence = (_evidence(by_key[key], settings['significance'])
+      evidence = (_evidence(by_key[key], significance)
                   if name == evaluation.SIGNIFICANT_CHANGE else '')
       failures.append(Failure(slice_name(key), name, failure.metric_value.double_value.value,
                               bound, is_diff, evidence))
@@ -271,11 +271,15 @@ def min_slice_size(evaluation_result: Evaluation) -> int:
   return settings['min_examples'] if settings else 1
 
 
+def _significance(eval_config: dict) -> Optional[float]:
+  settings = _metric_settings(eval_config, 'SignificantAccuracyChange')
+  return settings['significance'] if settings else None
+
+
 def regression_significance(evaluation_result: Evaluation) -> Optional[float]:
   """The p-value under which a slice's drop counts (SignificantAccuracyChange), None without
   that gate."""
-  settings = _metric_settings(evaluation_result.eval_config, 'SignificantAccuracyChange')
-  return settings['significance'] if settings else None
+  return _significance(evaluation_result.eval_config)
 
 
 def top_k(evaluation_result: Evaluation) -> Optional[int]:
