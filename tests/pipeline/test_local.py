@@ -1,7 +1,9 @@
 """prepare_data: the embedded sample's spans rendered into the default data root on first use,
-the missing ones only, each complete or not at all."""
+the missing ones only, each complete or not at all; and the local run's filter of TFX's false
+warning."""
 import collections
 import dataclasses
+import logging
 import os
 
 import pytest
@@ -86,3 +88,44 @@ def test_sample_span_flag(tmp_path, capsys):
   code = runner.main(['--sample_span', '0', '--output_dir', str(tmp_path / 'out')])
   assert code == 2
   assert capsys.readouterr().err.strip() == 'error: --sample_span 0: must be at least 1'
+
+
+def _resolve_examples_query():
+  """TFX's own filtering of artifacts by an ArtifactQuery with no property predicate."""
+  from ml_metadata.metadata_store import metadata_store
+  from ml_metadata.proto import metadata_store_pb2
+  from tfx.orchestration.portable.input_resolution import channel_resolver
+  from tfx.proto.orchestration import pipeline_pb2
+  store = metadata_store.MetadataStore(metadata_store_pb2.ConnectionConfig(
+      fake_database=metadata_store_pb2.FakeDatabaseConfig()))
+  store.put_artifact_type(metadata_store_pb2.ArtifactType(name='Examples'))
+  query = pipeline_pb2.InputSpec.Channel.ArtifactQuery()
+  query.type.name = 'Examples'
+  channel_resolver._filter_by_artifact_query(store, [], query)  # pylint: disable=protected-access
+
+
+class _Records(logging.Handler):
+
+  def __init__(self):
+    super().__init__()
+    self.messages = []
+
+  def emit(self, record):
+    self.messages.append(record.getMessage())
+
+
+def test_the_false_tfx_warning_is_dropped_during_a_local_run_only():
+  records = _Records()
+  absl_logger = logging.getLogger('absl')
+  absl_logger.addHandler(records)
+  try:
+    _resolve_examples_query()
+    assert records.messages == [local.FALSE_TFX_WARNING]  # TFX warns with no predicate set
+    with local.without_false_tfx_warning():
+      _resolve_examples_query()
+      absl_logger.warning('another warning')
+    assert records.messages == [local.FALSE_TFX_WARNING, 'another warning']
+    _resolve_examples_query()
+    assert records.messages[-1] == local.FALSE_TFX_WARNING  # the filter is gone afterwards
+  finally:
+    absl_logger.removeHandler(records)
