@@ -139,6 +139,9 @@ class PipelineConfig:
       'otherwise, or with false, from a random initialisation.')
   warm_start_steps: Optional[int] = _field(
       50, 'Training steps of a warm-started run (unset in a profile: train_steps).')
+  warm_start_lr_scale: float = _field(
+      0.03, 'Peak learning rate of a warm-started run, as a fraction of a run from scratch\'s '
+      '(learning_rate scaled to the batch); no warm-up, then the profile\'s schedule.')
   seed: int = _field(0, 'Seed for the sample, shuffling and initialisation.')
   slice_features: Tuple[str, ...] = _field(
       (), 'Feature keys TFMA slices by; empty: every scenario/* feature of the schema.')
@@ -237,6 +240,8 @@ class PipelineConfig:
       raise ConfigError(f'--edge_max_drop {self.edge_max_drop}: must lie in [0, 1]')
     if self.warm_start_steps is not None and self.warm_start_steps < 1:
       raise ConfigError(f'--warm_start_steps {self.warm_start_steps}: must be at least 1')
+    if not 0.0 < self.warm_start_lr_scale <= 1.0:
+      raise ConfigError(f'--warm_start_lr_scale {self.warm_start_lr_scale}: must lie in (0, 1]')
     if self.width_multiplier <= 0:
       raise ConfigError(f'--width_multiplier {self.width_multiplier}: must be above 0')
     for flag, example in (('slice_floors', '{"scenario/level": 0.8}'),

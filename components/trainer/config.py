@@ -40,6 +40,7 @@ class TrainerConfig(step_config.StepConfig):
   bn_recalibration_batches: int           # after training (batch_norm.recalibrate)
   warm_start: bool                        # start from the base model's weights if they fit
   warm_start_steps: Optional[int]         # steps of a warm-started run; None: train_steps
+  warm_start_lr_scale: float              # its peak rate, as a fraction of learning_rate's
   seed: int
   code_version: str                       # the step's cache key
 
@@ -54,3 +55,6 @@ class TrainerConfig(step_config.StepConfig):
     if self.warm_start_steps is not None and self.warm_start_steps < 1:
       raise step_config.StepConfigError(
           f'warm_start_steps must be at least 1 or None. Received {self.warm_start_steps}')
+    if not 0.0 < self.warm_start_lr_scale <= 1.0:
+      raise step_config.StepConfigError(
+          f'warm_start_lr_scale must lie in (0, 1]. Received {self.warm_start_lr_scale}')

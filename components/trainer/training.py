@@ -46,7 +46,6 @@ from components.trainer import warm_start
 from components.trainer.config import TrainerConfig
 
 THROUGHPUT_DIR = 'throughput'  # under the model run directory: images/s, learning rate
-FINE_TUNING_LR_SCALE = 0.1  # a warm-started run's peak rate, as a fraction of learning_rate's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -232,12 +231,12 @@ def training_plan(config: TrainerConfig, decision: warm_start.Decision, train_st
                   peak_lr: float) -> Plan:
   """From scratch: `train_steps` at `peak_lr` after `warmup_steps` of warm-up. Warm-started,
   the run fine-tunes trained weights: `warm_start_steps` (when set), no warm-up, from the peak
-  rate x FINE_TUNING_LR_SCALE (a full rate would undo much of what the parent learnt; under
-  the step schedule it is where the first drop left the parent), on the run's schedule."""
+  rate x `warm_start_lr_scale` (the faster, the more of what the parent learnt it undoes), on
+  the run's schedule."""
   if not decision.warm_started_from:
     return Plan(train_steps, peak_lr, config.warmup_steps)
   steps = train_steps if config.warm_start_steps is None else config.warm_start_steps
-  return Plan(steps, peak_lr * FINE_TUNING_LR_SCALE, 0)
+  return Plan(steps, peak_lr * config.warm_start_lr_scale, 0)
 
 
 def _train_and_export(fn_args: tfx.components.FnArgs) -> None:

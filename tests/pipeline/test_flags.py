@@ -39,10 +39,12 @@ def test_flags_override_fields_with_their_types():
 
 
 def test_warm_start_flags():
-  assert (configs.DEV.warm_start, configs.DEV.warm_start_steps) == (True, 50)
+  assert (configs.DEV.warm_start, configs.DEV.warm_start_steps,
+          configs.DEV.warm_start_lr_scale) == (True, 50, 0.03)
   config = flags.config_from_flags(runner.parse_args([
-      '--warm_start', 'false', '--warm_start_steps', '30']))
-  assert (config.warm_start, config.warm_start_steps) == (False, 30)
+      '--warm_start', 'false', '--warm_start_steps', '30', '--warm_start_lr_scale', '0.1']))
+  assert (config.warm_start, config.warm_start_steps, config.warm_start_lr_scale) == (
+      False, 30, 0.1)
 
 
 @pytest.mark.parametrize('argv, message', [
@@ -164,6 +166,7 @@ def test_slice_floors_take_the_json_object_form_and_the_list_form():
      "['attention_56', "),
     (['--train_steps', 'many'], "error: argument --train_steps: invalid int value: 'many'"),
     (['--warm_start_steps', '0'], 'error: --warm_start_steps 0: must be at least 1'),
+    (['--warm_start_lr_scale', '1.5'], 'error: --warm_start_lr_scale 1.5: must lie in (0, 1]'),
 ])
 def test_a_users_mistake_is_one_line_and_exit_2_before_anything_runs(argv, message, tmp_path,
                                                                      capsys):

@@ -52,13 +52,15 @@ def test_a_value_no_step_can_use_fails_with_the_value(field, value):
 
 
 def test_warm_start_settings_survive_json():
-  profile = dataclasses.replace(configs.DEV, warm_start=False, warm_start_steps=70)
+  profile = dataclasses.replace(configs.DEV, warm_start=False, warm_start_steps=70,
+                                warm_start_lr_scale=0.25)
   config = TrainerConfig.from_fields(profile, code_version='abc')
   read = TrainerConfig.from_custom_config(json.loads(json.dumps(config.to_custom_config())))
-  assert read == config and (read.warm_start, read.warm_start_steps) == (False, 70)
-  default = TrainerConfig.from_fields(configs.DEV, code_version='abc')
-  assert TrainerConfig.from_custom_config(json.loads(json.dumps(
-      default.to_custom_config()))).warm_start_steps == configs.DEV.warm_start_steps == 50
+  assert read == config
+  assert (read.warm_start, read.warm_start_steps, read.warm_start_lr_scale) == (False, 70, 0.25)
+  default = TrainerConfig.from_custom_config(json.loads(json.dumps(
+      TrainerConfig.from_fields(configs.DEV, code_version='abc').to_custom_config())))
+  assert (default.warm_start_steps, default.warm_start_lr_scale) == (50, 0.03)
   paper = TrainerConfig.from_fields(configs.CIFAR10, code_version='abc')  # trains from scratch
   assert (paper.warm_start, paper.warm_start_steps) == (False, None)
 
@@ -67,3 +69,11 @@ def test_warm_start_steps_below_one_are_refused():
   config = TrainerConfig.from_fields(configs.DEV, code_version='abc')
   with pytest.raises(step_config.StepConfigError, match='warm_start_steps must be at least 1'):
     dataclasses.replace(config, warm_start_steps=0)
+
+
+@pytest.mark.parametrize('scale', [0.0, -0.1, 1.5])
+def test_a_warm_start_rate_outside_0_to_1_is_refused(scale):
+  config = TrainerConfig.from_fields(configs.DEV, code_version='abc')
+  with pytest.raises(step_config.StepConfigError,
+                     match=rf'warm_start_lr_scale must lie in \(0, 1\]. Received {scale}'):
+    dataclasses.replace(config, warm_start_lr_scale=scale)

@@ -108,13 +108,16 @@ def test_balanced_class_weights_equalise_each_class_total():
   assert 2 * weights[0] == 1 * weights[1] == 3 * weights[2]
 
 
-def test_a_warm_started_run_fine_tunes_at_a_tenth_of_the_rate_without_warm_up():
-  config = dataclasses.replace(_CONFIG, warmup_steps=50, warm_start_steps=100)
+def test_a_warm_started_run_fine_tunes_at_its_share_of_the_rate_without_warm_up():
+  config = dataclasses.replace(_CONFIG, warmup_steps=50, warm_start_steps=100,
+                               warm_start_lr_scale=0.1)
   scratch = training.training_plan(config, warm_start.Decision(None, None, 'none'), 400, 0.2)
   assert scratch == training.Plan(steps=400, peak_lr=0.2, warmup_steps=50)
   warm = warm_start.Decision('/models/7', '/models/7', None)
   assert training.training_plan(config, warm, 400, 0.2) == training.Plan(
       steps=100, peak_lr=pytest.approx(0.02), warmup_steps=0)
+  slower = dataclasses.replace(config, warm_start_lr_scale=0.03)
+  assert training.training_plan(slower, warm, 400, 0.2).peak_lr == pytest.approx(0.006)
   every_step = dataclasses.replace(config, warm_start_steps=None)
   assert training.training_plan(every_step, warm, 400, 0.2).steps == 400
   schedule = schedules.make_schedule('step', peak=0.02, warmup_steps=0, total_steps=100,

@@ -63,7 +63,7 @@ def trainer_config(*, image_size: int, checkpoint_every: int, strategy: str) -> 
       label_smoothing=0.1, class_weighting='none', recipe='signs',
       deterministic_input=True, mixed_precision='float32', xla=False,
       checkpoint_every=checkpoint_every, bn_recalibration_batches=2, warm_start=True,
-      warm_start_steps=None, seed=0,
+      warm_start_steps=None, warm_start_lr_scale=0.03, seed=0,
       code_version='test')
 
 
