@@ -25,14 +25,8 @@ LOCK_FILE = 'run.lock'  # under the output dir: who runs there now
 FALSE_TFX_WARNING = 'ArtifactQuery.property_predicate is not supported.'
 
 
-class _DropMessage(logging.Filter):
-
-  def __init__(self, message: str):
-    super().__init__()
-    self._message = message
-
-  def filter(self, record: logging.LogRecord) -> bool:
-    return record.getMessage() != self._message
+def _not_the_false_tfx_warning(record: logging.LogRecord) -> bool:
+  return record.getMessage() != FALSE_TFX_WARNING
 
 
 @contextlib.contextmanager
@@ -40,12 +34,11 @@ def without_false_tfx_warning() -> Iterator[None]:
   """absl's logger, which TFX logs through, drops FALSE_TFX_WARNING meanwhile; every other
   record passes."""
   logger = logging.getLogger('absl')
-  drop = _DropMessage(FALSE_TFX_WARNING)
-  logger.addFilter(drop)
+  logger.addFilter(_not_the_false_tfx_warning)
   try:
     yield
   finally:
-    logger.removeFilter(drop)
+    logger.removeFilter(_not_the_false_tfx_warning)
 
 
 def check_inputs(config: PipelineConfig) -> None:

@@ -6,7 +6,11 @@ import dataclasses
 import logging
 import os
 
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
 import pytest
+from tfx.orchestration.portable.input_resolution import channel_resolver
+from tfx.proto.orchestration import pipeline_pb2
 
 import runner
 from components.example_gen.formats import cure_tsr
@@ -92,10 +96,6 @@ def test_sample_span_flag(tmp_path, capsys):
 
 def _resolve_examples_query():
   """TFX's own filtering of artifacts by an ArtifactQuery with no property predicate."""
-  from ml_metadata.metadata_store import metadata_store
-  from ml_metadata.proto import metadata_store_pb2
-  from tfx.orchestration.portable.input_resolution import channel_resolver
-  from tfx.proto.orchestration import pipeline_pb2
   store = metadata_store.MetadataStore(metadata_store_pb2.ConnectionConfig(
       fake_database=metadata_store_pb2.FakeDatabaseConfig()))
   store.put_artifact_type(metadata_store_pb2.ArtifactType(name='Examples'))
@@ -104,28 +104,12 @@ def _resolve_examples_query():
   channel_resolver._filter_by_artifact_query(store, [], query)  # pylint: disable=protected-access
 
 
-class _Records(logging.Handler):
-
-  def __init__(self):
-    super().__init__()
-    self.messages = []
-
-  def emit(self, record):
-    self.messages.append(record.getMessage())
-
-
-def test_the_false_tfx_warning_is_dropped_during_a_local_run_only():
-  records = _Records()
-  absl_logger = logging.getLogger('absl')
-  absl_logger.addHandler(records)
-  try:
+def test_the_false_tfx_warning_is_dropped_during_a_local_run_only(caplog):
+  _resolve_examples_query()
+  assert caplog.messages == [local.FALSE_TFX_WARNING]  # TFX warns with no predicate set
+  with local.without_false_tfx_warning():
     _resolve_examples_query()
-    assert records.messages == [local.FALSE_TFX_WARNING]  # TFX warns with no predicate set
-    with local.without_false_tfx_warning():
-      _resolve_examples_query()
-      absl_logger.warning('another warning')
-    assert records.messages == [local.FALSE_TFX_WARNING, 'another warning']
-    _resolve_examples_query()
-    assert records.messages[-1] == local.FALSE_TFX_WARNING  # the filter is gone afterwards
-  finally:
-    absl_logger.removeHandler(records)
+    logging.getLogger('absl').warning('another warning')
+  assert caplog.messages == [local.FALSE_TFX_WARNING, 'another warning']
+  _resolve_examples_query()
+  assert caplog.messages[-1] == local.FALSE_TFX_WARNING  # the filter is gone afterwards
