@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 from tfx import types
-from tfx import v1 as tfx
+from tfx.components.transform import component as transform_component
 from tfx.components.transform import executor as transform_executor
 from tfx.dsl.components.base import executor_spec
 from tfx.types import standard_artifacts
@@ -143,6 +143,6 @@ class Executor(transform_executor.Executor):
       record_analyzer_cache(store, updated[0].uri)
 
 
-class Transform(tfx.components.Transform):
+class Transform(transform_component.Transform):
   """TFX's Transform with this module's Executor."""
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(Executor)

@@ -21,7 +21,7 @@ from typing import List, Mapping, Tuple
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 import tensorflow as tf
-from tfx import v1 as tfx
+from tfx.orchestration import pipeline as tfx_pipeline
 
 INTERRUPTED = 'interrupted'  # custom property of an execution marked here: when and why
 _UNFINISHED = (metadata_store_pb2.Execution.NEW, metadata_store_pb2.Execution.RUNNING)
@@ -54,7 +54,7 @@ def _partial_outputs(node_dir: str, output_keys: Tuple[str, ...],
   return [folder for folder in folders if tf.io.gfile.exists(folder)]
 
 
-def clean_up(metadata_path: str, pipeline: tfx.dsl.Pipeline) -> List[Interrupted]:
+def clean_up(metadata_path: str, pipeline: tfx_pipeline.Pipeline) -> List[Interrupted]:
   """Marks every NEW or RUNNING execution of `pipeline` in the sqlite store at
   `metadata_path` CANCELED with an `interrupted` note, after deleting its partial outputs
   under the pipeline root; returns what it found, oldest first. Call it only while holding

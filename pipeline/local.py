@@ -8,7 +8,8 @@ import socket
 import time
 from typing import Iterator
 
-from tfx import v1 as tfx
+from tfx.orchestration.local.local_dag_runner import LocalDagRunner
+from tfx.orchestration.metadata import sqlite_metadata_connection_config
 
 from components import example_gen
 from pipeline import interrupted_runs
@@ -154,7 +155,7 @@ def run_local(config: PipelineConfig) -> results.RunResults:
   what a killed earlier run left unfinished (pipeline/interrupted_runs.py)."""
   check_writable(config.output_dir)
   check_inputs(config)
-  metadata = tfx.orchestration.metadata.sqlite_metadata_connection_config(config.metadata_path)
+  metadata = sqlite_metadata_connection_config(config.metadata_path)
   pipeline = create_pipeline(config, metadata_connection_config=metadata)  # checks the flags
   with output_dir_lock(config.output_dir), without_false_tfx_warning():
     interrupted = interrupted_runs.clean_up(config.metadata_path, pipeline)
@@ -162,5 +163,5 @@ def run_local(config: PipelineConfig) -> results.RunResults:
       print(interrupted_runs.summary(interrupted), flush=True)
     prepare_data(config)
     spans.backfill(config, metadata)
-    tfx.orchestration.LocalDagRunner().run(pipeline)
+    LocalDagRunner().run(pipeline)
     return results.latest_run_results(config.metadata_path, config.pipeline_name)

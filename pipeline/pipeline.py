@@ -3,8 +3,17 @@ import os
 from typing import Any, Dict, Optional
 
 from ml_metadata.proto import metadata_store_pb2
-from tfx import v1 as tfx
+from tfx.components import Evaluator, StatisticsGen, Trainer
+from tfx.components.schema_gen.import_schema_gen.component import ImportSchemaGen
+from tfx.dsl.components.common.resolver import Resolver
+from tfx.dsl.experimental.conditionals.conditional import Cond
 from tfx.dsl.input_resolution import canned_resolver_functions
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
+    LatestBlessedModelStrategy)
+from tfx.orchestration.pipeline import Pipeline
+from tfx.proto import trainer_pb2
+from tfx.types import standard_artifacts
+from tfx.types.channel import Channel
 
 from components import evaluation
 from components.data_gate import component as data_gate_step
@@ -102,8 +111,8 @@ def _test_evaluator(config: PipelineConfig, example_gen_component, model, eval_c
       or 'test' not in example_gen.layout_class(config.dataset).splits):
     return None
   examples = example_gen_component.outputs['examples']
-  with tfx.dsl.Cond(examples.future()[0].custom_property('written_test') > 0):
-    return tfx.components.Evaluator(
+  with Cond(examples.future()[0].custom_property('written_test') > 0):
+    return Evaluator(
         examples=examples, model=model, eval_config=eval_config,
         example_splits=['test']).with_id('TestEvaluator')
 
@@ -117,11 +126,11 @@ def _step_config(config_class, config: PipelineConfig, **given) -> Dict[str, Any
     raise ConfigError(str(error)) from None
 
 
-def _every_run(output, producer) -> tfx.dsl.Channel:
+def _every_run(output, producer) -> Channel:
   """The artifacts `producer` wrote to `output` in every run of the pipeline: a resolver over
   a step's own output channel sees only this run's."""
-  return tfx.dsl.Channel(type=output.type, producer_component_id=producer.id,
-                         output_key=output.output_key)
+  return Channel(type=output.type, producer_component_id=producer.id,
+                 output_key=output.output_key)
 
 
 def _data_gate(config: PipelineConfig, schema, example_gen, statistics_gen, schema_gen,
@@ -155,7 +164,7 @@ def _edge_export(config: PipelineConfig, pusher, trainer, examples, train_exampl
   if not config.edge_export:
     return None
   pushed_model = pusher.outputs['pushed_model']
-  with tfx.dsl.Cond(pushed_model.future()[0].custom_property(edge_step.PUSHED) == 1):
+  with Cond(pushed_model.future()[0].custom_property(edge_step.PUSHED) == 1):
     return edge_step.EdgeExport(
         pushed_model=pushed_model, model=trainer.outputs['model'], examples=examples,
         train_examples=train_examples, evaluation=evaluator.outputs['evaluation'],
@@ -177,7 +186,7 @@ def create_pipeline(
     config: PipelineConfig, *,
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     span_resolvers: bool = True,
-) -> tfx.dsl.Pipeline:
+) -> Pipeline:
   """ExampleGen (the newest span) -> schema, statistics -> DataGate (anomalies, drift against
   the span before); only if it passes: Transform and Trainer on the newest `train_spans` spans
   (warm-started from the latest blessed model when `warm_start`) -> Evaluator on the newest
@@ -199,20 +208,20 @@ def create_pipeline(
   schema = schemas.load_schema(schema_file)
   _check_model_and_slices(config, schema)
   num_classes = len(schemas.class_names(schema))
-  schema_gen = tfx.components.ImportSchemaGen(schema_file=config.project_path(schema_file))
-  statistics_gen = tfx.components.StatisticsGen(  # the schema makes the label categorical
+  schema_gen = ImportSchemaGen(schema_file=config.project_path(schema_file))
+  statistics_gen = StatisticsGen(  # the schema makes the label categorical
       examples=examples, schema=schema_gen.outputs['schema'])
   data_gate = _data_gate(config, schema, example_gen_component, statistics_gen, schema_gen,
                          versions['DataGate'], span_resolvers)
   train_examples = (canned_resolver_functions.rolling_range(  # the newest K spans
       _every_run(examples, example_gen_component), num_spans=config.train_spans, min_spans=1)
                     if span_resolvers else examples)
-  latest_blessed_model = tfx.dsl.Resolver(
-      strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
-      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
-      model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+  latest_blessed_model = Resolver(
+      strategy_class=LatestBlessedModelStrategy,
+      model=Channel(type=standard_artifacts.Model),
+      model_blessing=Channel(type=standard_artifacts.ModelBlessing),
   ).with_id('latest_blessed_model')
-  with tfx.dsl.Cond(data_gate.outputs['result'].future()[0].custom_property(
+  with Cond(data_gate.outputs['result'].future()[0].custom_property(
       data_gate_step.PASSED) == 1):
     transform = transform_step.Transform(
         examples=train_examples, schema=schema_gen.outputs['schema'],
@@ -222,21 +231,21 @@ def create_pipeline(
             transform_step.TransformConfig, config, num_classes=num_classes,
             code_version=versions['Transform'], analyzer_cache_store=os.path.join(
                 config.resolved_pipeline_root, *ANALYZER_CACHE_STORE)))
-    trainer_class = tfx.components.Trainer
+    trainer_class = Trainer
     trainer_custom_config = _step_config(trainer_step.TrainerConfig, config,
                                          code_version=versions['Trainer'])
     if config.vertex_training:
-      trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
+      trainer_class = vertex_training.trainer_class()
       trainer_custom_config.update(vertex_training.trainer_custom_config(config))
     trainer = trainer_class(
         run_fn=trainer_step.RUN_FN, examples=train_examples,
         transform_graph=transform.outputs['transform_graph'],
         schema=schema_gen.outputs['schema'],
-        train_args=tfx.proto.TrainArgs(num_steps=config.train_steps),
-        eval_args=tfx.proto.EvalArgs(num_steps=config.eval_steps),
+        train_args=trainer_pb2.TrainArgs(num_steps=config.train_steps),
+        eval_args=trainer_pb2.EvalArgs(num_steps=config.eval_steps),
         base_model=latest_blessed_model.outputs['model'] if config.warm_start else None,
         custom_config=trainer_custom_config)
-    evaluator = tfx.components.Evaluator(  # on the newest span
+    evaluator = Evaluator(  # on the newest span
         examples=examples, model=trainer.outputs['model'],
         baseline_model=latest_blessed_model.outputs['model'],
         eval_config=_eval_config(config, schema, num_classes, versions['Evaluator']))
@@ -264,7 +273,7 @@ def create_pipeline(
       edge_report=edge_report, model_name=config.model_name, code_version=versions['EvaluationDashboard'],
       registry_root=config.registry_dir,
       registered_model_name=config.resolved_registered_model_name)
-  return tfx.dsl.Pipeline(
+  return Pipeline(
       pipeline_name=config.pipeline_name,
       pipeline_root=config.resolved_pipeline_root,
       components=[example_gen_component, schema_gen, statistics_gen, data_gate,

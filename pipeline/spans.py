@@ -11,8 +11,8 @@ from typing import List, Set
 
 from ml_metadata import metadata_store
 from ml_metadata.proto import metadata_store_pb2
-from tfx import v1 as tfx
 from tfx.orchestration import pipeline as tfx_pipeline
+from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
 from components import example_gen
 from pipeline.configs import PipelineConfig
@@ -55,7 +55,7 @@ def backfill(config: PipelineConfig,
     print(f'Backfilling span {span} (ingesting it alone) ...', flush=True)
     pipeline = create_pipeline(dataclasses.replace(config, span=span),
                                metadata_connection_config=connection_config)
-    tfx.orchestration.LocalDagRunner().run(
+    LocalDagRunner().run(
         pipeline, run_options=tfx_pipeline.RunOptions(
             from_nodes=[EXAMPLE_GEN], to_nodes=[EXAMPLE_GEN]))
   return missing

@@ -13,21 +13,21 @@ import hashlib
 import json
 import os
 
-from tfx import v1 as tfx
+from tfx.components.trainer.fn_args_utils import FnArgs
 
 RESUME_DIR = 'resume'  # under the Trainer's node directory
 _DETERMINING = ('train_files', 'eval_files', 'transform_output', 'schema_path', 'base_model',
                 'train_steps', 'eval_steps', 'custom_config')
 
 
-def training_key(fn_args: tfx.components.FnArgs) -> str:
+def training_key(fn_args: FnArgs) -> str:
   """16 hex digits of a digest of what determines the training (the _DETERMINING FnArgs)."""
   determining = {name: getattr(fn_args, name) for name in _DETERMINING}
   text = json.dumps(determining, sort_keys=True, default=str)
   return hashlib.sha256(text.encode('utf-8')).hexdigest()[:16]
 
 
-def resume_dir(fn_args: tfx.components.FnArgs) -> str:
+def resume_dir(fn_args: FnArgs) -> str:
   """`<node dir>/resume/<training_key>`, the node directory being two levels above
   `fn_args.model_run_dir`."""
   node_dir = os.path.dirname(os.path.dirname(fn_args.model_run_dir.rstrip('/')))

@@ -30,7 +30,7 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 import tf_keras as keras
-from tfx import v1 as tfx
+from tfx.components.trainer.fn_args_utils import FnArgs
 
 import ran_model
 from components import example_files
@@ -156,7 +156,7 @@ class TrainingLog(keras.callbacks.Callback):
     print(f'Trained {end - self.start_step} steps in this process, {end} in all', flush=True)
 
 
-def run_fn(fn_args: tfx.components.FnArgs) -> None:
+def run_fn(fn_args: FnArgs) -> None:
   """TFX Trainer entry point. Keras' global precision policy is restored afterwards: local
   runs execute every component in one process."""
   previous_policy = keras.mixed_precision.global_policy()
@@ -239,7 +239,7 @@ def training_plan(config: TrainerConfig, decision: warm_start.Decision, train_st
   return Plan(steps, peak_lr * config.warm_start_lr_scale, 0)
 
 
-def _train_and_export(fn_args: tfx.components.FnArgs) -> None:
+def _train_and_export(fn_args: FnArgs) -> None:
   config = TrainerConfig.from_custom_config(fn_args.custom_config)
   strategy = distribution.make_strategy(config.strategy)
   keras.mixed_precision.set_global_policy(precision_policy(

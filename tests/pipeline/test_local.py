@@ -1,10 +1,12 @@
 """prepare_data: the embedded sample's spans rendered into the default data root on first use,
-the missing ones only, each complete or not at all; and the local run's filter of TFX's false
-warning."""
+the missing ones only, each complete or not at all; the local run's filter of TFX's false
+warning; and what a local run leaves unimported."""
 import collections
 import dataclasses
 import logging
 import os
+import subprocess
+import sys
 
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
@@ -113,3 +115,29 @@ def test_the_false_tfx_warning_is_dropped_during_a_local_run_only(caplog):
   assert caplog.messages == [local.FALSE_TFX_WARNING, 'another warning']
   _resolve_examples_query()
   assert caplog.messages[-1] == local.FALSE_TFX_WARNING  # the filter is gone afterwards
+
+
+# What a local run imports: the runner, the pipeline and every step's executor it runs.
+_LOCAL_RUN_IMPORTS = '''
+import sys
+import runner
+from pipeline import configs, local, pipeline
+from components.trainer import training
+from components.edge import component as edge_component
+from components import evaluation_dashboard
+from tfx.components.evaluator import executor as evaluator_executor
+from tfx.components.statistics_gen import executor as statistics_executor
+pipeline.create_pipeline(configs.DEV)
+print(sorted(name for name in ('google.cloud.aiplatform', 'kfp', 'tfx.v1') if name in sys.modules))
+'''
+
+
+def test_a_local_run_does_not_import_the_cloud_sdks():
+  """TFX's `v1` API imports the Vertex SDK and KFP (about 4 s at every start); a local run
+  needs neither, a Vertex-training pipeline imports its Trainer alone."""
+  imported = subprocess.run(
+      [sys.executable, '-c', _LOCAL_RUN_IMPORTS], capture_output=True, text=True, timeout=300,
+      cwd=configs.PROJECT_ROOT,
+      env={**os.environ, 'TF_CPP_MIN_LOG_LEVEL': '2', 'PYTHONWARNINGS': 'ignore'})
+  assert imported.returncode == 0, imported.stderr[-2000:]
+  assert imported.stdout.splitlines()[-1] == '[]'
