@@ -133,7 +133,7 @@ print(sorted(name for name in ('google.cloud.aiplatform', 'kfp', 'tfx.v1') if na
 
 
 def test_a_local_run_does_not_import_the_cloud_sdks():
-  """TFX's `v1` API imports the Vertex SDK and KFP (about 4 s at every start); a local run
+  """TFX's `v1` API imports the Vertex SDK and KFP (about 3 s at every start); a local run
   needs neither, a Vertex-training pipeline imports its Trainer alone."""
   imported = subprocess.run(
       [sys.executable, '-c', _LOCAL_RUN_IMPORTS], capture_output=True, text=True, timeout=300,
