@@ -16,7 +16,7 @@ from components.edge import report as edge_report
 @dataclasses.dataclass(frozen=True)
 class RunResults:
   run_id: str
-  component_seconds: Dict[str, float]  # wall time per component; 0-ish when cached
+  component_seconds: Dict[str, float]  # wall time per component, as they ran; 0-ish if cached
   cached: Tuple[str, ...]              # components whose outputs were reused
   examples_uri: str
   schema_uri: Optional[str]            # the run's schema (ImportSchemaGen), if it recorded one
@@ -196,7 +196,7 @@ def latest_run_results(metadata_path: str, pipeline_name: str) -> RunResults:
 
 def _run_results(store, run, component) -> RunResults:
   """What `run` produced; IncompleteRunError when it lacks a finished run's outputs."""
-  executions = store.get_executions_by_context(run.id)
+  executions = sorted(store.get_executions_by_context(run.id), key=lambda e: e.id)  # as they ran
   outputs: Dict[str, List[metadata_store_pb2.Artifact]] = {}
   for execution in executions:
     if execution.last_known_state not in _FINISHED:

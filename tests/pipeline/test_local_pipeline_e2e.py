@@ -167,6 +167,9 @@ def test_the_pushed_model_is_exported_for_the_edge_into_its_registry_version(pip
 def test_second_run_reuses_cached_outputs(pipeline_runs):
   _, first, second, _ = pipeline_runs
   assert first.cached == ()
+  steps = ('ExampleGen', 'Transform', 'Trainer', 'Evaluator', 'RegistryPusher',
+           'EvaluationDashboard')
+  assert [step for step in first.component_seconds if step in steps] == list(steps)  # as run
   assert {'ExampleGen', 'StatisticsGen', 'Transform', 'Trainer'} <= set(second.cached)
   assert second.examples_uri == first.examples_uri
   assert second.run_id != first.run_id

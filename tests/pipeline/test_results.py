@@ -5,23 +5,9 @@ import dataclasses
 import pytest
 
 from components import evaluation_results
-from components.data_gate.result import GateResult
-from pipeline import results
 from evaluation_data import WEATHER
 import edge_reports
-
-
-PASSED = GateResult(span=0, baseline_span=None, examples={'train': 8, 'eval': 8}, ingest={},
-                    anomalies=[], drift=[], accepted_drift=[])
-
-
-def _run(evaluation_uri, **test_split):
-  evaluated = evaluation_results.load_evaluation(evaluation_uri)
-  return results.RunResults(
-      run_id='run-1', component_seconds={}, cached=(), examples_uri='examples',
-      schema_uri=None, gate_uri='gate', gate=PASSED, evaluation_uri=evaluation_uri,
-      slices=evaluated.slices, blessed=False, failed_checks=evaluated.reasons,
-      pushed_model=None, pushed_version=None, **test_split)
+from run_results import evaluated_run
 
 
 def _rows(summary):
@@ -39,7 +25,7 @@ def _rows(summary):
 def test_the_summary_gives_the_test_split_beside_the_eval_split(evaluations,
                                                                 test_split_evaluation):
   tested = evaluation_results.load_evaluation(test_split_evaluation)
-  run = _run(evaluations[0], test_examples=4, test_evaluation_uri=test_split_evaluation,
+  run = evaluated_run(evaluations[0], test_examples=4, test_evaluation_uri=test_split_evaluation,
              test_slices=tested.slices)
   assert run.test_accuracy('overall') == pytest.approx(3 / 4)
   summary = run.summary(wall_seconds=1)
@@ -59,14 +45,14 @@ def test_the_summary_gives_the_test_split_beside_the_eval_split(evaluations,
 ])
 def test_without_a_test_evaluation_the_table_is_the_eval_splits(evaluations, test_examples,
                                                                 note):
-  summary = _run(evaluations[0], test_examples=test_examples).summary(wall_seconds=1)
+  summary = evaluated_run(evaluations[0], test_examples=test_examples).summary(wall_seconds=1)
   header, rows = _rows(summary)
   assert header == ['slice', 'examples', 'accuracy'] and rows['overall'] == ['8', '0.6250']
   assert (note in summary) if note else ('test split' not in summary)
 
 
 def test_the_summary_gives_the_edge_models_beside_the_float_one(evaluations):
-  run = dataclasses.replace(_run(evaluations[0]), edge=edge_reports.sample_report())
+  run = dataclasses.replace(evaluated_run(evaluations[0]), edge=edge_reports.sample_report())
   lines = run.summary(wall_seconds=1).splitlines()
   start = lines.index('Edge: TFLite, uint8 [1x32x32x3] in; accuracy on 200 eval images '
                       'against the float32 network; latency at batch 1, median / p90')
