@@ -46,13 +46,21 @@ def test_a_saved_model_computing_in_bfloat16_is_checked_in_bfloat16(workspace, c
   assert classifier.policy == 'float32'
   assert served_in_bfloat16.policy == 'mixed_bfloat16'
   encoded = workspace.eval_encoded[:8]
-  assert served_in_bfloat16.check_against_saved_model(encoded, edge_data.RECIPE) < 1e-6
+  # In its own precision the rebuilt network answers as the SavedModel: exactly where bfloat16
+  # is emulated (AMD EPYC), within 2e-3 on a CPU with bfloat16 instructions, whose fused
+  # convolutions in the served graph round otherwise (1.8e-3 measured on an Intel Xeon).
+  assert served_in_bfloat16.check_against_saved_model(encoded, edge_data.RECIPE) < 5e-3
   assert keras.mixed_precision.global_policy().name == 'float32'
   # bfloat16's tolerance (0.1) is wide enough that the wrong crops of this barely trained
   # network sometimes stay within it; a tighter one shows that the policy's tolerance applies.
-  monkeypatch.setitem(converter.AGREEMENT_TOLERANCE, 'mixed_bfloat16', 1e-3)
+  monkeypatch.setitem(converter.AGREEMENT_TOLERANCE, 'mixed_bfloat16', 5e-3)
   with pytest.raises(ValueError, match="recipe 'imagenet', 32 px, mixed_bfloat16"):
     served_in_bfloat16.check_against_saved_model(encoded, 'imagenet')
+  # Checked in float32 instead, bfloat16's own rounding fails the check (3.6e-2 on the Intel
+  # Xeon, against float32's 1e-3).
+  monkeypatch.setattr(served_in_bfloat16, 'policy', 'float32')
+  with pytest.raises(ValueError, match="recipe 'signs', 32 px, float32"):
+    served_in_bfloat16.check_against_saved_model(encoded, edge_data.RECIPE)
 
 
 def _ranges(model: bytes):
