@@ -161,7 +161,8 @@ def main() -> None:
     summaries.append(summary)
     print('Budget' + (' (not the default run: runner flags given)' if runner_flags else '')
           + ':')
-    for line in budget_verdict(summary['first_s'], summary['warm_s']):
+    first, _, warm = rows  # the verdict from the seconds the CSV's ratio comes from, unrounded
+    for line in budget_verdict(first['seconds'], warm['seconds']):
       print('  ' + line)
   if summaries:
     report.write_csv(args.output_csv, summaries)
