@@ -18,9 +18,12 @@ run: $(STAMP)
 	$(PY) runner.py --runner=local $(ARGS)
 
 # .ci/ensure_chromium installs Debian's chromium for the dashboard's browser tests when it can.
+# pytest-xdist runs the suite on PYTEST_WORKERS processes (0: in this one), a test file per
+# worker at a time so each file's module fixtures run once (README, "Tests").
+PYTEST_WORKERS ?= 2
 test: $(STAMP)
 	.ci/ensure_chromium
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/model_throughput.py
