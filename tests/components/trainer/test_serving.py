@@ -109,8 +109,10 @@ def test_attention_maps_signature(images, tmp_path, attention_network, image_siz
     assert served_map.shape == (len(images), image_size, image_size)
     assert served_map.dtype == np.float32
     assert 0.0 <= served_map.min() < served_map.max() <= 1.0
+    # The served graph's fused kernels round otherwise than eager ops: up to 3e-6 over six
+    # initialisations, 1.1e-5 for one; a wrong module or resize differs by tenths.
     np.testing.assert_allclose(served_map, tf.image.resize(
-        m.values[..., None], [image_size, image_size])[..., 0].numpy(), atol=1e-5)
+        m.values[..., None], [image_size, image_size])[..., 0].numpy(), atol=1e-4)
 
   too_large = tf.constant([stored_images.black_png(7072, 7072)])  # over the ingestion limit
   for name in (signatures.ATTENTION_MAPS, signatures.SERVE_IMAGES):
