@@ -56,8 +56,10 @@ def export_serving_model(model: keras.Model, export_dir: str, *, image_size: int
       return model(pixels, training=False), {}
     return attention_model(pixels, training=False)
 
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.string)], autograph=False)
   def input_pixels(encoded):
-    """`encoded` string [batch] -> float32 [batch, image_size, image_size, 3] in [0, 1]."""
+    """`encoded` string [batch] -> float32 [batch, image_size, image_size, 3] in [0, 1];
+    traced once for every signature, as `network`."""
     encoded = image_codec_graph.within_pixel_limit(encoded, max_pixels)
     return preprocessing.eval_images(encoded, image_size, recipe)
 
