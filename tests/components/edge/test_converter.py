@@ -47,7 +47,7 @@ def test_a_saved_model_computing_in_bfloat16_is_checked_in_bfloat16(workspace, c
   assert served_in_bfloat16.policy == 'mixed_bfloat16'
   encoded = workspace.eval_encoded[:8]
   # In its own precision the rebuilt network answers as the SavedModel: exactly where bfloat16
-  # is emulated (AMD EPYC), within 2e-3 on a CPU with bfloat16 instructions, whose fused
+  # is emulated (AMD EPYC), within 5e-3 on a CPU with bfloat16 instructions, whose fused
   # convolutions in the served graph round otherwise (1.8e-3 measured on an Intel Xeon).
   assert served_in_bfloat16.check_against_saved_model(encoded, edge_data.RECIPE) < 5e-3
   assert keras.mixed_precision.global_policy().name == 'float32'
