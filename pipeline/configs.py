@@ -138,7 +138,7 @@ class PipelineConfig:
       '(model_name, width_multiplier, image_size) and its classes match this run\'s; '
       'otherwise, or with false, from a random initialisation.')
   warm_start_steps: Optional[int] = _field(
-      50, 'Training steps of a warm-started run (unset in a profile: train_steps).')
+      40, 'Training steps of a warm-started run (unset in a profile: train_steps).')
   warm_start_lr_scale: float = _field(
       0.03, 'Peak learning rate of a warm-started run, as a fraction of a run from scratch\'s '
       '(learning_rate scaled to the batch); no warm-up, then the profile\'s schedule.')

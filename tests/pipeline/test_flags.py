@@ -40,7 +40,7 @@ def test_flags_override_fields_with_their_types():
 
 def test_warm_start_flags():
   assert (configs.DEV.warm_start, configs.DEV.warm_start_steps,
-          configs.DEV.warm_start_lr_scale) == (True, 50, 0.03)
+          configs.DEV.warm_start_lr_scale) == (True, 40, 0.03)
   config = flags.config_from_flags(runner.parse_args([
       '--warm_start', 'false', '--warm_start_steps', '30', '--warm_start_lr_scale', '0.1']))
   assert (config.warm_start, config.warm_start_steps, config.warm_start_lr_scale) == (

@@ -60,7 +60,7 @@ def test_warm_start_settings_survive_json():
   assert (read.warm_start, read.warm_start_steps, read.warm_start_lr_scale) == (False, 70, 0.25)
   default = TrainerConfig.from_custom_config(json.loads(json.dumps(
       TrainerConfig.from_fields(configs.DEV, code_version='abc').to_custom_config())))
-  assert (default.warm_start_steps, default.warm_start_lr_scale) == (50, 0.03)
+  assert (default.warm_start_steps, default.warm_start_lr_scale) == (40, 0.03)
   paper = TrainerConfig.from_fields(configs.CIFAR10, code_version='abc')  # trains from scratch
   assert (paper.warm_start, paper.warm_start_steps) == (False, None)
 
