@@ -10,7 +10,7 @@ import dataclasses
 import functools
 import json
 import os
-from typing import Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -33,7 +33,7 @@ AGREEMENT_TOLERANCE = {'float32': 1e-3, 'mixed_float16': 0.02, 'mixed_bfloat16':
 # The Keras policies a serving graph computes in, by the type its layers cast their inputs to.
 MIXED_POLICIES = {tf.bfloat16: 'mixed_bfloat16', tf.float16: 'mixed_float16'}
 RANGE_BATCH = 10  # calibration images per measured activation range (batch_mean_ranges)
-BATCH_MEAN, MIN_MAX = 'batch_mean', 'min_max'  # to_int8's activation ranges
+BATCH_MEAN, MIN_MAX = 'batch_mean', 'min_max'  # calibrate's activation ranges
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,7 +106,7 @@ def compute_policy(graph_def: tf.compat.v1.GraphDef) -> str:
   return 'float32'
 
 
-def _build(network: Network, policy: str) -> keras.Model:
+def build_network(network: Network, policy: str) -> keras.Model:
   """`network` built under the Keras precision `policy` (the global policy is restored)."""
   previous = keras.mixed_precision.global_policy()
   keras.mixed_precision.set_global_policy(policy)
@@ -134,7 +134,7 @@ class PixelClassifier:
     graph_def = self.serve_images.graph.as_graph_def()
     self.mean, self.std = normalization(graph_def)
     self.policy = compute_policy(graph_def)
-    self.model = _build(network, 'float32')
+    self.model = build_network(network, 'float32')
     stored = list(served.model_variables)
     if [v.shape for v in stored] != [v.shape for v in self.model.variables]:
       raise ValueError(f'the SavedModel at {saved_model_dir} does not hold the variables of '
@@ -177,7 +177,7 @@ class PixelClassifier:
     policy = self.policy
     model = self.model
     if policy != 'float32':
-      model = _build(self.network, policy)
+      model = build_network(self.network, policy)
       for target, value in zip(model.variables, self.model.variables):
         target.assign(value)
     expected = self.serve_images(images=tf.constant(list(encoded)))[signatures.PROBABILITIES]
@@ -265,28 +265,45 @@ def batch_mean_ranges(calibrated: bytes, images: np.ndarray, batch: int = RANGE_
   return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
+def calibrate(classifier: PixelClassifier, calibration: np.ndarray,
+              ranges: str = BATCH_MEAN) -> bytes:
+  """The float model of `classifier`, every tensor to quantize carrying its activation range
+  from `calibration`, uint8 [n, size, size, 3]: batch_mean_ranges, or MIN_MAX (TFLite's own,
+  every image's extremes; the baseline of bench/int8_calibration.py). What `quantize` takes."""
+  # What TFLite's QuantizationDebugger does for selective quantization: a calibrate-only
+  # conversion, then the quantizer (with ops denied). For BATCH_MEAN the conversion sees one
+  # batch: it marks the tensors to quantize, batch_mean_ranges sets their ranges.
+  if ranges == MIN_MAX:
+    return calibrated_model(classifier, calibration)
+  if ranges == BATCH_MEAN:
+    return batch_mean_ranges(calibrated_model(classifier, calibration[:RANGE_BATCH]),
+                             calibration)
+  raise ValueError(f'unknown activation ranges {ranges!r}: {BATCH_MEAN} or {MIN_MAX}')
+
+
 def to_int8(classifier: PixelClassifier, calibration: np.ndarray, *,
             float_ops: Sequence[str] = FLOAT_OPS, ranges: str = BATCH_MEAN) -> bytes:
   """int8 weights and activations, integer kernels for every op but `float_ops` (TFLite op
   names) and the cast of the uint8 pixels (taken as they are, no rescaling) to the first
-  quantized tensor; float32 probabilities out. Activation ranges from `calibration`, uint8
-  [n, size, size, 3]: batch_mean_ranges, or MIN_MAX (TFLite's own, every image's extremes;
-  the baseline of bench/int8_calibration.py)."""
-  # What TFLite's QuantizationDebugger does for selective quantization: a calibrate-only
-  # conversion, then the quantizer with `float_ops` denied. For BATCH_MEAN the conversion
-  # sees one batch: it marks the tensors to quantize, batch_mean_ranges sets their ranges.
-  if ranges == MIN_MAX:
-    calibrated = calibrated_model(classifier, calibration)
-  elif ranges == BATCH_MEAN:
-    calibrated = batch_mean_ranges(calibrated_model(classifier, calibration[:RANGE_BATCH]),
-                                   calibration)
-  else:
-    raise ValueError(f'unknown activation ranges {ranges!r}: {BATCH_MEAN} or {MIN_MAX}')
-  return quantize(calibrated, float_ops=float_ops)
+  quantized tensor; float32 probabilities out. Activation ranges from `calibration` by
+  `ranges` (calibrate)."""
+  return quantize(calibrate(classifier, calibration, ranges), float_ops=float_ops)
 
 
-def quantize(calibrated: bytes, *, float_ops: Sequence[str] = FLOAT_OPS) -> bytes:
-  """The int8 model of `calibrated` (calibrated_model), per-channel weights, every op but
-  `float_ops` quantized at its tensors' ranges."""
+def quantize(calibrated: bytes, *, float_ops: Sequence[str] = FLOAT_OPS,
+             float_nodes: Sequence[str] = ()) -> bytes:
+  """The int8 model of `calibrated` (calibrate), per-channel weights, every op quantized at
+  its tensors' ranges but the ops of types `float_ops` and those whose output tensor is named
+  in `float_nodes` (bench/int8_sensitivity.py)."""
   return convert.mlir_quantize(calibrated, disable_per_channel=False, fully_quantize=False,
-                               denylisted_ops=list(float_ops))
+                               denylisted_ops=list(float_ops),
+                               denylisted_nodes=list(float_nodes) or None)
+
+
+def op_output_names(model: bytes) -> List[str]:
+  """The name of each op's (first) output tensor in a TFLite model, in execution order: how
+  `quantize`'s `float_nodes` name ops."""
+  found = tf.lite.Interpreter(model_content=model)
+  names = {tensor['index']: tensor['name'] for tensor in found.get_tensor_details()}
+  return [names[op['outputs'][0]]
+          for op in found._get_ops_details()]  # pylint: disable=protected-access

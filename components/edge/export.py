@@ -24,7 +24,7 @@ from components.edge import interpreter
 from components.edge import pixels
 from components.edge import scoring
 from components.edge.report import (EdgeModel, EdgeReport, FLOAT16, INT8, LABELS_FILE,
-                                    MODEL_FILES, model_path)
+                                    MODEL_FILES, SliceAccuracy, model_path)
 
 CHECK_IMAGES = 8  # eval images on which the rebuilt network must answer as the SavedModel
 
@@ -49,6 +49,42 @@ class ExportSettings:
 def _slice_features(specs) -> Tuple[str, ...]:
   return tuple(sorted({key for spec in specs
                        for key in (*spec.feature_keys, *spec.feature_values)}))
+
+
+@dataclasses.dataclass(frozen=True)
+class GateData:
+  """The eval split as the int8 gate sees it: `encoded` images, their model inputs `pixels`
+  (uint8 [n, size, size, 3]), `labels`, each example's slice `keys` (the Evaluator's slicing
+  specs), and `float_top1`, the float32 network's answers on the same pixels: the reference."""
+  evaluated: evaluation_results.Evaluation
+  encoded: Sequence[bytes]
+  pixels: np.ndarray
+  labels: np.ndarray
+  keys: Sequence[Tuple[evaluation_results.SliceKey, ...]]
+  float_top1: np.ndarray
+  min_slice_size: int
+
+  def slices(self, top1: np.ndarray) -> Dict[str, SliceAccuracy]:
+    """Per slice, the accuracy of class ids `top1` (int [n]) beside the float model's."""
+    return scoring.slice_accuracy(top1, self.float_top1, self.labels, self.keys,
+                                  self.evaluated)
+
+  def failures(self, slices: Dict[str, SliceAccuracy], max_drop: float) -> Tuple[str, ...]:
+    """The gate's reasons against `slices` (scoring.gate_failures); () when it passes."""
+    return scoring.gate_failures(slices, max_drop=max_drop, min_slice_size=self.min_slice_size)
+
+
+def read_gate_data(classifier: converter.PixelClassifier, eval_files: Sequence[str],
+                   evaluated: evaluation_results.Evaluation, recipe: str) -> GateData:
+  """The GateData of `eval_files`, the split `evaluated` is the Evaluator's output of, through
+  `recipe`'s preprocessing, its reference answers from `classifier`'s float32 network."""
+  specs = scoring.slicing_specs(evaluated)
+  examples = pixels.read_labelled(eval_files, _slice_features(specs))
+  model_inputs = pixels.model_inputs(examples.encoded, classifier.network.image_size, recipe)
+  return GateData(evaluated=evaluated, encoded=examples.encoded, pixels=model_inputs,
+                  labels=examples.labels, keys=scoring.slice_keys(examples.features, specs),
+                  float_top1=np.argmax(classifier.probabilities(model_inputs), -1),
+                  min_slice_size=evaluation_results.min_slice_size(evaluated))
 
 
 SAVED_MODEL_ENTRIES = ('saved_model.pb', 'fingerprint.pb', 'variables', 'assets')
@@ -78,41 +114,35 @@ def export_edge_models(saved_model_dir: str, network: converter.Network, *,
   `code_version`, the step's code key) and {file name: bytes} of the tflite/ folder."""
   started = time.perf_counter()
   classifier = converter.PixelClassifier(saved_model_dir, network)
-  specs = scoring.slicing_specs(evaluated)
-  examples = pixels.read_labelled(eval_files, _slice_features(specs))
   size = network.image_size
-  eval_pixels = pixels.model_inputs(examples.encoded, size, settings.recipe)
-  classifier.check_against_saved_model(examples.encoded[:CHECK_IMAGES], settings.recipe)
+  data = read_gate_data(classifier, eval_files, evaluated, settings.recipe)
+  classifier.check_against_saved_model(data.encoded[:CHECK_IMAGES], settings.recipe)
   calibration = pixels.model_inputs(
       pixels.sample_encoded(train_files, settings.representative_examples, settings.seed),
       size, settings.recipe)
-  keys = scoring.slice_keys(examples.features, specs)
-  min_slice_size = evaluation_results.min_slice_size(evaluated)
   converted = {FLOAT16: converter.to_float16(classifier),
                INT8: converter.to_int8(classifier, calibration, ranges=settings.ranges)}
   logging.info('Converted in %.1f s', time.perf_counter() - started)
-  float_top1 = np.argmax(classifier.probabilities(eval_pixels), -1)  # the gate's reference
   models = {}
   for kind, model in converted.items():
     tflite = interpreter.TfliteClassifier(model, threads=os.cpu_count())
-    top1 = np.argmax(tflite.probabilities(eval_pixels), -1)
-    slices = scoring.slice_accuracy(top1, float_top1, examples.labels, keys, evaluated)
-    reasons = scoring.gate_failures(slices, max_drop=settings.max_drop,
-                                    min_slice_size=min_slice_size) if kind == INT8 else ()
+    top1 = np.argmax(tflite.probabilities(data.pixels), -1)
+    slices = data.slices(top1)
+    reasons = data.failures(slices, settings.max_drop) if kind == INT8 else ()
     latency = interpreter.tflite_latency(
-        model, eval_pixels[:1], threads=settings.threads,
+        model, data.pixels[:1], threads=settings.threads,
         runs=settings.latency_runs) if settings.latency_runs else None
     models[kind] = EdgeModel(kind=kind, path=model_path(kind), written=not reasons,
                              size_bytes=len(model), slices=slices,
-                             agreement=float(np.mean(top1 == float_top1)), latency=latency,
-                             reasons=reasons)
+                             agreement=float(np.mean(top1 == data.float_top1)),
+                             latency=latency, reasons=reasons)
   float_latency = interpreter.saved_model_latency(
-      classifier.serve_images, examples.encoded[0],
+      classifier.serve_images, data.encoded[0],
       runs=settings.latency_runs) if settings.latency_runs else None
   report = EdgeReport(
       models=models, input_shape=(1, size, size, 3), recipe=settings.recipe,
-      representative_examples=len(calibration), eval_examples=len(examples.labels),
-      max_drop=settings.max_drop, min_slice_size=min_slice_size,
+      representative_examples=len(calibration), eval_examples=len(data.labels),
+      max_drop=settings.max_drop, min_slice_size=data.min_slice_size,
       saved_model_bytes=_saved_model_bytes(saved_model_dir), float_latency=float_latency,
       served_policy=classifier.policy,
       float_ops=tuple(converter.FLOAT_OPS), settings=dataclasses.asdict(settings),

@@ -85,6 +85,30 @@ def test_activation_ranges_are_the_mean_of_the_batches_extremes(classifier):
   assert all(low <= 0.0 <= high for low, high in averaged.values())
 
 
+def _output_types(model: bytes):
+  """{op output name: numpy dtype} of a TFLite model."""
+  found = tf.lite.Interpreter(model_content=model)
+  tensors = {t['index']: t for t in found.get_tensor_details()}
+  return {tensors[op['outputs'][0]]['name']: tensors[op['outputs'][0]]['dtype']
+          for op in found._get_ops_details()}  # pylint: disable=protected-access
+
+
+def test_ops_named_float_stay_float_and_the_rest_int8(classifier, calibration):
+  calibrated = converter.calibrate(classifier, calibration)
+  names = converter.op_output_names(calibrated)
+  masks = [name for name in names if name.endswith('_mask/Sigmoid')]  # the soft masks
+  assert len(masks) == 3  # one attention module per stage
+  everything = _output_types(converter.quantize(calibrated))
+  assert all(everything[name] == np.int8 for name in masks)
+  kept = _output_types(converter.quantize(calibrated, float_nodes=masks))
+  assert all(kept[name] == np.float32 for name in masks)
+  changed = {name for name in everything if everything[name] != kept.get(name)}
+  assert changed == set(masks)  # nothing else: quantize/dequantize ops around them are new
+  assert len(kept) > len(everything)
+  with pytest.raises(ValueError, match="unknown activation ranges 'mse'"):
+    converter.calibrate(classifier, calibration, ranges='mse')
+
+
 def test_a_model_without_its_network_record_is_refused(tmp_path):
   with pytest.raises(ValueError, match='records no network.json'):
     converter.read_network(str(tmp_path))
