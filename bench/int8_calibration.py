@@ -18,7 +18,6 @@ Usage, on the artifacts of a local run that pushed its model (`make run`: output
       --examples outputs/pipeline/ran-dev/ExampleGen/examples/<id> \
       --evaluation outputs/pipeline/ran-dev/Evaluator/evaluation/<id> [--seeds 0 1 2]
 """
-import argparse
 import dataclasses
 import os
 
@@ -26,6 +25,7 @@ os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')  # one Keras (Keras 2) before 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 
+from bench import pushed_model  # pylint: disable=g-import-not-at-top,wrong-import-position
 from bench import report  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components import evaluation_results  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components.edge import converter  # pylint: disable=g-import-not-at-top,wrong-import-position
@@ -44,16 +44,8 @@ def _failing_against_served(slices, args, min_slice_size) -> int:
 
 
 def main() -> None:
-  parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-  parser.add_argument('--registry_version', required=True,
-                      help='The pushed registry version folder (its SavedModel is converted).')
-  parser.add_argument('--model', required=True, help='The Trainer Model artifact it came from.')
-  parser.add_argument('--examples', required=True, help='The ExampleGen Examples artifact.')
-  parser.add_argument('--evaluation', required=True, help='The Evaluator\'s evaluation.')
-  parser.add_argument('--recipe', default='signs')
+  parser = pushed_model.parser(__doc__.split('\n\n')[0])
   parser.add_argument('--seeds', nargs='+', type=int, default=[0, 1, 2])
-  parser.add_argument('--representative_examples', type=int, default=200)
-  parser.add_argument('--edge_max_drop', type=float, default=0.01)
   parser.add_argument('--output_csv', default=os.path.join(
       os.path.dirname(os.path.abspath(__file__)), 'results', 'int8_calibration.csv'))
   args = parser.parse_args()

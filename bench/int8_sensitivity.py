@@ -38,6 +38,7 @@ import numpy as np  # pylint: disable=g-import-not-at-top,wrong-import-position
 import tensorflow as tf  # pylint: disable=g-import-not-at-top,wrong-import-position
 import tf_keras as keras  # pylint: disable=g-import-not-at-top,wrong-import-position
 
+from bench import pushed_model  # pylint: disable=g-import-not-at-top,wrong-import-position
 from bench import report  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components import evaluation_results  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components import preprocessing  # pylint: disable=g-import-not-at-top,wrong-import-position
@@ -264,17 +265,9 @@ def seed_rows(classifier: converter.PixelClassifier, data: export.GateData,
 
 
 def main() -> None:
-  parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-  parser.add_argument('--registry_version', required=True,
-                      help='The pushed registry version folder (its SavedModel is converted).')
-  parser.add_argument('--model', required=True, help='The Trainer Model artifact it came from.')
-  parser.add_argument('--examples', required=True, help='The ExampleGen Examples artifact.')
-  parser.add_argument('--evaluation', required=True, help='The Evaluator\'s evaluation.')
-  parser.add_argument('--recipe', default='signs')
+  parser = pushed_model.parser(__doc__.split('\n\n')[0])
   parser.add_argument('--seeds', type=int, nargs='+', default=[0],
                       help='Calibration samples (and fine-tuning draws) to run it for.')
-  parser.add_argument('--representative_examples', type=int, default=200)
-  parser.add_argument('--edge_max_drop', type=float, default=0.01)
   parser.add_argument('--qat_steps', type=int, nargs='*', default=[],
                       help='Quantization-aware training: convert after each of these steps.')
   parser.add_argument('--qat_learning_rate', type=float, default=3e-5)
