@@ -18,8 +18,8 @@ network's probabilities on training images (distillation: the gate's reference i
 model, not the labels), converted to int8 after each N steps.
 
 Printed per variant: agreement of its top-1 with the float32 network, accuracy, answers lost
-and gained against it, the scenario slices failing the 1-point gate, and ms per image. Usage (the artifact
-folders of a local run that pushed its model, as for bench/int8_calibration.py):
+and gained against it, the scenario slices failing the 1-point gate, and ms per image. Usage
+(the artifact folders of a local run that pushed its model, as for bench/int8_calibration.py):
   python bench/int8_sensitivity.py --registry_version outputs/registry/ran-dev/1 \\
       --model outputs/pipeline/ran-dev/Trainer/model/<id> \\
       --examples outputs/pipeline/ran-dev/ExampleGen/examples/<id> \\
@@ -41,7 +41,6 @@ import tf_keras as keras  # pylint: disable=g-import-not-at-top,wrong-import-pos
 from bench import pushed_model  # pylint: disable=g-import-not-at-top,wrong-import-position
 from bench import report  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components import evaluation_results  # pylint: disable=g-import-not-at-top,wrong-import-position
-from components import preprocessing  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components.edge import converter  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components.edge import export  # pylint: disable=g-import-not-at-top,wrong-import-position
 from components.edge import interpreter  # pylint: disable=g-import-not-at-top,wrong-import-position
@@ -88,20 +87,12 @@ def score(name: str, top1: np.ndarray, data: export.GateData, max_drop: float) -
           'failing_slices': ' '.join(reason.split(':')[0].split('/')[-1] for reason in failing)}
 
 
-def tflite_top1(model: bytes, data: export.GateData) -> np.ndarray:
-  found = interpreter.TfliteClassifier(model, threads=os.cpu_count())
-  return np.argmax(found.probabilities(data.pixels), -1)
-
-
 def bfloat16_top1(classifier: converter.PixelClassifier, data: export.GateData) -> np.ndarray:
   """The network in mixed_bfloat16, the float32 network's weights, on the gate's pixels."""
-  model = converter.build_network(classifier.network, 'mixed_bfloat16')
-  for target, value in zip(model.variables, classifier.model.variables):
-    target.assign(value)
-  unit = tf.cast(data.pixels, tf.float32) / 255.0
+  model = classifier.network_in('mixed_bfloat16')
   return np.concatenate([
-      np.argmax(model(preprocessing.normalize(unit[i:i + 256], classifier.mean, classifier.std),
-                      training=False), -1) for i in range(0, len(unit), 256)])
+      np.argmax(model(classifier.network_input(data.pixels[i:i + 256]), training=False), -1)
+      for i in range(0, len(data.pixels), 256)])
 
 
 def to_16x8(classifier: converter.PixelClassifier, calibration: np.ndarray) -> bytes:
@@ -184,13 +175,9 @@ def qat_int8(classifier: converter.PixelClassifier, calibration: np.ndarray,
   for wrapper in qat.layers:
     if isinstance(getattr(wrapper, 'layer', None), keras.layers.BatchNormalization):
       wrapper.layer.trainable = False  # inference statistics, as the float model's
-
-  def normalized(uint8_pixels):
-    return preprocessing.normalize(tf.cast(uint8_pixels, tf.float32) / 255.0, classifier.mean,
-                                   classifier.std)
-
-  qat(normalized(calibration[:converter.RANGE_BATCH]), training=True)  # the weights' ranges
-  _set_batch_mean_ranges(qat, model, normalized(calibration))
+  # One training-mode call sets the weights' ranges; the activations' are set after it.
+  qat(classifier.network_input(calibration[:converter.RANGE_BATCH]), training=True)
+  _set_batch_mean_ranges(qat, model, classifier.network_input(calibration))
   teacher = classifier.probabilities(train_pixels)
   optimizer = keras.optimizers.Adam(learning_rate)
   divergence = keras.losses.KLDivergence()
@@ -198,7 +185,7 @@ def qat_int8(classifier: converter.PixelClassifier, calibration: np.ndarray,
   @tf.function
   def train_step(batch, target):
     with tf.GradientTape() as tape:
-      loss = divergence(target, qat(normalized(batch), training=True))
+      loss = divergence(target, qat(classifier.network_input(batch), training=True))
     optimizer.apply_gradients(zip(tape.gradient(loss, qat.trainable_variables),
                                   qat.trainable_variables))
 
@@ -206,7 +193,7 @@ def qat_int8(classifier: converter.PixelClassifier, calibration: np.ndarray,
 
   @tf.function(input_signature=[tf.TensorSpec([None, size, size, 3], tf.uint8)])
   def classify(uint8_pixels):
-    return qat(normalized(uint8_pixels), training=False)
+    return qat(classifier.network_input(uint8_pixels), training=False)
 
   rng = np.random.default_rng(seed)
   done, seconds = 0, 0.0
@@ -249,7 +236,7 @@ def seed_rows(classifier: converter.PixelClassifier, data: export.GateData,
   rows = []
   for name, model in variants:
     latency = interpreter.tflite_latency(model, data.pixels[:1], threads=1, runs=LATENCY_RUNS)
-    rows.append({'seed': seed, **score(name, tflite_top1(model, data), data,
+    rows.append({'seed': seed, **score(name, data.tflite_top1(model), data,
                                        args.edge_max_drop), 'ms': latency.median_ms})
   if args.qat_steps:
     train_pixels = pixels.model_inputs(
@@ -259,7 +246,7 @@ def seed_rows(classifier: converter.PixelClassifier, data: export.GateData,
       latency = interpreter.tflite_latency(model, data.pixels[:1], threads=1,
                                            runs=LATENCY_RUNS)
       rows.append({'seed': seed, **score(f'QAT int8, {steps} steps ({seconds:.0f} s to train)',
-                                         tflite_top1(model, data), data, args.edge_max_drop),
+                                         data.tflite_top1(model), data, args.edge_max_drop),
                    'ms': latency.median_ms})
   return rows
 
@@ -282,7 +269,7 @@ def main() -> None:
                                evaluation_results.load_evaluation(args.evaluation), args.recipe)
   train_files = pixels.split_files(args.examples, 'train')
   float16 = converter.to_float16(classifier)
-  rows = [{'seed': '', **score('float16 TFLite', tflite_top1(float16, data), data,
+  rows = [{'seed': '', **score('float16 TFLite', data.tflite_top1(float16), data,
                                args.edge_max_drop),
            'ms': interpreter.tflite_latency(float16, data.pixels[:1], threads=1,
                                             runs=LATENCY_RUNS).median_ms},

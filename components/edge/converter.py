@@ -122,10 +122,11 @@ def build_network(network: Network, policy: str) -> keras.Model:
 class PixelClassifier:
   """The SavedModel at `saved_model_dir`, exported from `network`, on pixels.
 
-  `float_probabilities(pixels)`: float32 [n, size, size, 3] in [0, 1] -> probabilities float32
-  [n, classes]; `uint8_function`: a tf.function of uint8 [n, size, size, 3] (0..255) ->
-  probabilities, what the TFLite models are converted from; `policy`: the precision policy
-  the SavedModel computes in (compute_policy)."""
+  `model`: the network in float32 with the SavedModel's variables; `network_input(pixels)`:
+  uint8 [n, size, size, 3] (0..255) -> its normalised float32 input; `uint8_function`: a
+  tf.function of uint8 pixels -> probabilities float32 [n, classes], what the TFLite models
+  are converted from; `policy`: the precision policy the SavedModel computes in
+  (compute_policy)."""
 
   def __init__(self, saved_model_dir: str, network: Network):
     self.network = network
@@ -143,10 +144,20 @@ class PixelClassifier:
     for target, value in zip(self.model.variables, stored):
       target.assign(value)
 
-  def float_probabilities(self, unit_pixels: tf.Tensor) -> tf.Tensor:
-    """`unit_pixels`: float32 [n, size, size, 3] in [0, 1]; returns float32 [n, classes]."""
-    return self.model(preprocessing.normalize(unit_pixels, self.mean, self.std),
-                      training=False)
+  def network_input(self, uint8_pixels) -> tf.Tensor:
+    """uint8 [n, size, size, 3] pixels (0..255) -> the network's input: scaled to [0, 1] and
+    normalised by the serving graph's mean and std."""
+    return preprocessing.normalize(tf.cast(uint8_pixels, tf.float32) / 255.0, self.mean,
+                                   self.std)
+
+  def network_in(self, policy: str) -> keras.Model:
+    """`model` (the same variables' values) built under the Keras precision `policy`."""
+    if policy == 'float32':
+      return self.model
+    model = build_network(self.network, policy)
+    for target, value in zip(model.variables, self.model.variables):
+      target.assign(value)
+    return model
 
   @functools.lru_cache(maxsize=None)  # traced once (about 1 s): converted twice, evaluated
   def uint8_function(self):
@@ -158,7 +169,7 @@ class PixelClassifier:
     @tf.function(input_signature=[tf.TensorSpec([None, size, size, 3], tf.uint8,
                                                  name='pixels')])
     def classify(uint8_pixels):
-      return self.float_probabilities(tf.cast(uint8_pixels, tf.float32) / 255.0)
+      return self.model(self.network_input(uint8_pixels), training=False)
 
     return classify.get_concrete_function()
 
@@ -175,11 +186,7 @@ class PixelClassifier:
     normalisation or network). In its own precision: bfloat16 rounding moves a barely trained
     network's saturated probabilities by up to 0.08 against float32 (measured)."""
     policy = self.policy
-    model = self.model
-    if policy != 'float32':
-      model = build_network(self.network, policy)
-      for target, value in zip(model.variables, self.model.variables):
-        target.assign(value)
+    model = self.network_in(policy)
     expected = self.serve_images(images=tf.constant(list(encoded)))[signatures.PROBABILITIES]
     unit = preprocessing.eval_images(tf.constant(list(encoded)), self.network.image_size, recipe)
     rebuilt = model(preprocessing.normalize(unit, self.mean, self.std), training=False)

@@ -64,6 +64,11 @@ class GateData:
   float_top1: np.ndarray
   min_slice_size: int
 
+  def tflite_top1(self, model: bytes) -> np.ndarray:
+    """The class ids the TFLite `model` answers on `pixels` (every core)."""
+    found = interpreter.TfliteClassifier(model, threads=os.cpu_count())
+    return np.argmax(found.probabilities(self.pixels), -1)
+
   def slices(self, top1: np.ndarray) -> Dict[str, SliceAccuracy]:
     """Per slice, the accuracy of class ids `top1` (int [n]) beside the float model's."""
     return scoring.slice_accuracy(top1, self.float_top1, self.labels, self.keys,
@@ -125,8 +130,7 @@ def export_edge_models(saved_model_dir: str, network: converter.Network, *,
   logging.info('Converted in %.1f s', time.perf_counter() - started)
   models = {}
   for kind, model in converted.items():
-    tflite = interpreter.TfliteClassifier(model, threads=os.cpu_count())
-    top1 = np.argmax(tflite.probabilities(data.pixels), -1)
+    top1 = data.tflite_top1(model)
     slices = data.slices(top1)
     reasons = data.failures(slices, settings.max_drop) if kind == INT8 else ()
     latency = interpreter.tflite_latency(

@@ -87,10 +87,9 @@ def test_activation_ranges_are_the_mean_of_the_batches_extremes(classifier):
 
 def _output_types(model: bytes):
   """{op output name: numpy dtype} of a TFLite model."""
-  found = tf.lite.Interpreter(model_content=model)
-  tensors = {t['index']: t for t in found.get_tensor_details()}
-  return {tensors[op['outputs'][0]]['name']: tensors[op['outputs'][0]]['dtype']
-          for op in found._get_ops_details()}  # pylint: disable=protected-access
+  types = {tensor['name']: tensor['dtype']
+           for tensor in tf.lite.Interpreter(model_content=model).get_tensor_details()}
+  return {name: types[name] for name in converter.op_output_names(model)}
 
 
 def test_ops_named_float_stay_float_and_the_rest_int8(classifier, calibration):
